@@ -1,0 +1,137 @@
+"""The DASH MPD (ISO/IEC 23009-1, DASH-IF IOP) of a measured `Presentation`, over the SAME CMAF files as HLS.
+
+``render_mpd`` is pure (built with xml.etree, so escaping is the library's job); ``write_mpd`` is the effect.
+A static, isoff-live MPD: one Period; one video AdaptationSet; one AdaptationSet per audio language and
+per subtitle language (a player switches language by AdaptationSet). Segments are addressed by
+``$Number$`` from 1 with a SegmentTimeline of the measured tfdt/durations, runs folded with ``r``, so
+each ``S`` matches a real file even when the last segment is short.
+"""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+from pathlib import Path
+
+from pipelines.errors import ScratchError
+from pipelines.presentation import Presentation, Segment, Track
+
+MPD_NAME = "manifest.mpd"
+NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
+PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
+ROLE_SCHEME = "urn:mpeg:dash:role:2011"
+CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
+MEDIA_TEMPLATE = "seg_$Number%05d$.m4s"  # the names ffmpeg's hls muxer writes: seg_%05d.m4s from 1
+
+
+def xs_duration(seconds: float) -> str:
+    """xs:duration to the millisecond: 5.28 -> 'PT5.28S', 3725.5 -> 'PT1H2M5.5S'."""
+    hours, rest = divmod(round(seconds * 1000), 3_600_000)
+    minutes, millis = divmod(rest, 60_000)
+    secs = f"{millis / 1000:.3f}".rstrip("0").rstrip(".")
+    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + f"{secs}S"
+
+
+def _ratio(value: Fraction) -> str:
+    """A frame rate as DASH writes it: '25', '30000/1001'."""
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def timeline(segments: tuple[Segment, ...]) -> list[tuple[int | None, int, int]]:
+    """SegmentTimeline runs (t, d, r): t only where the timeline is not contiguous, r = extra repeats."""
+    runs: list[tuple[int | None, int, int]] = []
+    expected: int | None = None
+    for segment in segments:
+        start, duration = segment.decode_time, segment.duration_units
+        if runs and start == expected and runs[-1][1] == duration:
+            t, d, r = runs[-1]
+            runs[-1] = (t, d, r + 1)
+        else:
+            runs.append((None if start == expected else start, duration, 0))
+        expected = start + duration
+    return runs
+
+
+def _element(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
+    return ET.SubElement(parent, tag, attributes)
+
+
+def _template(parent: ET.Element, track: Track) -> None:
+    template = _element(parent, "SegmentTemplate", timescale=str(track.timescale),
+                        initialization=f"{track.path}/{track.init}", media=f"{track.path}/{MEDIA_TEMPLATE}",
+                        startNumber="1")
+    runs = _element(template, "SegmentTimeline")
+    for t, d, r in timeline(track.segments):
+        run = _element(runs, "S", **({"t": str(t)} if t is not None else {}), d=str(d))
+        if r:
+            run.set("r", str(r))
+
+
+def render_mpd(p: Presentation) -> str:
+    """The MPD text (UTF-8, two-space indented, with an XML declaration)."""
+    longest = max((s.duration for t in (*p.video, *p.audio) for s in t.segments), default=0.0)
+    mpd = ET.Element("MPD", {"xmlns": NAMESPACE, "profiles": PROFILE, "type": "static",
+                             "mediaPresentationDuration": xs_duration(p.duration),
+                             "minBufferTime": xs_duration(max(float(p.segment_seconds), longest))})
+    for key, value in p.provenance:
+        text = f"vodfleet-{key}: {value}".replace("--", "- -").rstrip("-")  # '--' may not occur in a comment
+        mpd.append(ET.Comment(f" {text} "))
+    period = _element(mpd, "Period", id="0", start="PT0S")
+    ids = itertools.count()
+    if p.video:
+        videos = sorted(p.video, key=lambda v: v.peak_bitrate)
+        aspects = {Fraction(v.width, v.height) for v in videos if v.height}
+        video_set = _element(period, "AdaptationSet", id=str(next(ids)), contentType="video",
+                             mimeType="video/mp4", segmentAlignment="true", startWithSAP="1",
+                             maxWidth=str(max(v.width for v in videos)),
+                             maxHeight=str(max(v.height for v in videos)),
+                             maxFrameRate=_ratio(max(v.frame_rate for v in videos)))
+        if len(aspects) == 1:  # one picture aspect ratio for the set, only if every rung shares it
+            aspect = aspects.pop()
+            video_set.set("par", f"{aspect.numerator}:{aspect.denominator}")
+        for video in videos:
+            rep = _element(video_set, "Representation", id=video.id, bandwidth=str(video.peak_bitrate),
+                           codecs=video.codecs, width=str(video.width), height=str(video.height),
+                           frameRate=_ratio(video.frame_rate), sar="1:1")
+            _template(rep, video)
+    main_audio = next((i for i, a in enumerate(p.audio) if a.default), 0)
+    for i, audio in enumerate(p.audio):
+        audio_set = _element(period, "AdaptationSet", id=str(next(ids)), contentType="audio",
+                             mimeType="audio/mp4", lang=audio.language, segmentAlignment="true",
+                             startWithSAP="1")
+        _element(audio_set, "Label").text = audio.name or audio.language
+        _element(audio_set, "Role", schemeIdUri=ROLE_SCHEME, value="main" if i == main_audio else "alternate")
+        rep = _element(audio_set, "Representation", id=f"audio-{audio.id}", bandwidth=str(audio.peak_bitrate),
+                       codecs=audio.codecs, audioSamplingRate=str(audio.sample_rate))
+        _element(rep, "AudioChannelConfiguration", schemeIdUri=CHANNELS_SCHEME, value=str(audio.channels))
+        _template(rep, audio)
+    main_text = next((i for i, s in enumerate(p.subtitles) if s.default), None)
+    for i, sub in enumerate(p.subtitles):
+        text_set = _element(period, "AdaptationSet", id=str(next(ids)), contentType="text",
+                            mimeType="text/vtt", lang=sub.language)
+        _element(text_set, "Label").text = sub.name or sub.language
+        role = "forced-subtitle" if sub.forced else "subtitle"  # DASH-IF IOP v5 role for forced narratives
+        _element(text_set, "Role", schemeIdUri=ROLE_SCHEME, value=role)
+        if i == main_text:  # the HLS DEFAULT=YES subtitle: shown unless the viewer turns it off
+            _element(text_set, "Role", schemeIdUri=ROLE_SCHEME, value="main")
+        seconds = sum(s.duration for s in sub.segments)
+        bits = sum(s.size for s in sub.segments) * 8
+        rep = _element(text_set, "Representation", id=f"text-{sub.id}",
+                       bandwidth=str(max(1, round(bits / seconds) if seconds > 0 else 0)))
+        _element(rep, "BaseURL").text = f"{sub.path}/{sub.vtt}"
+    ET.indent(mpd, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(mpd, encoding="unicode") + "\n"
+
+
+def write_mpd(root: Path, p: Presentation) -> str:
+    """Write ``root/manifest.mpd`` (via a temporary name and a rename) and return its relative path."""
+    path = root / MPD_NAME
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(render_mpd(p), encoding="utf-8", newline="\n")
+        temporary.replace(path)
+    except OSError as exc:
+        raise ScratchError(f"cannot write {path}: {exc}", hint="check free space and permissions") from exc
+    return MPD_NAME

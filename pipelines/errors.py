@@ -1,0 +1,129 @@
+"""The one error tree of `pipelines`, split by what the caller must do.
+
+    PipelineError                      base; every error has a stable ``code``, a ``message`` and a ``hint``
+    ├── InputRejected                  permanent: the input is bad; retrying cannot help
+    │   ├── SourceRejected             the master (missing, empty, not media, no video, over a limit, ...)
+    │   └── SubtitleRejected           a subtitle sidecar or embedded track (charset, syntax, caps)
+    ├── ConfigError                    permanent: a ladder, profile or option is invalid
+    ├── ToolMissing                    permanent on this host: ffmpeg/ffprobe not found or unusable
+    ├── FFmpegFailed                   ffmpeg exited non-zero; carries argv, return code, stderr tail
+    │   └── FFmpegTimeout              killed because it ran past its time budget
+    ├── Cancelled                      the caller cancelled the run (not an error of the input)
+    ├── QCFailed                       permanent: output was made but a check failed; nothing is published
+    └── ScratchError                   retryable: the scratch disk is full or unwritable
+
+``retryable`` tells a queue worker whether another attempt may succeed. Third-party exceptions are
+translated at the boundary with ``raise X(...) from exc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class PipelineError(Exception):
+    """Base of every error raised by `pipelines`."""
+
+    code: str = "pipeline_error"
+    retryable: bool = False
+
+    def __init__(self, message: str, *, hint: str = "", code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "retryable": self.retryable, "message": self.message, "hint": self.hint}
+
+
+class InputRejected(PipelineError):
+    """The input cannot be processed; never retried."""
+
+    code = "input_rejected"
+
+
+class SourceRejected(InputRejected):
+    code = "source_rejected"
+
+    def __init__(self, path: str, what: str, *, hint: str, code: str = "source_rejected") -> None:
+        super().__init__(f"{path}: {what}", hint=hint, code=code)
+        self.path = path
+        self.what = what
+
+
+class SubtitleRejected(InputRejected):
+    code = "subtitle_rejected"
+
+    def __init__(self, path: str, what: str, *, hint: str, code: str = "subtitle_rejected") -> None:
+        super().__init__(f"{path}: {what}", hint=hint, code=code)
+        self.path = path
+        self.what = what
+
+
+class ConfigError(PipelineError):
+    code = "config_invalid"
+
+
+class ToolMissing(PipelineError):
+    code = "tool_missing"
+
+
+class FFmpegFailed(PipelineError):
+    code = "ffmpeg_failed"
+    retryable = True
+
+    def __init__(self, argv: Sequence[str], returncode: int | None, stderr_tail: str, *, what: str = "") -> None:
+        tail = stderr_tail.strip().splitlines()[-1:] or ["(no stderr)"]
+        message = what or f"{argv[0]} exited with {returncode}: {tail[0]}"
+        super().__init__(message, hint="see stderr_tail; if the input decodes elsewhere, report the argv")
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stderr_tail = stderr_tail
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "argv": self.argv, "returncode": self.returncode,
+                "stderr_tail": self.stderr_tail}
+
+
+class FFmpegTimeout(FFmpegFailed):
+    code = "ffmpeg_timeout"
+
+
+class Cancelled(PipelineError):
+    code = "cancelled"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One QC check: its name, whether it passed, and the numbers behind the verdict."""
+
+    name: str
+    passed: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+
+
+class QCFailed(PipelineError):
+    code = "qc_failed"
+
+    def __init__(self, failures: Sequence[CheckResult]) -> None:
+        names = ", ".join(f.name for f in failures)
+        super().__init__(
+            f"{len(failures)} QC check(s) failed: {names}; first: {failures[0].detail}" if failures
+            else "QC failed",
+            hint="nothing was published; report.json lists every check with its measured numbers",
+        )
+        self.failures = list(failures)
+
+
+class ScratchError(PipelineError):
+    code = "scratch_unavailable"
+    retryable = True

@@ -1,0 +1,163 @@
+"""argv builders for ffmpeg (pure): the one-decode ladder encode and the quality measurement.
+
+Commands are data: these return `list[str]`, tests compare them with tables, the runner executes them.
+Filter graphs and outputs are built with ffmpeg-python; options it cannot express go through kwargs.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import ffmpeg as ffmpeg_python
+
+from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
+
+GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1")
+# Inputs are local files only: no network protocol, no playlist following, no concat/subfile tricks.
+INPUT_PROTOCOLS = "file"
+TONEMAP_CHAIN = (
+    ("zscale", {"t": "linear", "npl": "100"}),
+    ("format", {"pix_fmts": "gbrpf32le"}),
+    ("zscale", {"p": "bt709"}),
+    ("tonemap", {"tonemap": "hable", "desat": "0"}),
+    ("zscale", {"t": "bt709", "m": "bt709", "r": "tv"}),
+)
+SEGMENT_PATTERN = "seg_%05d.m4s"
+INIT_NAME = "init.mp4"
+SCRATCH_PLAYLIST = "ffmpeg.m3u8"  # ffmpeg's own playlist: read by nobody, never published
+
+
+def demuxer_for(format_name: str) -> str:
+    """ffprobe's format_name ("mov,mp4,m4a,...") → the demuxer to pin for the encode ("mov")."""
+    return format_name.split(",", 1)[0]
+
+
+def fps_text(fps: Fraction) -> str:
+    return str(fps.numerator) if fps.denominator == 1 else f"{fps.numerator}/{fps.denominator}"
+
+
+def source_input(plan: EncodePlan, source: Path) -> Any:
+    # "file:" prefix: a file named "concat:x" or "http:..." is still read as a local file.
+    return ffmpeg_python.input(f"file:{source.resolve()}", protocol_whitelist=INPUT_PROTOCOLS,
+                               f=demuxer_for(plan.source.format_name))
+
+
+def prepared_video(plan: EncodePlan, stream: Any) -> Any:
+    """Source video → deinterlaced, tone-mapped, constant-rate 8-bit 4:2:0 (shared by all rungs)."""
+    video = stream[str(plan.source.video.index)]
+    if plan.deinterlace:
+        video = video.filter("bwdif", mode="send_frame", parity="auto", deint="all")
+    video = video.filter("fps", fps=fps_text(plan.fps))
+    for name, kwargs in TONEMAP_CHAIN if plan.tonemap else ():
+        video = video.filter(name, **kwargs)
+    return video.filter("format", pix_fmts="yuv420p")
+
+
+def hls_output_args(plan: EncodePlan, folder: Path, *, video: bool) -> dict[str, Any]:
+    segment_flags = "movflags=+negative_cts_offsets:use_editlist=0" if video else "use_editlist=0"
+    return {
+        "f": "hls",
+        "hls_time": plan.segment_seconds,
+        "hls_playlist_type": "vod",
+        "hls_segment_type": "fmp4",
+        # No edit lists and non-negative CTS from 0: every rendition's timeline starts at exactly 0.
+        "hls_segment_options": segment_flags,
+        "hls_fmp4_init_filename": INIT_NAME,
+        "hls_segment_filename": str(folder / SEGMENT_PATTERN),
+        "start_number": 1,
+        "map_metadata": -1,
+        "map_chapters": -1,
+        "max_muxing_queue_size": 4096,
+    }
+
+
+def video_output_args(plan: EncodePlan, rung: VideoRendition) -> dict[str, Any]:
+    gop = plan.gop_frames
+    return {
+        "c:v": "libx264",
+        "preset": plan.encoder.preset,
+        "profile:v": rung.profile,
+        "b:v": rung.bitrate,
+        "maxrate": rung.maxrate,
+        "bufsize": rung.bufsize,
+        "g": gop,
+        "keyint_min": gop,
+        "sc_threshold": 0,
+        # Time-based keyframes keep every rung aligned even at 23.976/29.97; closed GOPs, no scene cuts.
+        "force_key_frames": f"expr:gte(t,n_forced*{plan.gop_seconds})",
+        "x264-params": "open-gop=0:scenecut=0",
+        "color_primaries": "bt709",
+        "color_trc": "bt709",
+        "colorspace": "bt709",
+    }
+
+
+def audio_output_args(rendition: AudioRendition) -> dict[str, Any]:
+    return {
+        "c:a": "aac",
+        "profile:a": "aac_low",
+        "b:a": rendition.bitrate,
+        "ac": rendition.channels,  # 5.1 and other layouts are downmixed by swresample's standard matrix
+        "ar": rendition.sample_rate,
+    }
+
+
+def encode_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, out: Path, scratch: Path) -> list[str]:
+    """One ffmpeg: decode once, split + scale to every rung, encode audio and extract text subtitles.
+
+    Writes CMAF under out/video/<id>/ and out/audio/<id>/, and WebVTT of embedded subtitles under scratch/.
+    """
+    stream = source_input(plan, source)
+    prepared = prepared_video(plan, stream)
+    split = prepared.filter_multi_output("split", len(plan.video))
+    outputs = []
+    for number, rung in enumerate(plan.video):
+        scaled = split[number].filter("scale", rung.width, rung.height, flags="bicubic").filter("setsar", "1")
+        folder = out / "video" / rung.id
+        outputs.append(ffmpeg_python.output(
+            scaled, str(folder / SCRATCH_PLAYLIST),
+            **video_output_args(plan, rung), **hls_output_args(plan, folder, video=True)))
+    for rendition in plan.audio:
+        folder = out / "audio" / rendition.id
+        outputs.append(ffmpeg_python.output(
+            stream[str(rendition.stream_index)], str(folder / SCRATCH_PLAYLIST),
+            **audio_output_args(rendition), **hls_output_args(plan, folder, video=False)))
+    for sub in plan.embedded_subtitles:
+        outputs.append(ffmpeg_python.output(
+            stream[str(sub.stream_index)], str(scratch / f"embedded_{sub.stream_index}.vtt"),
+            **{"c:s": "webvtt", "f": "webvtt"}))
+    argv: list[str] = ffmpeg_python.merge_outputs(*outputs).compile(cmd=ffmpeg)
+    return [argv[0], *GLOBAL_ARGS, *argv[1:]]
+
+
+def output_folders(plan: EncodePlan, out: Path) -> list[Path]:
+    """Folders encode_argv writes into (ffmpeg does not create them)."""
+    return [out / "video" / r.id for r in plan.video] + [out / "audio" / a.id for a in plan.audio]
+
+
+def quality_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, renditions: dict[str, Path],
+                 stats: Path) -> list[str]:
+    """PSNR and SSIM of every rung against the prepared source scaled to the rung's size, in one decode.
+
+    The reference goes through the same deinterlace/fps/tone-map chain, so the figures measure the
+    encode, not the preprocessing. Per-frame figures go to stats/psnr_<id>.log and stats/ssim_<id>.log.
+    """
+    stream = source_input(plan, source)
+    reference = prepared_video(plan, stream).filter("setpts", "PTS-STARTPTS")
+    refs = reference.filter_multi_output("split", len(plan.video))
+    sinks = []
+    for number, rung in enumerate(plan.video):
+        encoded = ffmpeg_python.input(str(renditions[rung.id]), protocol_whitelist=INPUT_PROTOCOLS, f="mp4")
+        distorted = encoded.video.filter("setpts", "PTS-STARTPTS").filter("format", pix_fmts="yuv420p")
+        ref = refs[number].filter("scale", rung.width, rung.height, flags="bicubic")
+        d_pair = distorted.filter_multi_output("split", 2)
+        r_pair = ref.filter_multi_output("split", 2)
+        sinks.append(ffmpeg_python.filter([d_pair[0], r_pair[0]], "psnr",
+                                          stats_file=str(stats / f"psnr_{rung.id}.log")))
+        sinks.append(ffmpeg_python.filter([d_pair[1], r_pair[1]], "ssim",
+                                          stats_file=str(stats / f"ssim_{rung.id}.log")))
+    outputs = [ffmpeg_python.output(sink, "-", f="null") for sink in sinks]
+    argv: list[str] = ffmpeg_python.merge_outputs(*outputs).compile(cmd=ffmpeg)
+    return [argv[0], "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", *argv[1:]]

@@ -1,0 +1,197 @@
+"""HLS playlists (RFC 8216, Apple's HLS authoring spec) rendered from a measured `Presentation`.
+
+``render_*`` are pure (model in, text out); ``write_hls`` is the one effect. Every number comes from
+the measured tracks: BANDWIDTH is the peak segment bit rate of the video plus the highest audio peak,
+AVERAGE-BANDWIDTH the same with averages, CODECS the strings read from the init segments.
+
+EXT-X-VERSION is the lowest each playlist's tags need (RFC 8216 §7): fMP4 media playlists (EXT-X-MAP
+without I-FRAMES-ONLY) 6; I-frame playlists (EXT-X-BYTERANGE, I-FRAMES-ONLY, EXT-X-MAP) 5; WebVTT
+playlists (decimal EXTINF) 3. The master needs no version of its own; it declares the highest among
+the playlists it lists (6), so a client too old for the media stops at the first file it reads.
+
+Variants are listed by BANDWIDTH ascending: the first (the lowest rung) is where players such as
+hls.js start, which favours a fast start; they climb as soon as they have measured the network.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipelines.errors import ScratchError
+from pipelines.presentation import Presentation, Segment, SubtitleTrack, Track, VideoTrack
+
+MASTER = "master.m3u8"
+MEDIA = "index.m3u8"
+IFRAMES = "iframes.m3u8"
+AUDIO_GROUP = "audio"
+SUBTITLE_GROUP = "subs"
+MEDIA_VERSION, IFRAME_VERSION, SUBTITLE_VERSION = 6, 5, 3
+
+
+def _seconds(value: float) -> str:
+    # Six decimals: EXTINF sums then drift < 1 µs per segment from the media timeline (3 would allow 0.5 ms).
+    return f"{value:.6f}"
+
+
+def _target(durations: Iterable[str]) -> int:
+    """EXT-X-TARGETDURATION: the longest EXTINF *as written*, rounded half up (RFC 8216 §4.3.3.1)."""
+    return max((math.floor(float(d) + 0.5) for d in durations), default=1) or 1
+
+
+def _quoted(value: str) -> str:
+    # A quoted-string may hold neither '"' nor CR/LF (RFC 8216 §4.2); names come from sidecars and config.
+    return '"' + value.replace('"', "'").replace("\r", " ").replace("\n", " ") + '"'
+
+
+def _attributes(pairs: Iterable[tuple[str, str]]) -> str:
+    return ",".join(f"{key}={value}" for key, value in pairs)
+
+
+def _yes(flag: bool) -> str:
+    return "YES" if flag else "NO"
+
+
+def _text(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def _header(version: int, target: int, *, init: str | None = None, iframes: bool = False) -> list[str]:
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{version}", f"#EXT-X-TARGETDURATION:{target}",
+             "#EXT-X-PLAYLIST-TYPE:VOD"]
+    if iframes:
+        lines.append("#EXT-X-I-FRAMES-ONLY")
+    lines.append("#EXT-X-INDEPENDENT-SEGMENTS")
+    if init is not None:
+        lines.append(f"#EXT-X-MAP:URI={_quoted(init)}")
+    return lines
+
+
+def _segments_playlist(segments: tuple[Segment, ...], version: int, target: int, init: str | None) -> str:
+    durations = [_seconds(s.duration) for s in segments]
+    lines = _header(version, max(target, _target(durations)), init=init)
+    for segment, duration in zip(segments, durations, strict=True):
+        lines += [f"#EXTINF:{duration},", segment.uri]
+    return _text([*lines, "#EXT-X-ENDLIST"])
+
+
+def render_media(track: Track) -> str:
+    """The media playlist of one CMAF rendition (video or audio)."""
+    return _segments_playlist(track.segments, MEDIA_VERSION, 1, track.init)
+
+
+def render_subtitle_media(track: SubtitleTrack, target: int) -> str:
+    """A WebVTT media playlist; ``target`` is the video's target duration (raised for a longer segment)."""
+    return _segments_playlist(track.segments, SUBTITLE_VERSION, target, None)
+
+
+def _iframe_entries(track: VideoTrack) -> list[tuple[float, Segment]]:
+    """(duration until the next listed I-frame, segment whose first frame it is).
+
+    A segment that does not start with a keyframe has no I-frame to list: its time is added to the entry
+    before it. (QC rejects such output anyway; the first segment is always listed so the timeline holds.)
+    """
+    entries: list[tuple[float, Segment]] = []
+    for segment in track.segments:
+        if (segment.starts_with_keyframe and segment.iframe_length > 0) or not entries:
+            entries.append((segment.duration, segment))
+        else:
+            duration, first = entries[-1]
+            entries[-1] = (duration + segment.duration, first)
+    return entries
+
+
+def render_iframes(track: VideoTrack) -> str:
+    """The I-frame playlist: one byte range (moof + first frame) per segment, same files as the media."""
+    entries = _iframe_entries(track)
+    durations = [_seconds(duration) for duration, _ in entries]
+    lines = _header(IFRAME_VERSION, _target(durations), init=track.init, iframes=True)
+    for (_, segment), duration in zip(entries, durations, strict=True):
+        lines += [f"#EXTINF:{duration},", f"#EXT-X-BYTERANGE:{segment.iframe_length}@{segment.iframe_offset}",
+                  segment.uri]
+    return _text([*lines, "#EXT-X-ENDLIST"])
+
+
+def _iframe_bandwidth(track: VideoTrack) -> tuple[int, int]:
+    """(peak, average) bits/s of the I-frame byte ranges over their EXTINF durations."""
+    entries = [(d, s.iframe_length) for d, s in _iframe_entries(track) if d > 0]
+    peak = max((size * 8 / d for d, size in entries), default=0.0)
+    total = sum(d for d, _ in entries)
+    return round(peak), round(sum(size for _, size in entries) * 8 / total) if total else 0
+
+
+def _default_index(flags: list[bool], *, required: bool) -> int | None:
+    """Index of the first track marked default; else the first track if one is required."""
+    return next((i for i, flag in enumerate(flags) if flag), 0 if required and flags else None)
+
+
+def render_master(p: Presentation) -> str:
+    """The master (multivariant) playlist: renditions, variants by bandwidth, then I-frame variants."""
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{MEDIA_VERSION}", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    for key, value in p.provenance:
+        # A comment is any line starting '#' but not '#EXT' (RFC 8216 §4.1); one line per pair.
+        lines.append(f"# vodfleet-{key}: {value}".replace("\r", " ").replace("\n", " "))
+    default_audio = _default_index([a.default for a in p.audio], required=True)
+    for i, audio in enumerate(p.audio):
+        lines.append("#EXT-X-MEDIA:" + _attributes([
+            ("TYPE", "AUDIO"), ("GROUP-ID", _quoted(AUDIO_GROUP)), ("LANGUAGE", _quoted(audio.language)),
+            ("NAME", _quoted(audio.name or audio.language)), ("DEFAULT", _yes(i == default_audio)),
+            ("AUTOSELECT", "YES"), ("CHANNELS", _quoted(str(audio.channels))),
+            ("URI", _quoted(f"{audio.path}/{MEDIA}"))]))
+    default_subtitle = _default_index([s.default for s in p.subtitles], required=False)
+    for i, sub in enumerate(p.subtitles):
+        lines.append("#EXT-X-MEDIA:" + _attributes([
+            ("TYPE", "SUBTITLES"), ("GROUP-ID", _quoted(SUBTITLE_GROUP)), ("LANGUAGE", _quoted(sub.language)),
+            ("NAME", _quoted(sub.name or sub.language)), ("DEFAULT", _yes(i == default_subtitle)),
+            ("AUTOSELECT", "YES"), ("FORCED", _yes(sub.forced)),
+            ("URI", _quoted(f"{sub.path}/{MEDIA}"))]))
+    audio_peak = max((a.peak_bitrate for a in p.audio), default=0)
+    audio_average = max((a.average_bitrate for a in p.audio), default=0)
+    audio_codecs = list(dict.fromkeys(a.codecs for a in p.audio))  # every codec the group may play
+    for video in sorted(p.video, key=lambda v: v.peak_bitrate):
+        pairs = [("BANDWIDTH", str(video.peak_bitrate + audio_peak)),
+                 ("AVERAGE-BANDWIDTH", str(video.average_bitrate + audio_average)),
+                 ("CODECS", _quoted(",".join([video.codecs, *audio_codecs]))),
+                 ("RESOLUTION", f"{video.width}x{video.height}"),
+                 ("FRAME-RATE", f"{float(video.frame_rate):.3f}")]
+        pairs += [("AUDIO", _quoted(AUDIO_GROUP))] if p.audio else []
+        pairs += [("SUBTITLES", _quoted(SUBTITLE_GROUP))] if p.subtitles else []
+        lines += ["#EXT-X-STREAM-INF:" + _attributes([*pairs, ("CLOSED-CAPTIONS", "NONE")]),
+                  f"{video.path}/{MEDIA}"]
+    for video in sorted(p.video, key=lambda v: v.peak_bitrate):  # the same order as the variants
+        peak, average = _iframe_bandwidth(video)
+        lines.append("#EXT-X-I-FRAME-STREAM-INF:" + _attributes([
+            ("BANDWIDTH", str(peak)), ("AVERAGE-BANDWIDTH", str(average)), ("CODECS", _quoted(video.codecs)),
+            ("RESOLUTION", f"{video.width}x{video.height}"), ("URI", _quoted(f"{video.path}/{IFRAMES}"))]))
+    return _text(lines)
+
+
+def _write(root: Path, rel: str, text: str) -> None:
+    """Write via a temporary name and rename, so a reader never sees half a playlist."""
+    path = root / rel
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8", newline="\n")
+        temporary.replace(path)
+    except OSError as exc:
+        raise ScratchError(f"cannot write {path}: {exc}", hint="check free space and permissions") from exc
+
+
+def write_hls(root: Path, p: Presentation) -> list[str]:
+    """Write every playlist under ``root``; media playlists first, the master last. Returns relative paths."""
+    files: dict[str, str] = {}
+    for video in p.video:
+        files[f"{video.path}/{MEDIA}"] = render_media(video)
+        files[f"{video.path}/{IFRAMES}"] = render_iframes(video)
+    for audio in p.audio:
+        files[f"{audio.path}/{MEDIA}"] = render_media(audio)
+    # Subtitle playlists take the video's target duration, so every playlist advertises the same cadence.
+    target = max((_target(_seconds(s.duration) for s in v.segments) for v in p.video), default=1)
+    for sub in p.subtitles:
+        files[f"{sub.path}/{MEDIA}"] = render_subtitle_media(sub, target)
+    files[MASTER] = render_master(p)
+    for rel, text in files.items():
+        _write(root, rel, text)
+    return list(files)

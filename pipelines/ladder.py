@@ -1,0 +1,111 @@
+"""Rung and Ladder: the bitrate ladder as data, loaded from a TOML file and validated at construction."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pipelines.errors import ConfigError
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_PROFILES = ("baseline", "main", "high")
+_CODECS = ("h264",)
+
+
+@dataclass(frozen=True)
+class Rung:
+    id: str  # path-safe: becomes video/<id>/
+    width: int  # landscape bounding box
+    height: int
+    bitrate: int  # bits/s for the full box
+    profile: str = "high"
+
+    def __post_init__(self) -> None:
+        if not _ID.match(self.id):
+            raise ConfigError(f"rung id {self.id!r} is invalid",
+                              hint="use 1-32 chars of a-z, 0-9, '_' or '-', starting with a letter or digit")
+        if self.width < 16 or self.height < 16 or self.width % 2 or self.height % 2:
+            raise ConfigError(f"rung {self.id}: size {self.width}x{self.height} is invalid",
+                              hint="width and height must be even and at least 16")
+        if not 16_000 <= self.bitrate <= 100_000_000:
+            raise ConfigError(f"rung {self.id}: bitrate {self.bitrate} is out of range",
+                              hint="give bits per second between 16000 and 100000000")
+        if self.profile not in _PROFILES:
+            raise ConfigError(f"rung {self.id}: profile {self.profile!r} is not one of {', '.join(_PROFILES)}",
+                              hint="pick an H.264 profile from that list")
+
+
+@dataclass(frozen=True)
+class Ladder:
+    name: str
+    rungs: tuple[Rung, ...]
+    codec: str = "h264"
+
+    def __post_init__(self) -> None:
+        if not self.rungs:
+            raise ConfigError(f"ladder {self.name!r} has no rungs", hint="add at least one [[rungs]] table")
+        ids = [r.id for r in self.rungs]
+        if len(set(ids)) != len(ids):
+            raise ConfigError(f"ladder {self.name!r} repeats a rung id", hint="give every rung a unique id")
+        if self.codec not in _CODECS:
+            raise ConfigError(f"ladder {self.name!r}: codec {self.codec!r} is not supported",
+                              hint=f"supported codecs: {', '.join(_CODECS)}")
+        areas = [r.width * r.height for r in self.rungs]
+        if areas != sorted(areas):
+            raise ConfigError(f"ladder {self.name!r}: rungs are not in ascending size",
+                              hint="list rungs from the smallest to the largest")
+
+
+def builtin_ladders() -> list[str]:
+    files = resources.files("pipelines").joinpath("ladders").iterdir()
+    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+
+
+def load_ladder(name_or_path: str) -> Ladder:
+    """A built-in ladder by name ("default"), or a TOML file by path."""
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        path = Path(name_or_path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read ladder file {path}: {exc.strerror}",
+                              hint="give an existing TOML file or a built-in name") from exc
+        return parse_ladder(text, source=str(path))
+    if name_or_path not in builtin_ladders():
+        raise ConfigError(f"unknown ladder {name_or_path!r}",
+                          hint=f"built-in ladders: {', '.join(builtin_ladders())}; or give a .toml path")
+    text = resources.files("pipelines").joinpath("ladders", f"{name_or_path}.toml").read_text("utf-8")
+    return parse_ladder(text, source=name_or_path)
+
+
+def parse_ladder(text: str, *, source: str) -> Ladder:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"ladder {source}: not valid TOML: {exc}", hint="fix the TOML syntax") from exc
+    rungs = doc.get("rungs")
+    if not isinstance(rungs, list):
+        raise ConfigError(f"ladder {source}: missing [[rungs]] tables", hint="see pipelines/ladders/default.toml")
+    return Ladder(name=str(doc.get("name", source)), codec=str(doc.get("codec", "h264")),
+                  rungs=tuple(_rung(r, source) for r in rungs))
+
+
+def _rung(raw: Any, source: str) -> Rung:
+    allowed = {"id", "width", "height", "bitrate", "profile"}
+    if not isinstance(raw, dict) or not {"id", "width", "height", "bitrate"} <= raw.keys():
+        raise ConfigError(f"ladder {source}: each rung needs id, width, height and bitrate",
+                          hint="see pipelines/ladders/default.toml")
+    extra = raw.keys() - allowed
+    if extra:
+        raise ConfigError(f"ladder {source}: unknown rung field(s) {', '.join(sorted(extra))}",
+                          hint=f"allowed fields: {', '.join(sorted(allowed))}")
+    try:
+        return Rung(id=str(raw["id"]), width=int(raw["width"]), height=int(raw["height"]),
+                    bitrate=int(raw["bitrate"]), profile=str(raw.get("profile", "high")))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"ladder {source}: rung {raw.get('id')!r} has a non-numeric field",
+                          hint="width, height and bitrate are integers") from exc

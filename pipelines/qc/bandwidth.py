@@ -1,0 +1,120 @@
+"""Bandwidth rules (pure): declared BANDWIDTH / AVERAGE-BANDWIDTH / CODECS against measured numbers.
+
+Measured rates come from segment file sizes on disk over their EXTINF durations (never from the
+Presentation the manifests were written from). A variant's measured peak is its video peak plus the
+highest audio peak in its group; its average likewise with averages.
+
+The writer rounds each track's rate to whole bits/s and EXTINF carries six decimals, so a declared value
+may sit a few bits/s under our float sum: ``ROUNDING_BITS`` absorbs that and nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipelines.errors import CheckResult
+from pipelines.qc.verdict import verdict
+
+HEADROOM = 0.10  # declared ≤ measured × 1.1
+ROUNDING_BITS = 2.0
+RELATIVE_ROUNDING = 1e-6
+# ffprobe's H.264 profile names → profile_idc (ITU-T H.264 Annex A).
+AVC_PROFILE_IDC = {
+    "Baseline": 66, "Constrained Baseline": 66, "Main": 77, "Extended": 88, "High": 100,
+    "Constrained High": 100, "Progressive High": 100, "High 10": 110, "High 10 Intra": 110,
+    "High 4:2:2": 122, "High 4:2:2 Intra": 122, "High 4:4:4 Predictive": 244, "High 4:4:4 Intra": 244,
+}
+CONSTRAINT_SET1 = 0x40  # Constrained Baseline sets constraint_set1_flag
+# ffprobe's AAC profile names → RFC 6381 object types.
+AAC_CODECS = {"LC": "mp4a.40.2", "HE-AAC": "mp4a.40.5", "HE-AACv2": "mp4a.40.29", "Main": "mp4a.40.1"}
+_AVC1 = re.compile(r"avc[13]\.([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})")
+
+
+@dataclass(frozen=True)
+class Rate:
+    peak: float  # bits/s of the densest segment
+    average: float  # bits/s over the whole track
+
+
+def segment_rates(sizes: Sequence[int], durations: Sequence[float]) -> Rate:
+    """Peak and average bits/s of segments of `sizes` bytes lasting `durations` seconds (zero-length ignored)."""
+    pairs = [(size, duration) for size, duration in zip(sizes, durations, strict=True) if duration > 0]
+    peak = max((size * 8 / duration for size, duration in pairs), default=0.0)
+    total = sum(duration for _, duration in pairs)
+    return Rate(peak=peak, average=sum(size for size, _ in pairs) * 8 / total if total > 0 else 0.0)
+
+
+def check_declared(name: str, attribute: str, declared: int | None, measured: float,
+                   headroom: float = HEADROOM) -> CheckResult:
+    """measured ≤ declared ≤ measured × (1 + headroom), rounding allowed for."""
+    low = measured * (1 - RELATIVE_ROUNDING) - ROUNDING_BITS
+    high = measured * (1 + headroom) + ROUNDING_BITS
+    summary = f"{attribute}={declared}, measured {measured:.0f} bit/s, allowed {measured:.0f}..{high:.0f}"
+    if declared is None:
+        return verdict(name, [f"{attribute} is missing; measured {measured:.0f} bit/s"], "")
+    problems = []
+    if declared < low:
+        problems.append(f"{attribute}={declared} is below the measured {measured:.0f} bit/s "
+                        f"({declared / measured - 1:+.1%})" if measured else f"{attribute}={declared} < 0")
+    elif declared > high:
+        problems.append(f"{attribute}={declared} is more than {1 + headroom:.2f}x the measured "
+                        f"{measured:.0f} bit/s ({declared / measured - 1:+.1%})" if measured
+                        else f"{attribute}={declared} but nothing was measured")
+    return verdict(name, problems, summary)
+
+
+def avc1_expectation(profile: str, level: int | None) -> tuple[int, int] | None:
+    """(profile_idc, level_idc) ffprobe reports, or None for a profile we cannot name."""
+    idc = AVC_PROFILE_IDC.get(profile)
+    return (idc, level) if idc is not None and level is not None and level > 0 else None
+
+
+def avc1_matches(codec: str, profile: str, level: int | None) -> bool:
+    """Does an RFC 6381 avc1 string name this profile and level (constraint byte checked for CB only)?"""
+    expected = avc1_expectation(profile, level)
+    match = _AVC1.fullmatch(codec.strip())
+    if expected is None or match is None:
+        return False
+    idc, constraints, level_idc = (int(group, 16) for group in match.groups())
+    if profile == "Constrained Baseline" and not constraints & CONSTRAINT_SET1:
+        return False
+    return (idc, level_idc) == expected
+
+
+def describe_avc1(profile: str, level: int | None) -> str:
+    expected = avc1_expectation(profile, level)
+    if expected is None:
+        return f"an avc1 string for {profile!r} level {level}"
+    idc, level_idc = expected
+    return f"avc1.{idc:02x}xx{level_idc:02x} ({profile}@{level_idc / 10:g})"
+
+
+def check_codecs(name: str, declared: str | None, video: tuple[str, int | None] | None,
+                 audio: Sequence[str]) -> CheckResult:
+    """CODECS names the video profile/level ffprobe measured (video = (profile, level)) and every audio
+    codec of the group (RFC 6381 strings derived from ffprobe's AAC profile), and nothing else."""
+    entries = [c.strip() for c in (declared or "").split(",") if c.strip()]
+    problems = []
+    video_entries = [c for c in entries if c.startswith(("avc1.", "avc3."))]
+    others = [c for c in entries if c not in video_entries]
+    if video is not None:
+        profile, level = video
+        if not any(avc1_matches(c, profile, level) for c in video_entries):
+            problems.append(f"CODECS={declared!r} does not name {describe_avc1(profile, level)}")
+        if len(video_entries) > 1:
+            problems.append(f"CODECS={declared!r} lists {len(video_entries)} video codecs")
+    missing = [a for a in dict.fromkeys(audio) if a not in others]
+    extra = [c for c in others if c not in audio]
+    if missing:
+        problems.append(f"CODECS={declared!r} lacks {', '.join(missing)}")
+    if extra:
+        problems.append(f"CODECS={declared!r} names {', '.join(extra)}, not measured in any rendition")
+    video_text = describe_avc1(*video) if video else "no video"
+    return verdict(name, problems, f"CODECS={declared!r}; measured {video_text}, audio {list(audio)}")
+
+
+def aac_codec(profile: str) -> str:
+    """RFC 6381 string of an AAC profile name as ffprobe prints it ("LC" → "mp4a.40.2")."""
+    return AAC_CODECS.get(profile, f"mp4a.?({profile})")

@@ -1,0 +1,90 @@
+"""report.json: what was made, from what, by which encoder, how well, and every QC check with its numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipelines.encoder import EncoderIdentity
+from pipelines.errors import CheckResult
+from pipelines.presentation import Presentation
+from pipelines.subtitles import SubtitleDocument
+
+if TYPE_CHECKING:
+    from pipelines.transcode import Planned
+
+REPORT_NAME = "report.json"
+REPORT_VERSION = 1
+
+
+def build_report(planned: Planned, presentation: Presentation,
+                 subtitles: Sequence[tuple[str, SubtitleDocument]], checks: Sequence[CheckResult],
+                 quality: Mapping[str, Mapping[str, float]], identity: EncoderIdentity,
+                 timings: Mapping[str, float]) -> dict[str, Any]:
+    plan = planned.plan
+    encode_seconds = timings.get("encode", 0.0)
+    return {
+        "report_version": REPORT_VERSION,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "status": "passed" if all(c.passed for c in checks) else "failed",
+        "encoder": identity.to_dict(),
+        "source": _plain(planned.source),
+        "plan": {
+            "ladder": plan.ladder, "profile": plan.encoder.name, "preset": plan.encoder.preset,
+            "fps": str(plan.fps), "gop_seconds": plan.gop_seconds, "gop_frames": plan.gop_frames,
+            "segment_seconds": plan.segment_seconds, "deinterlace": plan.deinterlace,
+            "tonemap": plan.tonemap, "notes": list(plan.notes),
+            "video": [_plain(r) for r in plan.video], "audio": [_plain(a) for a in plan.audio],
+        },
+        "renditions": {
+            "video": [{
+                "id": t.id, "path": t.path, "width": t.width, "height": t.height, "codecs": t.codecs,
+                "frame_rate": str(t.frame_rate), "target_bitrate": t.nominal_bitrate,
+                "measured_peak_bitrate": t.peak_bitrate, "measured_average_bitrate": t.average_bitrate,
+                "segments": len(t.segments), "duration": round(t.duration, 6),
+                "quality": dict(quality.get(t.id, {})),
+            } for t in presentation.video],
+            "audio": [{
+                "id": t.id, "path": t.path, "language": t.language, "name": t.name, "codecs": t.codecs,
+                "channels": t.channels, "sample_rate": t.sample_rate, "default": t.default,
+                "measured_peak_bitrate": t.peak_bitrate, "measured_average_bitrate": t.average_bitrate,
+                "segments": len(t.segments), "duration": round(t.duration, 6),
+            } for t in presentation.audio],
+            "subtitles": [{
+                "id": t.id, "path": t.path, "language": t.language, "name": t.name,
+                "segments": len(t.segments), "source_format": doc.source_format, "charset": doc.charset,
+                "cues": len(doc.cues),
+            } for t, doc in ((t, dict(subtitles)[t.language]) for t in presentation.subtitles)],
+        },
+        "speed": {
+            "encode_seconds": encode_seconds,
+            "x_realtime": round(planned.source.duration / encode_seconds, 3) if encode_seconds else None,
+        },
+        "timings": dict(timings),
+        "qc": {"passed": all(c.passed for c in checks), "checks": [c.to_dict() for c in checks]},
+        "outputs": {"hls": "master.m3u8", "dash": "manifest.mpd"},
+    }
+
+
+def write_report(root: Path, report: Mapping[str, Any]) -> Path:
+    path = root / REPORT_NAME
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses/tuples/Fractions → JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,170 @@
+"""The one subprocess seam: every ffmpeg/ffprobe call goes through `run`.
+
+It takes an argv list (never a shell string), runs it in its own process group, streams
+``-progress pipe:1`` blocks to a callback, keeps the stderr tail, and kills the whole group on
+timeout, cancel, or any exception in the caller (KeyboardInterrupt included), so no ffmpeg is
+ever left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import resource
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from pipelines.errors import Cancelled, FFmpegFailed, FFmpegTimeout, ScratchError
+from pipelines.progress import Progress, ProgressParser
+
+log = logging.getLogger(__name__)
+
+_POLL_SECONDS = 0.05
+_TERM_GRACE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: bytes  # empty when progress was streamed from stdout
+    stderr_tail: str
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """Per-process bounds. None means unbounded."""
+
+    timeout: float | None = None
+    memory_bytes: int | None = None  # RLIMIT_AS of the child
+    max_stdout_bytes: int = 64 * 1024 * 1024  # ffprobe JSON of a hostile file must not eat the host
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    limits: RunLimits = RunLimits(),
+    on_progress: Callable[[Progress], None] | None = None,
+    duration: float | None = None,
+    cancel: threading.Event | None = None,
+    stderr_lines: int = 40,
+    check: bool = True,
+) -> RunResult:
+    """Run argv to completion; raise FFmpegFailed/FFmpegTimeout/Cancelled (process group already dead).
+
+    With `on_progress`, argv must write ``-progress pipe:1`` to stdout; blocks are parsed and passed on
+    with percent/ETA computed against `duration`.
+    """
+    args = tuple(argv)
+    log.debug("run: %s", shlex.join(args))
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # own process group: killpg reaches every child
+        preexec_fn=_limit_memory(limits.memory_bytes) if limits.memory_bytes else None,  # noqa: PLW1509
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    tail: deque[str] = deque(maxlen=stderr_lines)
+    out = bytearray()
+    readers = [
+        threading.Thread(target=_drain_lines, args=(proc.stderr, tail.append), daemon=True),
+        threading.Thread(
+            target=_drain_stdout,
+            args=(proc.stdout, out, limits.max_stdout_bytes,
+                  ProgressParser(duration, on_progress) if on_progress else None),
+            daemon=True,
+        ),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        reason = _wait(proc, started, limits.timeout, cancel)
+    except BaseException:
+        _kill_group(proc)
+        raise
+    finally:
+        for reader in readers:
+            reader.join(timeout=5)
+        proc.stdout.close()
+        proc.stderr.close()
+    elapsed = time.monotonic() - started
+    stderr_tail = "\n".join(tail)
+    if reason == "timeout":
+        raise FFmpegTimeout(args, proc.returncode, stderr_tail,
+                            what=f"{args[0]} ran past its time limit of {limits.timeout:.0f} s and was killed")
+    if reason == "cancel":
+        raise Cancelled(f"{Path(args[0]).name} was cancelled after {elapsed:.1f} s",
+                        hint="nothing was kept; submit again to restart")
+    if check and proc.returncode != 0:
+        if "No space left on device" in stderr_tail:
+            raise ScratchError("scratch disk is full", hint="free space on the scratch volume and retry")
+        raise FFmpegFailed(args, proc.returncode, stderr_tail)
+    return RunResult(args, proc.returncode, bytes(out) if not on_progress else b"", stderr_tail, elapsed)
+
+
+def _wait(proc: subprocess.Popen[bytes], started: float, timeout: float | None,
+          cancel: threading.Event | None) -> str:
+    while True:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=_POLL_SECONDS)
+            return "done"
+        if cancel is not None and cancel.is_set():
+            _kill_group(proc)
+            return "cancel"
+        if timeout is not None and time.monotonic() - started > timeout:
+            _kill_group(proc)
+            return "timeout"
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the whole group (ffmpeg finalises nothing we keep), then SIGKILL whatever is left."""
+    for sig, grace in ((signal.SIGTERM, _TERM_GRACE_SECONDS), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+            break
+    # children that outlived the leader still carry the group id
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _limit_memory(limit: int) -> Callable[[], None]:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+def _lines(stream: IO[bytes]) -> Iterator[str]:
+    for raw in iter(stream.readline, b""):
+        yield raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+def _drain_lines(stream: IO[bytes], sink: Callable[[str], None]) -> None:
+    for line in _lines(stream):
+        sink(line)
+
+
+def _drain_stdout(stream: IO[bytes], out: bytearray, cap: int, parser: ProgressParser | None) -> None:
+    if parser is not None:
+        for line in _lines(stream):
+            parser.feed(line)
+        return
+    while chunk := stream.read(65536):
+        if len(out) < cap:
+            out.extend(chunk[: cap - len(out)])

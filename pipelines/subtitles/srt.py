@@ -1,0 +1,48 @@
+"""SRT (SubRip): the most common sidecar, and the least consistently written one.
+
+Parsed line by line around timing lines rather than by blank-line blocks, so missing ids, missing
+or doubled blank lines, "." millis and CR-only line ends all still work.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.subtitles.cue import Cue
+from pipelines.subtitles.payload import from_html
+from pipelines.subtitles.timestamp import CLOCK, parse_clock
+
+TIMING = re.compile(rf"[ \t]*({CLOCK})[ \t]*-->[ \t]*({CLOCK})(?:[ \t].*)?")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def parse_srt(text: str, *, source: str = "<srt>") -> list[Cue]:
+    """Cues in file order (normalisation sorts and repairs them later)."""
+    cues: list[Cue] = []
+    start = end = 0.0
+    body: list[str] | None = None
+    for number, line in enumerate(_NEWLINE.split(text), start=1):
+        match = TIMING.fullmatch(line)
+        if match is None:
+            if body is not None:
+                body.append(line)
+            continue
+        if body is not None:
+            cues.append(Cue(start, end, from_html("\n".join(_without_trailing_id(body)))))
+        where = f"line {number}"
+        start = parse_clock(match[1], source=source, where=where)
+        end = parse_clock(match[2], source=source, where=where)
+        body = []
+    if body is not None:
+        cues.append(Cue(start, end, from_html("\n".join(body))))
+    return cues
+
+
+def _without_trailing_id(lines: list[str]) -> list[str]:
+    """Drop the next cue's numeric id (the digit-only line right before its timing line) and the
+    blank lines that the line scan collected as text."""
+    if lines and lines[-1].strip().isdigit():
+        lines = lines[:-1]
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines

@@ -1,0 +1,176 @@
+"""transcode: one master → a checked CMAF ladder with HLS + DASH + WebVTT, renamed into place at the end.
+
+    probe → load subtitles (reject early) → plan → encode (one ffmpeg) → package → QC → quality → report
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.encoder import EncoderIdentity, encoder_identity
+from pipelines.errors import QCFailed
+from pipelines.ffmpeg import encode_argv, output_folders
+from pipelines.ladder import load_ladder
+from pipelines.language import normalize_language
+from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
+from pipelines.plan import EncodePlan, PlanOptions, plan_encode
+from pipelines.probe import ProbeLimits, probe
+from pipelines.progress import Progress
+from pipelines.qc import run_qc
+from pipelines.quality import measure_quality
+from pipelines.report import build_report, write_report
+from pipelines.runner import RunLimits, run
+from pipelines.source import SourceInfo
+from pipelines.subtitles import SubtitleDocument, load_sidecar
+from pipelines.tools import Tools
+from pipelines.workspace import Workspace, workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    language: str  # BCP-47 as given by the user; validated
+    path: Path
+
+
+@dataclass(frozen=True)
+class TranscodeRequest:
+    source: Path
+    output: Path
+    subtitles: tuple[Sidecar, ...] = ()
+    ladder: str = "default"
+    options: PlanOptions = PlanOptions()
+    measure_quality: bool = True
+    overwrite: bool = False
+    probe_limits: ProbeLimits = ProbeLimits()
+    # Encode time budget in seconds; None: 120 s plus 30 s per second of source (the slowest
+    # profile on 2 cores stays far inside that; a hung ffmpeg does not).
+    encode_timeout: float | None = None
+    memory_bytes: int | None = None
+    scratch_root: Path | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    phase: str  # probing | encoding | packaging | qc | quality | publishing | done
+    progress: Progress | None = None
+
+
+@dataclass(frozen=True)
+class Planned:
+    source: SourceInfo
+    plan: EncodePlan
+    argv: list[str]
+    subtitles: tuple[tuple[str, SubtitleDocument], ...]  # (language id, parsed document)
+
+
+@dataclass(frozen=True)
+class TranscodeResult:
+    output: Path
+    report: dict[str, object]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def plan_transcode(request: TranscodeRequest, *, tools: Tools | None = None,
+                   out: Path | None = None, scratch: Path | None = None) -> Planned:
+    """Probe, load sidecars and plan; no encode. `argv` writes into `out` (default: the request output)."""
+    tools = tools or Tools.resolve()
+    source = probe(request.source, tools=tools, limits=request.probe_limits)
+    subtitles = load_subtitles(request.subtitles, source.duration)
+    plan = plan_encode(source, load_ladder(request.ladder), request.options)
+    out = out or request.output.absolute()
+    argv = encode_argv(plan, ffmpeg=tools.ffmpeg, source=request.source, out=out, scratch=scratch or out)
+    return Planned(source, plan, argv, subtitles)
+
+
+def load_subtitles(sidecars: tuple[Sidecar, ...], duration: float) -> tuple[tuple[str, SubtitleDocument], ...]:
+    docs = []
+    for sidecar in sidecars:
+        language = normalize_language(sidecar.language, source=str(sidecar.path))
+        docs.append((language, load_sidecar(sidecar.path, language, duration=duration)))
+    return tuple(docs)
+
+
+def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
+              on_event: Callable[[Event], None] | None = None,
+              cancel: threading.Event | None = None) -> TranscodeResult:
+    tools = tools or Tools.resolve()
+    emit = on_event or (lambda _event: None)
+    timings: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    identity = encoder_identity(tools)
+    with workspace(request.output, scratch_root=request.scratch_root, replace=request.overwrite) as ws:
+        emit(Event("probing"))
+        planned = plan_transcode(request, tools=tools, out=ws.staging, scratch=ws.scratch)
+        lap("probe_plan")
+        _encode(request, planned, ws, emit, cancel)
+        lap("encode")
+        emit(Event("packaging"))
+        embedded = _embedded_subtitles(planned, ws)
+        subtitles = planned.subtitles + embedded
+        presentation = build_presentation(ws.staging, planned.plan, subtitles, identity)
+        remove_scratch_playlists(ws.staging)
+        write_manifests(ws.staging, presentation)
+        lap("package")
+        emit(Event("qc"))
+        checks = run_qc(ws.staging, presentation, planned.plan, dict(subtitles), tools=tools,
+                        scratch=ws.scratch, cancel=cancel)
+        lap("qc")
+        quality = {}
+        if request.measure_quality:
+            emit(Event("quality"))
+            quality = measure_quality(planned.plan, request.source, ws.staging, presentation,
+                                      tools=tools, scratch=ws.scratch, cancel=cancel)
+            lap("quality")
+        report = build_report(planned, presentation, subtitles, checks, quality, identity, timings)
+        write_report(ws.staging, report)
+        failures = [c for c in checks if not c.passed]
+        if failures:
+            raise QCFailed(failures)
+        emit(Event("publishing"))
+        output = ws.commit(replace=request.overwrite)
+    emit(Event("done"))
+    return TranscodeResult(output, report, timings)
+
+
+def _encode(request: TranscodeRequest, planned: Planned, ws: Workspace,
+            emit: Callable[[Event], None], cancel: threading.Event | None) -> None:
+    for folder in output_folders(planned.plan, ws.staging):
+        folder.mkdir(parents=True)
+    duration = planned.source.duration
+    timeout = request.encode_timeout if request.encode_timeout is not None else 120 + 30 * duration
+    limits = RunLimits(timeout=timeout, memory_bytes=request.memory_bytes)
+    emit(Event("encoding", None))
+    run(planned.argv, limits=limits, duration=duration, cancel=cancel,
+        on_progress=lambda p: emit(Event("encoding", p)))
+
+
+def _embedded_subtitles(planned: Planned, ws: Workspace) -> tuple[tuple[str, SubtitleDocument], ...]:
+    docs = []
+    taken = {lang for lang, _ in planned.subtitles}
+    for sub in planned.plan.embedded_subtitles:
+        if sub.language in taken:
+            continue  # a sidecar in the same language wins over the embedded track
+        path = ws.scratch / f"embedded_{sub.stream_index}.vtt"
+        doc = load_sidecar(path, sub.language, duration=planned.source.duration)
+        if doc.cues:
+            docs.append((sub.language, doc))
+            taken.add(sub.language)
+    return tuple(docs)
+
+
+def describe(identity: EncoderIdentity) -> str:
+    return f"ffmpeg {identity.ffmpeg_version}, x264 {identity.x264 or '?'} ({identity.fingerprint[:19]})"

@@ -1,0 +1,73 @@
+"""Workspace: where a run writes, so that a failed, killed or interrupted run leaves nothing behind.
+
+The output is built in a hidden sibling folder (same filesystem) and renamed into place only when
+every check passed; scratch (ffmpeg's own playlists, extracted subtitles, QC files) lives apart and
+is always removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.errors import ConfigError, ScratchError
+
+STAGING_PREFIX = ".vodfleet-staging-"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    output: Path  # the final path, absent until commit
+    staging: Path  # the output being built
+    scratch: Path  # never published
+
+    def commit(self, *, replace: bool = False) -> Path:
+        """Rename staging into place (atomic on one filesystem)."""
+        if self.output.exists():
+            if not replace:
+                raise ConfigError(f"{self.output} already exists",
+                                  hint="choose another output folder or pass --overwrite")
+            trash = self.output.with_name(f"{STAGING_PREFIX}old-{self.output.name}-{os.getpid()}")
+            self.output.rename(trash)
+            self.staging.rename(self.output)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            self.staging.rename(self.output)
+        return self.output
+
+
+@contextlib.contextmanager
+def workspace(output: Path, *, scratch_root: Path | None = None, replace: bool = False) -> Iterator[Workspace]:
+    """Yield a Workspace; on any exit the staging and scratch folders are gone (committed or removed)."""
+    output = output.absolute()
+    if output.exists() and not replace:
+        raise ConfigError(f"{output} already exists", hint="choose another output folder or pass --overwrite")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{output.name}-", dir=output.parent))
+        scratch = Path(tempfile.mkdtemp(prefix="vodfleet-scratch-", dir=scratch_root))
+    except OSError as exc:
+        raise _classify(exc, output.parent) from exc
+    try:
+        yield Workspace(output=output, staging=staging, scratch=scratch)
+    except OSError as exc:
+        raise _classify(exc, staging) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _classify(exc: OSError, where: Path) -> Exception:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ScratchError(f"no space left on the device holding {where}",
+                            hint="free disk space or point the output/scratch elsewhere, then retry")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ConfigError(f"cannot write to {where}: {exc.strerror}",
+                           hint="choose a writable output folder")
+    return ScratchError(f"file system error at {where}: {exc.strerror}", hint="check the disk and retry")

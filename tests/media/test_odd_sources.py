@@ -1,0 +1,70 @@
+"""Real-world shapes through the whole pipeline: rotation, portrait, anamorphic, interlaced, HDR, VFR, 5.1, rates.
+
+Each source is tiny (≤ 320x180, 2-3 s) and transcoded with a two-rung ladder; the output is ffprobed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import mediagen
+import pytest
+
+from pipelines.plan import PlanOptions
+from pipelines.transcode import TranscodeRequest, transcode
+
+pytestmark = pytest.mark.media
+
+TINY = str(Path(__file__).parents[1] / "fixtures" / "ladders" / "tiny.toml")
+
+
+def probe_video(folder: Path, tmp_path: Path) -> dict[str, Any]:
+    joined = tmp_path / f"{folder.name}.mp4"
+    joined.write_bytes((folder / "init.mp4").read_bytes()
+                       + b"".join(p.read_bytes() for p in sorted(folder.glob("seg_*.m4s"))))
+    out = subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_streams", "-count_frames", str(joined)],
+                         check=True, capture_output=True)
+    return dict(json.loads(out.stdout)["streams"][0])
+
+
+CASES = [
+    # name, make_source kwargs, expected top size, expected frame rate, plan note fragment
+    ("portrait", {"width": 180, "height": 320}, (180, 320), "25/1", ""),
+    ("rotated90", {"rotate": 90}, (180, 320), "25/1", ""),
+    ("anamorphic", {"width": 240, "height": 180, "sar": "4:3"}, (320, 180), "25/1", ""),
+    ("interlaced", {"interlaced": True}, (320, 180), "25/1", "deinterlaced"),
+    ("hdr10", {"hdr": True, "codec": "libx265"}, (320, 180), "25/1", "tone-mapped"),
+    ("vfr", {"vfr": True, "duration": 3.0}, (320, 180), "25/1", "variable frame rate"),
+    ("ntsc-film", {"fps": "24000/1001"}, (320, 180), "24000/1001", ""),
+    ("fifty", {"fps": "50"}, (320, 180), "50/1", ""),
+    ("surround51", {"channels": 6}, (320, 180), "25/1", ""),
+    ("no-audio", {"audio": ()}, (320, 180), "25/1", ""),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "size", "rate", "note"), CASES, ids=[c[0] for c in CASES])
+def test_odd_source_transcodes_and_measures_right(name: str, kwargs: dict[str, Any], size: tuple[int, int],
+                                                  rate: str, note: str, tmp_path: Path) -> None:
+    options = {"duration": 2.0, **kwargs}
+    source = mediagen.make_source(tmp_path / f"{name}.mp4", **options)
+    result = transcode(TranscodeRequest(source=source, output=tmp_path / "out", ladder=TINY,
+                                        options=PlanOptions(segment_seconds=2, profile="ultrafast")))
+    report = result.report
+    assert report["qc"]["passed"], [c for c in report["qc"]["checks"] if not c["passed"]]
+    top = report["renditions"]["video"][-1]
+    stream = probe_video(result.output / top["path"], tmp_path)
+    assert (stream["width"], stream["height"]) == size
+    assert stream["r_frame_rate"] == rate
+    assert stream["pix_fmt"] == "yuv420p"
+    assert stream.get("color_transfer", "bt709") == "bt709"
+    assert "side_data_list" not in stream, "rotation must be applied to pixels, not left as metadata"
+    if note:
+        assert any(note in n for n in report["plan"]["notes"]), report["plan"]["notes"]
+    audio = report["renditions"]["audio"]
+    if options.get("audio", ("eng",)):
+        assert [a["channels"] for a in audio] == [2]
+    else:
+        assert audio == []

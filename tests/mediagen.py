@@ -1,0 +1,184 @@
+"""Tiny deterministic media for tests (test scaffolding: plain subprocess.run with argv lists).
+
+Sources are lavfi ``testsrc2`` video and ``sine`` audio (one distinct frequency per language),
+encoded with ``-preset ultrafast`` and ``+bitexact`` so reruns give the same bytes.
+
+Regenerate the ffprobe fixtures with ``python tests/mediagen.py tests/fixtures/ffprobe``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+FFMPEG = "ffmpeg"
+FFPROBE = "ffprobe"
+CUES = (("00:00:00,200", "00:00:01,000", "Hello"), ("00:00:01,200", "00:00:02,000", "World"))
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([FFMPEG, "-v", "error", "-nostdin", "-y", *args], check=True)
+
+
+def make_source(path: Path, *, width: int = 320, height: int = 180, duration: float = 3.0, fps: str = "25",
+                rotate: int | None = None, interlaced: bool = False, hdr: bool = False, vfr: bool = False,
+                audio: Sequence[str] = ("eng",), channels: int = 2, subtitle_langs: Sequence[str] = (),
+                sar: str | None = None, codec: str = "libx264") -> Path:
+    """An MP4 (or MKV by suffix) with one video stream, one sine audio per language, mov_text subs.
+
+    `rotate` is clockwise degrees (what a player must do). `vfr` doubles the rate for the first
+    second and then drops every other frame, so r_frame_rate != avg_frame_rate.
+    """
+    path = Path(path)
+    rate = str(Fraction(fps) * 2) if vfr else fps
+    args = ["-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r={rate}:d={duration}"]
+    for number, _lang in enumerate(audio):
+        args += ["-f", "lavfi", "-i", f"sine=frequency={440 + 220 * number}:sample_rate=48000:d={duration}"]
+    with tempfile.TemporaryDirectory() as scratch:
+        for lang in subtitle_langs:
+            srt = Path(scratch) / f"{lang}.srt"
+            srt.write_text("".join(f"{n}\n{a} --> {b}\n{text} ({lang})\n\n"
+                                   for n, (a, b, text) in enumerate(CUES, 1)), encoding="utf-8")
+            args += ["-i", str(srt)]
+        args += ["-map", "0:v"]
+        args += [arg for n in range(len(audio)) for arg in ("-map", f"{n + 1}:a")]
+        args += [arg for n in range(len(subtitle_langs)) for arg in ("-map", f"{n + 1 + len(audio)}:s")]
+        first_second = round(Fraction(rate)) if vfr else None
+        args += _video_args(first_second=first_second, sar=sar, interlaced=interlaced, hdr=hdr, codec=codec)
+        for n, lang in enumerate(audio):
+            args += [f"-metadata:s:a:{n}", f"language={lang}", f"-metadata:s:a:{n}", f"title=Audio {lang}"]
+        if audio:
+            args += ["-c:a", "aac", "-b:a", "64k" if channels <= 2 else "192k", "-ac", str(channels)]
+        for n, lang in enumerate(subtitle_langs):
+            args += [f"-metadata:s:s:{n}", f"language={lang}", f"-metadata:s:s:{n}", f"title=Subs {lang}"]
+        if subtitle_langs:
+            args += ["-c:s", "mov_text" if path.suffix in (".mp4", ".mov", ".m4v") else "srt"]
+        args += ["-fflags", "+bitexact", "-map_metadata", "-1"]
+        if rotate is None:
+            _ffmpeg(*args, str(path))
+        else:
+            plain = Path(scratch) / f"plain{path.suffix}"
+            _ffmpeg(*args, str(plain))
+            # ffmpeg 5.1 stores `-metadata rotate=N` as N degrees counter-clockwise (checked against
+            # -autorotate), the opposite of the legacy clockwise tag; write the complement.
+            _ffmpeg("-i", str(plain), "-map", "0", "-c", "copy", "-fflags", "+bitexact",
+                    "-metadata:s:v:0", f"rotate={(360 - rotate) % 360}", str(path))
+    return path
+
+
+def _video_args(*, first_second: int | None, sar: str | None, interlaced: bool, hdr: bool,
+                codec: str) -> list[str]:
+    # VFR: keep every frame of the first second, then every other one
+    filters = [f"select='lt(n\\,{first_second})+not(mod(n\\,2))'"] if first_second else []
+    if sar:
+        filters.append(f"setsar={sar.replace(':', '/')}")
+    if interlaced:
+        filters.append("setfield=tff")
+    args = ["-vf", ",".join(filters)] if filters else []
+    args += ["-vsync", "vfr"] if first_second else []
+    flags = "+bitexact+ilme+ildct" if interlaced else "+bitexact"
+    args += ["-c:v", codec, "-g", "25", "-flags:v", flags]
+    if codec in ("libx264", "libx265"):
+        args += ["-preset", "ultrafast"]
+    if codec == "libx265":
+        args += ["-x265-params", "log-level=error", "-tag:v", "hvc1"]
+    if interlaced:
+        args += ["-field_order", "tt"]
+    if hdr:
+        args += ["-pix_fmt", "yuv420p10le", "-color_primaries", "bt2020", "-color_trc", "smpte2084",
+                 "-colorspace", "bt2020nc"]
+    else:
+        args += ["-pix_fmt", "yuv420p"]
+    return args
+
+
+def make_audio_only(path: Path, *, duration: float = 2.0, cover_art: bool = False) -> Path:
+    """AAC in M4A; with `cover_art`, a PNG attached picture (a video stream that is not video)."""
+    args = ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={duration}"]
+    if cover_art:
+        args += ["-f", "lavfi", "-i", "color=red:s=64x64:d=1", "-map", "0", "-map", "1", "-frames:v", "1",
+                 "-c:v", "png", "-disposition:v:0", "attached_pic"]
+    _ffmpeg(*args, "-c:a", "aac", "-b:a", "64k", "-fflags", "+bitexact", str(path))
+    return Path(path)
+
+
+def make_text_file(path: Path, text: str = "this is not a video\n" * 20) -> Path:
+    Path(path).write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def make_random_bytes(path: Path, size: int = 64 * 1024, seed: int = 1234) -> Path:
+    Path(path).write_bytes(random.Random(seed).randbytes(size))
+    return Path(path)
+
+
+def make_truncated_mp4(src: Path, dst: Path, *, keep: float = 0.5) -> Path:
+    """The first `keep` of `src`'s bytes: an upload cut short."""
+    data = Path(src).read_bytes()
+    Path(dst).write_bytes(data[: int(len(data) * keep)])
+    return Path(dst)
+
+
+def make_faststart(src: Path, dst: Path) -> Path:
+    """Remux with the index (moov) first: truncating this keeps the index and loses media data."""
+    _ffmpeg("-i", str(src), "-map", "0", "-c", "copy", "-movflags", "+faststart", "-fflags", "+bitexact",
+            str(dst))
+    return Path(dst)
+
+
+def make_corrupt_start(src: Path, dst: Path, *, length: int = 4000) -> Path:
+    """`src` with its index first and the first `length` bytes of media data overwritten with junk."""
+    make_faststart(src, dst)
+    data = bytearray(Path(dst).read_bytes())
+    start = data.index(b"mdat") + 4
+    data[start:start + length] = b"Z" * length
+    Path(dst).write_bytes(bytes(data))
+    return Path(dst)
+
+
+def ffprobe_json(path: Path) -> dict[str, object]:
+    argv = [FFPROBE, "-v", "error", "-hide_banner", "-show_format", "-show_streams", "-of", "json",
+            "-i", f"file:{Path(path).absolute()}"]
+    out = subprocess.run(argv, check=True, capture_output=True).stdout
+    return dict(json.loads(out))
+
+
+# name → make_source keyword arguments; the captured ffprobe JSON of each is a unit-test fixture.
+FIXTURE_SOURCES: dict[str, dict[str, Any]] = {
+    "landscape": {},
+    "portrait": {"width": 180, "height": 320, "duration": 2.0},
+    "rotated90": {"duration": 2.0, "rotate": 90},
+    "anamorphic": {"width": 720, "height": 576, "duration": 2.0, "sar": "64:45"},
+    "interlaced": {"duration": 2.0, "interlaced": True},
+    "hdr10": {"duration": 2.0, "hdr": True, "codec": "libx265"},
+    "vfr": {"duration": 3.0, "vfr": True},
+    "no_audio": {"duration": 2.0, "audio": ()},
+    "three_audio": {"duration": 2.0, "audio": ("eng", "fra", "und")},
+    "surround51": {"duration": 2.0, "channels": 6},
+    "subtitles": {"duration": 2.0, "subtitle_langs": ("eng", "spa")},
+    "titles_mkv": {"duration": 2.0, "audio": ("eng", "deu"), "subtitle_langs": ("fra",)},  # MP4 drops titles
+}
+
+
+def capture_fixtures(dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        made = {name: make_source(Path(scratch) / f"{name}{'.mkv' if name.endswith('_mkv') else '.mp4'}",
+                                  **kwargs) for name, kwargs in FIXTURE_SOURCES.items()}
+        made["cover_art_only"] = make_audio_only(Path(scratch) / "cover_art_only.m4a", cover_art=True)
+        made["bigbuckbunny"] = Path(__file__).parents[1] / "sample_media" / "bigbuckbunny.mp4"
+        for name, media in made.items():
+            doc = ffprobe_json(media)
+            doc["format"]["filename"] = media.name  # type: ignore[index]  # no temp paths in fixtures
+            (dest / f"{name}.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    capture_fixtures(Path(sys.argv[1]))
