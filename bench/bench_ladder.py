@@ -2,14 +2,10 @@
 
     python bench/bench_ladder.py [--episode PATH] [--duration 60] [--ladder compact] [--repeat 2] [--json -]
 
-Lines (medians over --repeat rounds; each round runs the three in a rotated order):
-  vodfleet          pipelines.transcode.transcode(), quality measurement off (probe, encode, package, QC)
-  per-rung          one ffmpeg per rung, one after another, each decoding the source (MediaCMS-style);
-                    same x264 settings, sizes and HLS fMP4 output (audio rides along with the first rung)
-  raw               the argv vodfleet runs (plan_transcode(...).argv), run directly with subprocess
-  vodfleet+quality  transcode() with PSNR/SSIM measurement on (run --quality-repeat times, default once)
-Ratios: vodfleet/per-rung (target <= 0.5) and vodfleet/raw (target <= 1.05), on wall and CPU time.
-Not a test: nothing is asserted, numbers are printed.
+Lines: vodfleet (transcode(), quality off) · per-rung (one ffmpeg per rung, each decoding the source,
+MediaCMS-style, same x264/HLS settings) · raw (vodfleet's own argv via subprocess) · vodfleet+quality.
+Ratios vodfleet/per-rung (target <= 0.5) and vodfleet/raw (target <= 1.05). Not a test: nothing is
+asserted. See bench/README.md for what every line and column means.
 """
 
 from __future__ import annotations
@@ -18,6 +14,7 @@ import argparse
 import json
 import os
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -37,6 +34,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from pipelines import ffmpeg as vf  # noqa: E402
 from pipelines.encoder import encoder_identity  # noqa: E402
+from pipelines.errors import QCFailed  # noqa: E402
 from pipelines.plan import EncodePlan, PlanOptions  # noqa: E402
 from pipelines.tools import Tools  # noqa: E402
 from pipelines.transcode import TranscodeRequest, plan_transcode, transcode  # noqa: E402
@@ -126,7 +124,7 @@ def run_ffmpeg(argv: list[str]) -> None:
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, check=False)
     if proc.returncode:
-        raise SystemExit(f"ffmpeg failed ({proc.returncode}): {' '.join(argv)}\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"ffmpeg failed ({proc.returncode}): {shlex.join(argv)}\n{proc.stderr[-3000:]}")
 
 
 class Bench:
@@ -134,13 +132,19 @@ class Bench:
         self.episode, self.tools = episode, tools
         self.request = TranscodeRequest(source=episode, output=Path("unused"), ladder=ladder,
                                         options=PlanOptions(profile=profile), measure_quality=False)
-        self.planned = plan_transcode(self.request, tools=tools)
-        self.timings: list[dict[str, float]] = []
+        # The raw line runs exactly vodfleet's argv, planned once here (probing is not part of its time).
+        self.raw_dir = CACHE / "raw-run"
+        self.planned = plan_transcode(self.request, tools=tools, out=self.raw_dir, scratch=self.raw_dir / "scratch")
+        self.timings: list[dict[str, float | bool]] = []
+        self.qc_failures: list[str] = []
 
     def vodfleet(self, work: Path, *, quality: bool = False) -> None:
         request = TranscodeRequest(source=self.episode, output=work / "out", ladder=self.request.ladder,
                                    options=self.request.options, measure_quality=quality, scratch_root=work)
-        self.timings.append({"quality": quality, **transcode(request, tools=self.tools).timings})
+        try:
+            self.timings.append({"quality": quality, **transcode(request, tools=self.tools).timings})
+        except QCFailed as exc:  # all the work was done (QC runs last); keep the time, say so loudly
+            self.qc_failures.append(", ".join(sorted({f.name.split(".")[-1] for f in exc.failures})))
 
     def per_rung(self, work: Path) -> None:
         plan = self.planned.plan
@@ -149,11 +153,14 @@ class Bench:
         for argv in per_rung_argvs(plan, ffmpeg=self.tools.ffmpeg, source=self.episode, out=work):
             run_ffmpeg(argv)
 
-    def raw(self, work: Path) -> None:
-        planned = plan_transcode(self.request, tools=self.tools, out=work, scratch=work / "scratch")
-        for folder in [*vf.output_folders(planned.plan, work), work / "scratch"]:
-            folder.mkdir(parents=True)
-        run_ffmpeg(planned.argv)
+    def raw(self, _work: Path) -> None:
+        shutil.rmtree(self.raw_dir, ignore_errors=True)
+        try:
+            for folder in [*vf.output_folders(self.planned.plan, self.raw_dir), self.raw_dir / "scratch"]:
+                folder.mkdir(parents=True)
+            run_ffmpeg(self.planned.argv)
+        finally:
+            shutil.rmtree(self.raw_dir, ignore_errors=True)
 
 
 def ensure_episode(args: argparse.Namespace) -> Path:
@@ -250,8 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     med = summarise(samples)
     rat = ratios(med)
     print_table(info, med, rat, {k: len(v) for k, v in samples.items()})
+    if bench.qc_failures:
+        print(f"WARNING: {len(bench.qc_failures)} vodfleet run(s) failed QC after doing all the work "
+              f"(times kept; checks: {'; '.join(sorted(set(bench.qc_failures)))})")
     if args.json:
         doc = {"machine": info, "median": med, "ratios": rat, "vodfleet_timings": bench.timings,
+               "qc_failures": bench.qc_failures,
                "runs": {k: [asdict(s) for s in v] for k, v in samples.items()}}
         text = json.dumps(doc, indent=2)
         if args.json == "-":

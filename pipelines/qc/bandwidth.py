@@ -4,8 +4,10 @@ Measured rates come from segment file sizes on disk over their EXTINF durations 
 Presentation the manifests were written from). A variant's measured peak is its video peak plus the
 highest audio peak in its group; its average likewise with averages.
 
-The writer rounds each track's rate to whole bits/s and EXTINF carries six decimals, so a declared value
-may sit a few bits/s under our float sum: ``ROUNDING_BITS`` absorbs that and nothing more.
+Rounding is allowed for, and nothing more: EXTINF is written with six decimals, so a segment's true
+duration may be up to half a microsecond longer than written (``EXTINF_QUANTUM``; on a 21 ms audio tail
+segment that is 2 bits/s of 200 kbit/s): the lower bound uses the longest duration each EXTINF allows.
+The writer also rounds each track's rate to whole bits/s (``ROUNDING_BITS``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pipelines.qc.verdict import verdict
 
 HEADROOM = 0.10  # declared ≤ measured × 1.1
 ROUNDING_BITS = 2.0
-RELATIVE_ROUNDING = 1e-6
+EXTINF_QUANTUM = 1e-6  # hls.py writes EXTINF with six decimals
 # ffprobe's H.264 profile names → profile_idc (ITU-T H.264 Annex A).
 AVC_PROFILE_IDC = {
     "Baseline": 66, "Constrained Baseline": 66, "Main": 77, "Extended": 88, "High": 100,
@@ -36,22 +38,37 @@ _AVC1 = re.compile(r"avc[13]\.([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})")
 class Rate:
     peak: float  # bits/s of the densest segment
     average: float  # bits/s over the whole track
+    peak_low: float = 0.0  # the same with every duration at the longest its EXTINF allows
+    average_low: float = 0.0
+
+    def __add__(self, other: Rate) -> Rate:
+        return Rate(self.peak + other.peak, self.average + other.average, self.peak_low + other.peak_low,
+                    self.average_low + other.average_low)
 
 
-def segment_rates(sizes: Sequence[int], durations: Sequence[float]) -> Rate:
-    """Peak and average bits/s of segments of `sizes` bytes lasting `durations` seconds (zero-length ignored)."""
+def _peak_average(sizes: Sequence[int], durations: Sequence[float]) -> tuple[float, float]:
+    peak = max((size * 8 / duration for size, duration in zip(sizes, durations, strict=True)), default=0.0)
+    total = sum(durations)
+    return peak, sum(sizes) * 8 / total if total > 0 else 0.0
+
+
+def segment_rates(sizes: Sequence[int], durations: Sequence[float], quantum: float = EXTINF_QUANTUM) -> Rate:
+    """Peak and average bits/s of segments of `sizes` bytes lasting `durations` (EXTINF) seconds, and their
+    lower bounds given EXTINF's `quantum`. Zero-length segments are ignored."""
     pairs = [(size, duration) for size, duration in zip(sizes, durations, strict=True) if duration > 0]
-    peak = max((size * 8 / duration for size, duration in pairs), default=0.0)
-    total = sum(duration for _, duration in pairs)
-    return Rate(peak=peak, average=sum(size for size, _ in pairs) * 8 / total if total > 0 else 0.0)
+    kept = [size for size, _ in pairs]
+    peak, average = _peak_average(kept, [d for _, d in pairs])
+    peak_low, average_low = _peak_average(kept, [d + quantum / 2 for _, d in pairs])
+    return Rate(peak, average, peak_low, average_low)
 
 
 def check_declared(name: str, attribute: str, declared: int | None, measured: float,
-                   headroom: float = HEADROOM) -> CheckResult:
-    """measured ≤ declared ≤ measured × (1 + headroom), rounding allowed for."""
-    low = measured * (1 - RELATIVE_ROUNDING) - ROUNDING_BITS
+                   lowest: float | None = None, headroom: float = HEADROOM) -> CheckResult:
+    """measured ≤ declared ≤ measured × (1 + headroom); `lowest` is the measured value at EXTINF's
+    rounding limit (default: measured), and the writer's whole-bit rounding is allowed on both sides."""
+    low = (measured if lowest is None else min(lowest, measured)) - ROUNDING_BITS
     high = measured * (1 + headroom) + ROUNDING_BITS
-    summary = f"{attribute}={declared}, measured {measured:.0f} bit/s, allowed {measured:.0f}..{high:.0f}"
+    summary = f"{attribute}={declared}, measured {measured:.0f} bit/s, allowed {low:.0f}..{high:.0f}"
     if declared is None:
         return verdict(name, [f"{attribute} is missing; measured {measured:.0f} bit/s"], "")
     problems = []

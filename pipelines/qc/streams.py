@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import statistics
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from pipelines.errors import CheckResult, PipelineError
+from pipelines.isobmff import read_fragment, read_init
 from pipelines.plan import AudioRendition, VideoRendition
 from pipelines.qc.verdict import verdict
 from pipelines.runner import RunLimits, run
@@ -78,6 +79,23 @@ class Probe:
     def duration(self) -> float:
         return self.end - self.start if self.packets else 0.0
 
+    def shifted(self, seconds: float) -> Probe:
+        """The same packets with every pts moved by `seconds`."""
+        return Probe(self.streams, tuple(replace(p, pts=p.pts + seconds) for p in self.packets))
+
+
+def ffmpeg_pts_shift(init: bytes, first_segment: bytes) -> float:
+    """Seconds that ffmpeg's mov demuxer adds to every pts of a track with negative composition offsets.
+
+    ISO/IEC 14496-12 says CT = DT + CTO, and browsers (MSE) and AVPlayer present the first frame of our
+    trun-v1 tracks at 0. ffmpeg keeps pts >= dts by adding the largest negative offset (its dts_shift) to
+    every pts, so ffprobe reports the B-frame delay as a late start. QC re-bases ffprobe's times on the
+    spec's by exactly that amount (and no more, so a real offset still fails).
+    """
+    info = read_init(init)
+    fragment = read_fragment(first_segment, info)
+    return max(0, -min(fragment.composition_offsets, default=0)) / info.timescale
+
 
 def probe_argv(ffprobe: str, path: Path) -> list[str]:
     """Streams and every packet's pts/duration/flags of one local file (``file:`` so no name is a protocol)."""
@@ -120,9 +138,8 @@ def _stream(raw: dict[str, Any]) -> StreamInfo:
 
 def parse_probe(text: str | bytes) -> Probe:
     """ffprobe JSON → Probe; packets of stream 0 only, without a pts skipped. Raises ValueError if not JSON."""
-    doc = json.loads(text)
-    if not isinstance(doc, dict):
-        raise ValueError("ffprobe output is not a JSON object")
+    loaded = json.loads(text)
+    doc: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
     streams = tuple(_stream(s) for s in doc.get("streams", []) if isinstance(s, dict))
     packets = []
     for raw in doc.get("packets", []):

@@ -98,7 +98,7 @@ def check_keyframes_aligned(name: str, keyframes: Mapping[str, Sequence[float]],
             i, a, b = differing[0]
             problems.append(f"{rid} keyframe #{i + 1} at {seconds(a)}, {ref_id} at {seconds(b)} "
                             f"({len(differing)} differ)")
-    return verdict(name, problems, f"{len(items)} renditions, {len(ref)} keyframes each")
+    return verdict(name, problems, f"{len(items)} renditions compared with {ref_id} ({len(ref)} keyframes)")
 
 
 def check_video_segments(name: str, segments: Sequence[tuple[str, float]], segment_seconds: int,

@@ -20,7 +20,7 @@ TINY = str(ROOT / "tests" / "fixtures" / "ladders" / "tiny.toml")
 
 
 def vodfleet(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "workers.cli", *args], capture_output=True, text=True, check=False,
                           timeout=300, cwd=ROOT)
 
 
@@ -106,7 +106,7 @@ def test_sample_clip_with_every_sidecar(tmp_path: Path) -> None:
     out = tmp_path / "bbb"
     sidecars = {"en": "en.ttml", "es": "es.ass", "ko": "ko.srt", "zh-Hant": "zh-Hant.srt", "ar": "ar.vtt"}
     args = [arg for lang, name in sidecars.items() for arg in ("--subtitle", f"{lang}={SUBS / f'bigbuckbunny.{name}'}")]
-    result = vodfleet("transcode", str(SAMPLE), "-o", str(out), "--profile", "ultrafast", "--audio-language", "en",
+    result = vodfleet("transcode", str(SAMPLE), "-o", str(out), "--profile", "draft", "--audio-language", "en",
                       "--segment-seconds", "2", *args)
     assert result.returncode == 0, result.stderr
     assert f"published to {out}" in result.stdout

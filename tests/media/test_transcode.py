@@ -66,7 +66,7 @@ def episode(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     started = time.monotonic()
     result = transcode(TranscodeRequest(
         source=source, output=base / "out", subtitles=(Sidecar("fr", srt),),
-        options=PlanOptions(segment_seconds=2, profile="ultrafast")), on_event=events.append)
+        options=PlanOptions(segment_seconds=2, profile="draft")), on_event=events.append)
     return {"root": result.output, "report": result.report, "events": events, "source": source,
             "elapsed": time.monotonic() - started}
 
@@ -93,7 +93,9 @@ def test_every_rendition_measures_as_planned(episode: dict[str, Any], tmp_path: 
         stream = info["streams"][0]
         assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", width, height)
         assert stream["pix_fmt"] == "yuv420p"
-        keyframes = sorted(round(float(p["pts_time"]), 3) for p in info["packets"] if "K" in p["flags"])
+        # ffprobe adds the B-frame delay to every pts (see pipelines/qc/streams.py): compare spacing
+        first = min(float(p["pts_time"]) for p in info["packets"])
+        keyframes = sorted(round(float(p["pts_time"]) - first, 3) for p in info["packets"] if "K" in p["flags"])
         assert keyframes == [0.0, 2.0, 4.0], f"{rung}: keyframes every 2 s, no scene cuts"
         frames = len(info["packets"])
         assert frames == 150, f"{rung}: 6 s at 25 fps"
@@ -146,15 +148,16 @@ def test_ffprobe_as_a_client_sees_every_rendition(episode: dict[str, Any]) -> No
     sizes = {(s.get("width"), s.get("height")) for s in hls["streams"] if s["codec_type"] == "video"}
     assert sizes == {(416, 234), (640, 360)}
     assert sum(s["codec_type"] == "audio" for s in hls["streams"]) >= 2
-    dash = ffprobe_json("-protocol_whitelist", "file", "-show_streams", str(root / "manifest.mpd"))
+    dash = ffprobe_json("-protocol_whitelist", "file", "-allowed_extensions", "mp4,m4s,vtt", "-show_streams",
+                        str(root / "manifest.mpd"))
     assert {(s.get("width"), s.get("height")) for s in dash["streams"] if s["codec_type"] == "video"} == sizes
 
 
 def test_subtitles_keep_their_source_timing(episode: dict[str, Any]) -> None:
     root: Path = episode["root"]
     packets = ffprobe_json("-show_packets", str(root / "subtitles/fr/subtitles.vtt"))["packets"]
-    got = [(float(p["pts_time"]), float(p["pts_time"]) + float(p["duration_time"])) for p in packets]
-    assert got == pytest.approx([(a, b) for a, b, _ in EXPECTED_CUES], abs=0.001)
+    got = [t for p in packets for t in (float(p["pts_time"]), float(p["pts_time"]) + float(p["duration_time"]))]
+    assert got == pytest.approx([t for a, b, _ in EXPECTED_CUES for t in (a, b)], abs=0.001)
     text = (root / "subtitles/fr/subtitles.vtt").read_text(encoding="utf-8")
     for _a, _b, cue in EXPECTED_CUES:
         assert cue in text
