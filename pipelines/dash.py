@@ -14,8 +14,8 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
-from pipelines.errors import ScratchError
 from pipelines.presentation import Presentation, Segment, Track
+from pipelines.textfile import write_text_atomic
 
 MPD_NAME = "manifest.mpd"
 NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
@@ -126,12 +126,5 @@ def render_mpd(p: Presentation) -> str:
 
 def write_mpd(root: Path, p: Presentation) -> str:
     """Write ``root/manifest.mpd`` (via a temporary name and a rename) and return its relative path."""
-    path = root / MPD_NAME
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(render_mpd(p), encoding="utf-8", newline="\n")
-        temporary.replace(path)
-    except OSError as exc:
-        raise ScratchError(f"cannot write {path}: {exc}", hint="check free space and permissions") from exc
+    write_text_atomic(root / MPD_NAME, render_mpd(p))
     return MPD_NAME

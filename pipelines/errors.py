@@ -2,8 +2,9 @@
 
     PipelineError                      base; every error has a stable ``code``, a ``message`` and a ``hint``
     ├── InputRejected                  permanent: the input is bad; retrying cannot help
-    │   ├── SourceRejected             the master (missing, empty, not media, no video, over a limit, ...)
-    │   └── SubtitleRejected           a subtitle sidecar or embedded track (charset, syntax, caps)
+    │   └── FileRejected               a named file: ``path``, ``what`` is wrong
+    │       ├── SourceRejected         the master (missing, empty, not media, no video, over a limit, ...)
+    │       └── SubtitleRejected       a subtitle sidecar or embedded track (charset, syntax, caps)
     ├── ConfigError                    permanent: a ladder, profile or option is invalid
     ├── ToolMissing                    permanent on this host: ffmpeg/ffprobe not found or unusable
     ├── FFmpegFailed                   ffmpeg exited non-zero; carries argv, return code, stderr tail
@@ -48,22 +49,21 @@ class InputRejected(PipelineError):
     code = "input_rejected"
 
 
-class SourceRejected(InputRejected):
+class FileRejected(InputRejected):
+    """A named input file is bad: the message starts with the path, then what is wrong."""
+
+    def __init__(self, path: str, what: str, *, hint: str, code: str | None = None) -> None:
+        super().__init__(f"{path}: {what}", hint=hint, code=code)
+        self.path = path
+        self.what = what
+
+
+class SourceRejected(FileRejected):
     code = "source_rejected"
 
-    def __init__(self, path: str, what: str, *, hint: str, code: str = "source_rejected") -> None:
-        super().__init__(f"{path}: {what}", hint=hint, code=code)
-        self.path = path
-        self.what = what
 
-
-class SubtitleRejected(InputRejected):
+class SubtitleRejected(FileRejected):
     code = "subtitle_rejected"
-
-    def __init__(self, path: str, what: str, *, hint: str, code: str = "subtitle_rejected") -> None:
-        super().__init__(f"{path}: {what}", hint=hint, code=code)
-        self.path = path
-        self.what = what
 
 
 class ConfigError(PipelineError):

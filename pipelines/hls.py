@@ -19,8 +19,8 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipelines.errors import ScratchError
 from pipelines.presentation import Presentation, Segment, SubtitleTrack, Track, VideoTrack
+from pipelines.textfile import write_text_atomic
 
 MASTER = "master.m3u8"
 MEDIA = "index.m3u8"
@@ -168,15 +168,7 @@ def render_master(p: Presentation) -> str:
 
 
 def _write(root: Path, rel: str, text: str) -> None:
-    """Write via a temporary name and rename, so a reader never sees half a playlist."""
-    path = root / rel
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8", newline="\n")
-        temporary.replace(path)
-    except OSError as exc:
-        raise ScratchError(f"cannot write {path}: {exc}", hint="check free space and permissions") from exc
+    write_text_atomic(root / rel, text)
 
 
 def write_hls(root: Path, p: Presentation) -> list[str]:

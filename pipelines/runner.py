@@ -9,12 +9,14 @@ ever left behind.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import resource
 import shlex
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -74,7 +76,7 @@ def run(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # own process group: killpg reaches every child
-        preexec_fn=_limit_memory(limits.memory_bytes) if limits.memory_bytes else None,  # noqa: PLW1509
+        preexec_fn=_child_setup(limits.memory_bytes, os.getpid()),  # noqa: PLW1509 - only async-signal-safe calls
     )
     assert proc.stdout is not None
     assert proc.stderr is not None
@@ -143,9 +145,24 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _limit_memory(limit: int) -> Callable[[], None]:
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+def _child_setup(memory_bytes: int | None, parent: int) -> Callable[[], None]:
+    """Runs in the child before exec: bound its memory, and have the kernel SIGKILL it if we die.
+
+    A new session protects ffmpeg from the terminal's Ctrl-C (we stop it ourselves); the death signal
+    covers the case where we cannot: this process SIGKILLed or OOM-killed mid-encode.
+    """
+
     def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if _LIBC is not None:
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+        if memory_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
     return apply
 

@@ -19,6 +19,30 @@ from pathlib import Path
 from pipelines.errors import ConfigError, ScratchError
 
 STAGING_PREFIX = ".vodfleet-staging-"
+SCRATCH_PREFIX = "vodfleet-scratch-"
+
+
+def remove_abandoned(folder: Path, prefix: str) -> list[Path]:
+    """Delete `<prefix><pid>-*` folders whose process is gone (a run that was SIGKILLed or lost power)."""
+    removed = []
+    for candidate in folder.glob(f"{prefix}*"):
+        # mkdtemp's random suffix has no "-": "<prefix><pid>-<random>", and nothing else, is ours
+        pid_text, _, _random = candidate.name[len(prefix):].rpartition("-")
+        if not pid_text.isdigit() or not candidate.is_dir() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(candidate, ignore_errors=True)
+        removed.append(candidate)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
 
 
 @dataclass(frozen=True)
@@ -48,10 +72,13 @@ def workspace(output: Path, *, scratch_root: Path | None = None, replace: bool =
     output = output.absolute()
     if output.exists() and not replace:
         raise ConfigError(f"{output} already exists", hint="choose another output folder or pass --overwrite")
+    pid = os.getpid()
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{output.name}-", dir=output.parent))
-        scratch = Path(tempfile.mkdtemp(prefix="vodfleet-scratch-", dir=scratch_root))
+        remove_abandoned(output.parent, f"{STAGING_PREFIX}{output.name}-")
+        remove_abandoned(Path(scratch_root or tempfile.gettempdir()), SCRATCH_PREFIX)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{output.name}-{pid}-", dir=output.parent))
+        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{pid}-", dir=scratch_root))
     except OSError as exc:
         raise _classify(exc, output.parent) from exc
     try:

@@ -68,3 +68,17 @@ def test_odd_source_transcodes_and_measures_right(name: str, kwargs: dict[str, A
         assert [a["channels"] for a in audio] == [2]
     else:
         assert audio == []
+
+
+def test_embedded_text_subtitles_become_webvtt(tmp_path: Path) -> None:
+    """mov_text tracks in the master are extracted in the same ffmpeg run and published like sidecars."""
+    source = mediagen.make_source(tmp_path / "subbed.mp4", duration=2.5, subtitle_langs=("eng", "spa"))
+    result = transcode(TranscodeRequest(source=source, output=tmp_path / "out", ladder=TINY, measure_quality=False,
+                                        options=PlanOptions(segment_seconds=2, profile="draft")))
+    subs = result.report["renditions"]["subtitles"]
+    assert [(s["language"], s["cues"]) for s in subs] == [("en", 2), ("es", 2)]
+    vtt = (result.output / "subtitles" / "es" / "subtitles.vtt").read_text(encoding="utf-8")
+    assert "00:00:00.200 --> 00:00:01.000\nHello (spa)" in vtt
+    assert "00:00:01.200 --> 00:00:02.000\nWorld (spa)" in vtt
+    master = (result.output / "master.m3u8").read_text(encoding="utf-8")
+    assert 'TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="en"' in master

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from mpegdash.parser import MPEGDASHParser
 from pipelines.errors import Cancelled, FFmpegTimeout
 from pipelines.plan import PlanOptions
 from pipelines.transcode import Event, Sidecar, TranscodeRequest, transcode
-from pipelines.workspace import STAGING_PREFIX
+from pipelines.workspace import STAGING_PREFIX, remove_abandoned
 
 pytestmark = pytest.mark.media
 
@@ -224,3 +225,27 @@ def test_timeout_leaves_no_output_and_names_the_limit(long_source: Path, tmp_pat
     assert "time limit" in info.value.message
     assert not out.exists() and list(tmp_path.iterdir()) == []
     assert _running_ffmpeg(str(long_source)) == []
+
+
+def test_sigkill_of_vodfleet_takes_ffmpeg_with_it(long_source: Path, tmp_path: Path) -> None:
+    """A killed run leaves nothing at the output path, no ffmpeg, and its leftovers are swept next time."""
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "transcode", str(long_source), "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _running_ffmpeg(str(long_source)) or not list(tmp_path.glob(f"{STAGING_PREFIX}*")):
+        assert time.monotonic() < deadline, "ffmpeg never started"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.kill()
+    proc.wait()
+    end = time.monotonic() + 10
+    while _running_ffmpeg(str(long_source)):
+        assert time.monotonic() < end, "ffmpeg outlived the SIGKILLed vodfleet"
+        time.sleep(0.05)
+    assert not out.exists()
+    leftovers = list(tmp_path.glob(f"{STAGING_PREFIX}*"))
+    assert leftovers, "expected the killed run's hidden staging folder"
+    removed = remove_abandoned(tmp_path, f"{STAGING_PREFIX}killed-")
+    assert removed == leftovers
+    assert not list(tmp_path.glob(f"{STAGING_PREFIX}*"))
