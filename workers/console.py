@@ -23,7 +23,7 @@ def render_line(event: Event) -> str:
     """One status line (pure)."""
     p = event.progress
     if event.phase != "encoding" or p is None or p.percent is None:
-        return f"{event.phase}…"
+        return "done" if event.phase == "done" else f"{event.phase}…"
     filled = round(_BAR * p.percent / 100)
     speed = f"{p.speed:.2f}x" if p.speed else "  ?x"
     return f"encoding [{'#' * filled}{'.' * (_BAR - filled)}] {p.percent:5.1f}%  {speed}  ETA {format_eta(p.eta)}"

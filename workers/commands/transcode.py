@@ -1,0 +1,91 @@
+"""`vodfleet transcode`: one master → a checked CMAF ladder with HLS + DASH, on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+from pipelines.ladder import builtin_ladders
+from pipelines.plan import PROFILES, PlanOptions
+from pipelines.transcode import Sidecar, TranscodeRequest, plan_transcode, transcode
+from workers.console import ProgressPrinter
+from workers.exitcodes import EXIT_OK
+
+
+def sidecar(text: str) -> Sidecar:
+    language, sep, path = text.partition("=")
+    if not sep or not language or not path:
+        raise argparse.ArgumentTypeError(f"--subtitle {text!r}: expected LANG=PATH, e.g. ko=episode.ko.srt")
+    return Sidecar(language=language.strip(), path=Path(path))
+
+
+def add_parser(sub: Any) -> None:
+    tc = sub.add_parser("transcode", help="transcode one master into a CMAF ladder with HLS + DASH",
+                        description="Transcode SOURCE into OUT: CMAF segments, master.m3u8, manifest.mpd, "
+                                    "WebVTT subtitles and report.json. OUT appears only when every check passed.")
+    tc.add_argument("source", type=Path, help="the master file (local path)")
+    tc.add_argument("-o", "--output", type=Path, required=True, help="output folder (must not exist)")
+    tc.add_argument("--subtitle", type=sidecar, action="append", default=[], metavar="LANG=PATH",
+                    help="a subtitle sidecar (SRT, WebVTT, ASS/SSA, TTML) and its BCP-47 language; repeatable")
+    tc.add_argument("--audio-language", action="append", default=[], metavar="LANG",
+                    help="language of the Nth audio stream (overrides the file's tags); repeat in stream order")
+    tc.add_argument("--ladder", default="default",
+                    help=f"built-in ladder ({', '.join(builtin_ladders())}) or a .toml file")
+    tc.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="encoder speed/quality profile")
+    tc.add_argument("--segment-seconds", type=int, default=6, help="segment duration, a multiple of 2 (default 6)")
+    tc.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
+    tc.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (only once all checks pass)")
+    tc.add_argument("--dry-run", action="store_true",
+                    help="probe and plan, print the exact ffmpeg argv, encode nothing")
+    tc.add_argument("--json", action="store_true", help="print the report (or the dry-run plan) as JSON on stdout")
+    tc.set_defaults(func=run)
+
+
+def request_from(args: argparse.Namespace) -> TranscodeRequest:
+    return TranscodeRequest(
+        source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
+        options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
+                            audio_languages=tuple(args.audio_language)),
+        measure_quality=not args.no_quality, overwrite=args.overwrite)
+
+
+def run(args: argparse.Namespace) -> int:
+    request = request_from(args)
+    if args.dry_run:
+        planned = plan_transcode(request)
+        if args.json:
+            plan = planned.plan
+            print(json.dumps({"argv": planned.argv, "rungs": [r.__dict__ for r in plan.video],
+                              "audio": [a.__dict__ for a in plan.audio], "fps": str(plan.fps),
+                              "notes": list(plan.notes)}, indent=2))
+        else:
+            print(shlex.join(planned.argv))
+        return EXIT_OK
+    result = transcode(request, on_event=ProgressPrinter())
+    if args.json:
+        print(json.dumps(result.report, indent=2, ensure_ascii=False))
+    else:
+        print_summary(result.output, result.report)
+    return EXIT_OK
+
+
+def print_summary(output: Path, report: dict[str, Any]) -> None:
+    renditions = report["renditions"]
+    print(f"published to {output}")
+    for v in renditions["video"]:
+        q = v.get("quality") or {}
+        quality = f"  PSNR {q['psnr']:.2f} dB  SSIM {q['ssim']:.4f}" if "psnr" in q else ""
+        print(f"  video {v['id']:>6} {v['width']}x{v['height']}  {v['codecs']}  "
+              f"avg {v['measured_average_bitrate'] / 1000:.0f} kb/s  peak {v['measured_peak_bitrate'] / 1000:.0f} kb/s"
+              f"{quality}")
+    for a in renditions["audio"]:
+        print(f"  audio {a['id']:>6} {a['name']}  {a['codecs']}  "
+              f"avg {a['measured_average_bitrate'] / 1000:.0f} kb/s")
+    for s in renditions["subtitles"]:
+        print(f"  text  {s['id']:>6} {s['name']}  {s['cues']} cues (from {s['source_format']}, {s['charset']})")
+    print(f"HLS:  {output / 'master.m3u8'}")
+    print(f"DASH: {output / 'manifest.mpd'}")
+    print(f"play: ffplay {shlex.quote(str(output / 'master.m3u8'))}   (or serve the folder over HTTP for a browser)")
