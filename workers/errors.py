@@ -1,0 +1,67 @@
+"""The one error tree of `workers`, split by what the caller must do (retry or give up).
+
+    WorkerError                       base; ``code``, ``message``, ``hint``, ``retryable``
+    ├── KeyInvalid                    permanent: a user-supplied name cannot become an object key or path
+    ├── StorageError                  storage failed; retryable unless a subclass says otherwise
+    │   ├── StorageUnavailable        retryable: network, 5xx, throttling, timeouts
+    │   ├── ObjectNotFound            permanent: the key does not exist
+    │   ├── AccessDenied              permanent: wrong credentials or policy (never retried forever)
+    │   └── PreconditionFailed        permanent for this attempt: a conditional write lost a race
+    └── JobError                      a job cannot proceed (unknown id, bad spec, ...)
+
+Errors from `pipelines` (PipelineError) pass through unchanged; both trees expose the same fields.
+Third-party exceptions (botocore, kombu, ...) are translated at the boundary with ``raise X(...) from exc``.
+"""
+
+from __future__ import annotations
+
+
+class WorkerError(Exception):
+    code: str = "worker_error"
+    retryable: bool = False
+
+    def __init__(self, message: str, *, hint: str = "", code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "retryable": self.retryable, "message": self.message, "hint": self.hint}
+
+
+class KeyInvalid(WorkerError):
+    code = "key_invalid"
+
+
+class StorageError(WorkerError):
+    code = "storage_error"
+    retryable = True
+
+
+class StorageUnavailable(StorageError):
+    code = "storage_unavailable"
+    retryable = True
+
+
+class ObjectNotFound(StorageError):
+    code = "object_not_found"
+    retryable = False
+
+
+class AccessDenied(StorageError):
+    code = "storage_access_denied"
+    retryable = False
+
+
+class PreconditionFailed(StorageError):
+    code = "storage_precondition_failed"
+    retryable = False
+
+
+class JobError(WorkerError):
+    code = "job_error"
