@@ -11,6 +11,7 @@ asserted. See bench/README.md for what every line and column means.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -121,8 +122,10 @@ def per_rung_argvs(plan: EncodePlan, *, ffmpeg: str, source: Path, out: Path) ->
 
 
 def run_ffmpeg(argv: list[str]) -> None:
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True, check=False)
+    # Own session, like pipelines.runner: with the kernel's autogroup scheduling a session is one
+    # scheduling group, so on a shared machine every line must get the same treatment.
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, check=False, start_new_session=True)
     if proc.returncode:
         raise SystemExit(f"ffmpeg failed ({proc.returncode}): {shlex.join(argv)}\n{proc.stderr[-3000:]}")
 
@@ -145,6 +148,9 @@ class Bench:
             self.timings.append({"quality": quality, **transcode(request, tools=self.tools).timings})
         except QCFailed as exc:  # all the work was done (QC runs last); keep the time, say so loudly
             self.qc_failures.append(", ".join(sorted({f.name.split(".")[-1] for f in exc.failures})))
+
+    def vodfleet_quality(self, work: Path) -> None:
+        self.vodfleet(work, quality=True)
 
     def per_rung(self, work: Path) -> None:
         plan = self.planned.plan
@@ -245,9 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     CACHE.mkdir(parents=True, exist_ok=True)
     for step, name in enumerate(schedule, 1):
         work = Path(tempfile.mkdtemp(prefix="run-", dir=CACHE))
-        job = approaches.get(name) or (lambda w: bench.vodfleet(w, quality=True))
+        job = approaches.get(name, bench.vodfleet_quality)
         try:
-            sample = measure(lambda job=job, work=work: job(work))
+            sample = measure(functools.partial(job, work))
         finally:
             shutil.rmtree(work, ignore_errors=True)
         samples[name].append(sample)

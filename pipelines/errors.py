@@ -2,9 +2,10 @@
 
     PipelineError                      base; every error has a stable ``code``, a ``message`` and a ``hint``
     ├── InputRejected                  permanent: the input is bad; retrying cannot help
-    │   └── FileRejected               a named file: ``path``, ``what`` is wrong
-    │       ├── SourceRejected         the master (missing, empty, not media, no video, over a limit, ...)
-    │       └── SubtitleRejected       a subtitle sidecar or embedded track (charset, syntax, caps)
+    │   ├── FileRejected               a named file: ``path``, ``what`` is wrong
+    │   │   ├── SourceRejected         the master (missing, empty, not media, no video, over a limit, ...)
+    │   │   └── SubtitleRejected       a subtitle sidecar or embedded track (charset, syntax, caps)
+    │   └── OutputTooLarge             the encode wrote more than its budget (a file or in total); killed
     ├── ConfigError                    permanent: a ladder, profile or option is invalid
     ├── ToolMissing                    permanent on this host: ffmpeg/ffprobe not found or unusable
     ├── FFmpegFailed                   ffmpeg exited non-zero; carries argv, return code, stderr tail
@@ -14,7 +15,8 @@
     └── ScratchError                   retryable: the scratch disk is full or unwritable
 
 ``retryable`` tells a queue worker whether another attempt may succeed. Third-party exceptions are
-translated at the boundary with ``raise X(...) from exc``.
+translated at the boundary with ``raise X(...) from exc``. Every code is listed, with what to do,
+in docs/errors.md (a unit test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ class SourceRejected(FileRejected):
 
 class SubtitleRejected(FileRejected):
     code = "subtitle_rejected"
+
+
+class OutputTooLarge(InputRejected):
+    """An ffmpeg wrote more than its output budget (RLIMIT_FSIZE per file, or the watched folders in
+    total) and was killed: the input makes output far beyond what its ladder should; never retried."""
+
+    code = "output_too_large"
 
 
 class ConfigError(PipelineError):

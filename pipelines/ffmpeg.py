@@ -12,11 +12,10 @@ from typing import Any
 
 import ffmpeg as ffmpeg_python
 
+from pipelines.formats import ANALYZE_DURATION_US, FORMAT_WHITELIST, INPUT_PROTOCOLS, PROBE_SIZE_BYTES
 from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
 
 GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1")
-# Inputs are local files only: no network protocol, no playlist following, no concat/subfile tricks.
-INPUT_PROTOCOLS = "file"
 TONEMAP_CHAIN = (
     ("zscale", {"t": "linear", "npl": "100"}),
     ("format", {"pix_fmts": "gbrpf32le"}),
@@ -39,9 +38,12 @@ def fps_text(fps: Fraction) -> str:
 
 
 def source_input(plan: EncodePlan, source: Path) -> Any:
-    # "file:" prefix: a file named "concat:x" or "http:..." is still read as a local file.
+    # "file:" prefix: a file named "concat:x" or "http:..." is still read as a local file; local files
+    # only, the probed demuxer pinned, and any other demuxer refused (pipelines.formats); the probe
+    # bounds are repeated so the encode finds exactly the streams the probe found.
     return ffmpeg_python.input(f"file:{source.resolve()}", protocol_whitelist=INPUT_PROTOCOLS,
-                               f=demuxer_for(plan.source.format_name))
+                               f=demuxer_for(plan.source.format_name), format_whitelist=FORMAT_WHITELIST,
+                               probesize=PROBE_SIZE_BYTES, analyzeduration=ANALYZE_DURATION_US)
 
 
 def prepared_video(plan: EncodePlan, stream: Any) -> Any:

@@ -8,7 +8,10 @@ Steps, cheapest first, so bad input stops early and with evidence:
 4. decode the last second (a truncated upload whose index survived still fails here).
 
 Inputs are always local files: the path goes to ffmpeg as ``file:<absolute path>`` with a protocol
-whitelist, so a file named ``concat:x`` or ``http:...`` can never be opened as a protocol.
+whitelist, so a file named ``concat:x`` or ``http:...`` can never be opened as a protocol; and every
+call carries ``-format_whitelist`` (`pipelines.formats`), so a file whose content is a playlist
+(HLS, DASH, ffconcat), an image pattern or text is refused before ffmpeg follows anything it names.
+The decode checks also pin the probed demuxer with ``-f``.
 Argv builders and stderr classifiers are pure and table-tested; only `probe` does I/O.
 """
 
@@ -19,6 +22,7 @@ import stat
 from pathlib import Path
 
 from pipelines.errors import FFmpegFailed, FFmpegTimeout, SourceRejected
+from pipelines.formats import REFUSED_HINT, demuxer_name, input_options
 from pipelines.probe_parse import DEFAULT_PROBE_LIMITS, ProbeLimits, parse_probe
 from pipelines.progress import Progress
 from pipelines.runner import RunLimits, run
@@ -37,23 +41,25 @@ _REEXPORT = "re-export or re-upload the complete master; check that the copy to 
 
 
 def probe_argv(path: Path, tools: Tools) -> list[str]:
-    return [tools.ffprobe, "-v", "error", "-hide_banner", "-protocol_whitelist", "file,pipe",
+    return [tools.ffprobe, "-v", "error", "-hide_banner", *input_options(probe=True),
             "-show_format", "-show_streams", "-of", "json", "-i", _input(path)]
 
 
-def decode_head_argv(path: Path, tools: Tools, stream_index: int) -> list[str]:
+def decode_head_argv(path: Path, tools: Tools, stream_index: int, *, demuxer: str | None = None) -> list[str]:
     """Decode the first second of one stream (absolute index: cover art never shifts it)."""
-    return [*_decode_prefix(tools), "-i", _input(path), *_decode_suffix(stream_index, 1.0)]
+    return [*_decode_prefix(tools, demuxer), "-i", _input(path), *_decode_suffix(stream_index, 1.0)]
 
 
-def decode_tail_argv(path: Path, tools: Tools, stream_index: int, start: float, length: float = 1.0) -> list[str]:
+def decode_tail_argv(path: Path, tools: Tools, stream_index: int, start: float, length: float = 1.0, *,
+                     demuxer: str | None = None) -> list[str]:
     """Decode `length` seconds from `start` (input seeking: cheap, lands on the keyframe before it)."""
-    return [*_decode_prefix(tools), "-ss", f"{start:.3f}", "-i", _input(path),
+    return [*_decode_prefix(tools, demuxer), "-ss", f"{start:.3f}", "-i", _input(path),
             *_decode_suffix(stream_index, length)]
 
 
-def _decode_prefix(tools: Tools) -> list[str]:
-    return [tools.ffmpeg, "-v", "error", "-hide_banner", "-nostdin", "-xerror", "-protocol_whitelist", "file"]
+def _decode_prefix(tools: Tools, demuxer: str | None) -> list[str]:
+    pinned = ["-f", demuxer] if demuxer else []
+    return [tools.ffmpeg, "-v", "error", "-hide_banner", "-nostdin", "-xerror", *input_options(), *pinned]
 
 
 def _decode_suffix(stream_index: int, length: float) -> list[str]:
@@ -96,12 +102,14 @@ def probe(path: Path, *, tools: Tools, limits: ProbeLimits = DEFAULT_PROBE_LIMIT
                              hint="check the file is a video container; remux it with ffmpeg",
                              code="source_not_media") from exc
     info = parse_probe(doc if isinstance(doc, dict) else {}, path=name, size_bytes=size, limits=limits)
-    _decode_check(decode_head_argv(absolute, tools, info.video.index), name, limits, at_end=False)
+    demuxer = demuxer_name(info.format_name)  # parse_probe checked it against the allowlist
+    _decode_check(decode_head_argv(absolute, tools, info.video.index, demuxer=demuxer), name, limits,
+                  at_end=False)
     video_end = info.video.duration or info.duration
     frame = float(1 / info.video.avg_fps)
     length = max(1.0, 2 * frame)  # a slideshow at 0.5 fps still has a frame in the window
     if video_end > length:
-        tail = decode_tail_argv(absolute, tools, info.video.index, video_end - length, length)
+        tail = decode_tail_argv(absolute, tools, info.video.index, video_end - length, length, demuxer=demuxer)
         _decode_check(tail, name, limits, at_end=True, min_time=length / 2 - frame)
     return info
 
@@ -170,6 +178,12 @@ def classify_probe_failure(stderr: str, *, path: str, head: bytes) -> SourceReje
     """ffprobe exited non-zero: say why in terms of the file, from its stderr and first bytes."""
     text = stderr.lower()
     last = _last_line(stderr)
+    if "format not on whitelist" in text:
+        # ffmpeg refused the demuxer the content asked for (a playlist, image pattern, text...);
+        # it printed our whitelist, not the file's content: say so without echoing it
+        return SourceRejected(path, "is not in an accepted container format (ffprobe identified a "
+                              "demuxer outside the allowlist, e.g. a playlist, image sequence or text)",
+                              hint=REFUSED_HINT, code="source_format_refused")
     if "moov atom not found" in text and head[4:8] in _ISOBMFF_BOXES:
         return SourceRejected(path, "is a truncated MP4: its index (moov atom) is missing",
                               hint=_REEXPORT, code="source_truncated")

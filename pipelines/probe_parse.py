@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from pipelines.errors import SourceRejected
+from pipelines.formats import check_demuxer
 from pipelines.source import AudioStream, SourceInfo, SubtitleStream, VideoStream
 
 Json = Mapping[str, Any]
@@ -22,6 +24,8 @@ Json = Mapping[str, Any]
 _INTERLACED_ORDERS = frozenset({"tt", "bb", "tb", "bt"})
 _NO_LANGUAGE = frozenset({"", "und", "unk", "mis", "zxx"})
 _VFR_TOLERANCE = Fraction(1, 100)  # r vs avg frame rate; rounding in avg stays far below 1 %
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn", "Zl", "Zp"})  # controls, surrogates, unassigned, separators
+MAX_TITLE_CHARS = 64
 _MAX_SANE_FPS = 1000  # r_frame_rate of 90000/1 (a TS clock) is a guess gone wrong, not a frame rate
 
 
@@ -52,6 +56,7 @@ def parse_probe(doc: Json, *, path: str, size_bytes: int, limits: ProbeLimits) -
     streams = [s for s in _sequence(doc.get("streams")) if isinstance(s, Mapping)]
     _check_counts(streams, fmt, path, limits)
     chosen = _choose_video(streams, path)
+    check_demuxer(_text(fmt.get("format_name")), path=path)  # ffmpeg's whitelist refused others already
     duration = _duration(fmt, streams, path, limits)
     return SourceInfo(
         path=path,
@@ -209,14 +214,23 @@ def _audio(s: Json) -> AudioStream:
         sample_rate=_int(s.get("sample_rate")) or 0,
         channel_layout=_text(s.get("channel_layout")),
         language=_language(tags),
-        title=tags.get("title", ""),
+        title=_title(tags),
     )
 
 
 def _subtitle(s: Json) -> SubtitleStream:
     tags = _tags(s)
     return SubtitleStream(index=_int(s.get("index")) or 0, codec=_text(s.get("codec_name")),
-                          language=_language(tags), title=tags.get("title", ""))
+                          language=_language(tags), title=_title(tags))
+
+
+def _title(tags: Mapping[str, str]) -> str:
+    """A stream title as players may show it: no control characters (an MPD with a NUL is not XML, an
+    HLS NAME with a newline ends the tag), whitespace collapsed, at most MAX_TITLE_CHARS. Titles only
+    ever become labels (HLS NAME, DASH Label, report.json), never paths or object keys."""
+    text = "".join(" " if unicodedata.category(char) in _UNSAFE_CATEGORIES else char
+                   for char in tags.get("title", "")[:4 * MAX_TITLE_CHARS])
+    return " ".join(text.split())[:MAX_TITLE_CHARS]
 
 
 def _language(tags: Mapping[str, str]) -> str | None:

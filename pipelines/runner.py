@@ -4,6 +4,12 @@ It takes an argv list (never a shell string), runs it in its own process group, 
 ``-progress pipe:1`` blocks to a callback, keeps the stderr tail, and kills the whole group on
 timeout, cancel, or any exception in the caller (KeyboardInterrupt included), so no ffmpeg is
 ever left behind.
+
+Bounds (`RunLimits`): wall time; address space (RLIMIT_AS); the size of any one file the child
+writes (RLIMIT_FSIZE: the kernel stops the write and the child dies of SIGXFSZ); the total size of
+the folders it writes into (polled once a second, the group killed when over); ffprobe's stdout.
+A full disk (ENOSPC in ffmpeg's stderr) is a `ScratchError`; an exceeded output bound is
+`OutputTooLarge`.
 """
 
 from __future__ import annotations
@@ -25,13 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pipelines.errors import Cancelled, FFmpegFailed, FFmpegTimeout, ScratchError
+from pipelines.errors import Cancelled, FFmpegFailed, FFmpegTimeout, OutputTooLarge, ScratchError
 from pipelines.progress import Progress, ProgressParser
 
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.05
 _TERM_GRACE_SECONDS = 2.0
+_OUTPUT_POLL_SECONDS = 1.0
+_DISK_FULL_MARKS = ("no space left on device", "disk quota exceeded")
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,9 @@ class RunLimits:
     timeout: float | None = None
     memory_bytes: int | None = None  # RLIMIT_AS of the child
     max_stdout_bytes: int = 64 * 1024 * 1024  # ffprobe JSON of a hostile file must not eat the host
+    max_file_bytes: int | None = None  # RLIMIT_FSIZE of the child: no single file it writes grows past this
+    max_output_bytes: int | None = None  # total bytes under `output_dirs`, polled while it runs
+    output_dirs: tuple[Path, ...] = ()
 
 
 def run(
@@ -76,7 +87,7 @@ def run(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # own process group: killpg reaches every child
-        preexec_fn=_child_setup(limits.memory_bytes, os.getpid()),  # noqa: PLW1509 - only async-signal-safe calls
+        preexec_fn=_child_setup(limits.memory_bytes, limits.max_file_bytes, os.getpid()),  # noqa: PLW1509
     )
     assert proc.stdout is not None
     assert proc.stderr is not None
@@ -94,7 +105,7 @@ def run(
     for reader in readers:
         reader.start()
     try:
-        reason = _wait(proc, started, limits.timeout, cancel)
+        reason = _wait(proc, started, limits, cancel)
     except BaseException:
         _kill_group(proc)
         raise
@@ -111,25 +122,65 @@ def run(
     if reason == "cancel":
         raise Cancelled(f"{Path(args[0]).name} was cancelled after {elapsed:.1f} s",
                         hint="nothing was kept; submit again to restart")
+    name = Path(args[0]).name
+    if reason == "output":
+        raise OutputTooLarge(f"{name} wrote more than its output budget of {limits.max_output_bytes} bytes "
+                             "and was killed", hint=_TOO_LARGE_HINT)
     if check and proc.returncode != 0:
-        if "No space left on device" in stderr_tail:
-            raise ScratchError("scratch disk is full", hint="free space on the scratch volume and retry")
+        if proc.returncode == -signal.SIGXFSZ or "file too large" in stderr_tail.lower():
+            raise OutputTooLarge(f"{name} tried to write a file larger than {limits.max_file_bytes} bytes and "
+                                 "was stopped", hint=_TOO_LARGE_HINT)
+        if any(mark in stderr_tail.lower() for mark in _DISK_FULL_MARKS):
+            raise ScratchError(f"the disk {name} writes to is full ({_last(stderr_tail)})",
+                               hint="free space on the scratch/output volume (or give the worker a larger one) "
+                               "and retry; nothing was kept")
         raise FFmpegFailed(args, proc.returncode, stderr_tail)
     return RunResult(args, proc.returncode, bytes(out) if not on_progress else b"", stderr_tail, elapsed)
 
 
-def _wait(proc: subprocess.Popen[bytes], started: float, timeout: float | None,
+_TOO_LARGE_HINT = ("the source makes far more output than its ladder allows (a flood of embedded subtitles, "
+                   "or a damaged stream); remux the master keeping only the tracks to publish")
+
+
+def _wait(proc: subprocess.Popen[bytes], started: float, limits: RunLimits,
           cancel: threading.Event | None) -> str:
+    next_size_check = started + _OUTPUT_POLL_SECONDS
     while True:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=_POLL_SECONDS)
             return "done"
+        now = time.monotonic()
         if cancel is not None and cancel.is_set():
             _kill_group(proc)
             return "cancel"
-        if timeout is not None and time.monotonic() - started > timeout:
+        if limits.timeout is not None and now - started > limits.timeout:
             _kill_group(proc)
             return "timeout"
+        if limits.max_output_bytes is not None and now >= next_size_check:
+            next_size_check = now + _OUTPUT_POLL_SECONDS
+            if tree_size(limits.output_dirs) > limits.max_output_bytes:
+                _kill_group(proc)
+                return "output"
+
+
+def tree_size(folders: Sequence[Path]) -> int:
+    """Bytes in regular files under `folders` (missing folders and vanishing files count 0)."""
+    total = 0
+    pending = [str(folder) for folder in folders]
+    while pending:
+        with contextlib.suppress(OSError), os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
+def _last(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    return lines[-1][:200] if lines else "no error message"
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -149,8 +200,8 @@ _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 
-def _child_setup(memory_bytes: int | None, parent: int) -> Callable[[], None]:
-    """Runs in the child before exec: bound its memory, and have the kernel SIGKILL it if we die.
+def _child_setup(memory_bytes: int | None, file_bytes: int | None, parent: int) -> Callable[[], None]:
+    """Runs in the child before exec: bound its memory and file sizes, and have the kernel SIGKILL it if we die.
 
     A new session protects ffmpeg from the terminal's Ctrl-C (we stop it ourselves); the death signal
     covers the case where we cannot: this process SIGKILLed or OOM-killed mid-encode.
@@ -163,6 +214,8 @@ def _child_setup(memory_bytes: int | None, parent: int) -> Callable[[], None]:
                 os._exit(1)
         if memory_bytes:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        if file_bytes:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
 
     return apply
 

@@ -17,6 +17,7 @@ from pipelines.errors import QCFailed
 from pipelines.ffmpeg import encode_argv, output_folders
 from pipelines.ladder import load_ladder
 from pipelines.language import normalize_language
+from pipelines.limits import MAX_FILE_BYTES, encode_memory_bytes, output_budget_bytes
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
 from pipelines.plan import EncodePlan, PlanOptions, plan_encode
 from pipelines.probe import ProbeLimits, probe
@@ -52,7 +53,7 @@ class TranscodeRequest:
     # Encode time budget in seconds; None: 120 s plus 30 s per second of source (the slowest
     # profile on 2 cores stays far inside that; a hung ffmpeg does not).
     encode_timeout: float | None = None
-    memory_bytes: int | None = None
+    memory_bytes: int | None = None  # RLIMIT_AS of the encode; None: pipelines.limits.encode_memory_bytes()
     scratch_root: Path | None = None
 
 
@@ -111,12 +112,13 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         timings[name] = round(now - clock, 3)
         clock = now
 
-    identity = encoder_identity(tools)
     with workspace(request.output, scratch_root=request.scratch_root, replace=request.overwrite) as ws:
         emit(Event("probing"))
         planned = plan_transcode(request, tools=tools, out=ws.staging, scratch=ws.scratch)
+        identity = encoder_identity(tools)  # after the probe: a rejected master costs one ffprobe, no more
         lap("probe_plan")
         _encode(request, planned, ws, emit, cancel)
+        ws.check_space()  # ffmpeg can exit 0 on a full disk, leaving truncated segments
         lap("encode")
         emit(Event("packaging"))
         embedded = _embedded_subtitles(planned, ws)
@@ -152,7 +154,9 @@ def _encode(request: TranscodeRequest, planned: Planned, ws: Workspace,
         folder.mkdir(parents=True)
     duration = planned.source.duration
     timeout = request.encode_timeout if request.encode_timeout is not None else 120 + 30 * duration
-    limits = RunLimits(timeout=timeout, memory_bytes=request.memory_bytes)
+    memory = request.memory_bytes if request.memory_bytes is not None else encode_memory_bytes()
+    limits = RunLimits(timeout=timeout, memory_bytes=memory, max_file_bytes=MAX_FILE_BYTES,
+                       max_output_bytes=output_budget_bytes(planned.plan), output_dirs=(ws.staging, ws.scratch))
     emit(Event("encoding", None))
     run(planned.argv, limits=limits, duration=duration, cancel=cancel,
         on_progress=lambda p: emit(Event("encoding", p)))

@@ -20,6 +20,7 @@ from pipelines.errors import ConfigError, ScratchError
 
 STAGING_PREFIX = ".vodfleet-staging-"
 SCRATCH_PREFIX = "vodfleet-scratch-"
+MIN_FREE_BYTES = 1 << 20  # less than this left after an encode: the disk filled up during it
 
 
 def remove_abandoned(folder: Path, prefix: str) -> list[Path]:
@@ -50,6 +51,21 @@ class Workspace:
     output: Path  # the final path, absent until commit
     staging: Path  # the output being built
     scratch: Path  # never published
+
+    def check_space(self, min_free: int = MIN_FREE_BYTES) -> None:
+        """ScratchError if the disk holding staging or scratch is (nearly) full.
+
+        ffmpeg's hls muxer meets ENOSPC by exiting 0 with truncated segments and no message, so a
+        successful exit is not proof; a disk left with almost nothing free after an encode is.
+        """
+        for folder in (self.staging, self.scratch):
+            try:
+                free = shutil.disk_usage(folder).free
+            except OSError as exc:
+                raise _classify(exc, folder) from exc
+            if free < min_free:
+                raise ScratchError(f"the disk holding {folder} is full ({free} bytes free after the encode)",
+                                   hint="free disk space or point the output/scratch elsewhere, then retry")
 
     def commit(self, *, replace: bool = False) -> Path:
         """Rename staging into place (atomic on one filesystem)."""

@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SMALL = {"duration": 8.0, "size": (640, 360)}
-DEFAULTS = {"duration": 60.0, "size": (1920, 1080)}
+SMALL: tuple[float, tuple[int, int]] = (8.0, (640, 360))  # (duration, size) with --small
+DEFAULTS: tuple[float, tuple[int, int]] = (60.0, (1920, 1080))
 X264_THREADS = 4  # pinned: x264's bytes depend on its thread count, not on the machine's cores
 
 
@@ -153,11 +153,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[EpisodeSpec, Path, bool]:
     parser.add_argument("--small", action="store_true", help="640x360, 8 s: the test-sized episode")
     parser.add_argument("--print-argv", action="store_true", help="print the ffmpeg command and exit")
     args = parser.parse_args(argv)
-    base = SMALL if args.small else DEFAULTS
-    duration = args.duration if args.duration is not None else base["duration"]
+    base_duration, base_size = SMALL if args.small else DEFAULTS
+    duration: float = args.duration if args.duration is not None else base_duration
     if not 0 < duration <= 3 * 3600:
         parser.error("--duration must be between 0 and 10800 seconds")
-    width, height = args.size or base["size"]
+    width, height = args.size or base_size
     spec = EpisodeSpec(duration=duration, width=width, height=height, fps=args.fps, crf=args.crf,
                        preset=args.preset, grain=args.grain)
     return spec, args.output, args.print_argv

@@ -6,7 +6,10 @@
     │   ├── StorageUnavailable        retryable: network, 5xx, throttling, timeouts
     │   ├── ObjectNotFound            permanent: the key does not exist
     │   ├── AccessDenied              permanent: wrong credentials or policy (never retried forever)
-    │   └── PreconditionFailed        permanent for this attempt: a conditional write lost a race
+    │   ├── PreconditionFailed        permanent for this attempt: a conditional write lost a race
+    │   ├── ChecksumMismatch          retryable: bytes were damaged or changed in transit
+    │   └── StorageRejected           permanent: the server refused the request as malformed (other 4xx)
+    ├── OutputInvalid                 permanent: a local output folder cannot be published as it is
     └── JobError                      a job cannot proceed (unknown id, bad spec, ...)
 
 Errors from `pipelines` (PipelineError) pass through unchanged; both trees expose the same fields.
@@ -61,6 +64,20 @@ class AccessDenied(StorageError):
 class PreconditionFailed(StorageError):
     code = "storage_precondition_failed"
     retryable = False
+
+
+class ChecksumMismatch(StorageError):
+    code = "storage_checksum_mismatch"
+    retryable = True
+
+
+class StorageRejected(StorageError):
+    code = "storage_rejected"
+    retryable = False
+
+
+class OutputInvalid(WorkerError):
+    code = "output_invalid"
 
 
 class JobError(WorkerError):

@@ -2,7 +2,9 @@
 
 Only [Events] matter: its Format line names the columns, Dialogue lines are cues, Text is the last
 column and may hold commas. Override blocks are scanned with ``str.find`` (never a backtracking
-regex), so a line flooded with ``{`` or tags costs linear time.
+regex), so a line flooded with ``{`` or tags costs linear time; only the first `MAX_TAGS_PER_CUE`
+override tags of a cue are interpreted (a cue flooded with tags keeps its text, the rest of
+its tags are dropped unread), so the work per cue is bounded too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ _DEFAULT_FORMAT: tuple[str, ...] = (
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _TAG = re.compile(r"(i|b|u|s|p)(\d*)")
 _ESCAPES = re.compile(r"\\[Nnh]")
+MAX_TAGS_PER_CUE = 64  # real cues carry a handful; karaoke lines a few dozen
 
 
 def parse_ass(text: str, *, source: str = "<ass>") -> list[Cue]:
@@ -52,6 +55,7 @@ def ass_text(text: str) -> str:
     builder = PayloadBuilder()
     drawing = False
     position = 0
+    budget = MAX_TAGS_PER_CUE
     while position < len(text):
         opening = text.find("{", position)
         closing = text.find("}", opening + 1) if opening >= 0 else -1
@@ -59,8 +63,11 @@ def ass_text(text: str) -> str:
             opening = closing = len(text)
         if not drawing:
             builder.text(_ESCAPES.sub(_escape, text[position:opening]))
-        for tag in text[opening + 1:closing].split("\\")[1:]:
-            drawing = _apply(builder, tag.strip(), drawing=drawing)
+        if budget > 0:
+            tags = text[opening + 1:closing].split("\\", budget + 1)[1:budget + 1]
+            budget -= len(tags)
+            for tag in tags:
+                drawing = _apply(builder, tag.strip(), drawing=drawing)
         position = closing + 1
     return builder.finish()
 

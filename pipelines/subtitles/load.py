@@ -15,7 +15,7 @@ from pipelines.subtitles.cue import SubtitleDocument
 from pipelines.subtitles.decode import decode
 from pipelines.subtitles.limits import SubtitleLimits
 from pipelines.subtitles.normalize import check_limits, normalize_cues
-from pipelines.subtitles.parse import FORMATS, parse_text
+from pipelines.subtitles.parse import FORMATS, parse_text, sniff_format
 
 _BINARY = {  # magic numbers of files that get renamed to .srt by mistake
     b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image", b"%PDF": "a PDF",
@@ -24,6 +24,7 @@ _BINARY = {  # magic numbers of files that get renamed to .srt by mistake
     b"RIFF": "a RIFF (AVI/WAV) file", b"\x00\x00\x01\xba": "an MPEG program stream", b"G@": "an MPEG-TS file",
 }
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_DIALOGUE = re.compile(r"^[ \t]*dialogue[ \t]*:", re.MULTILINE | re.IGNORECASE)
 
 
 def load_sidecar(path: Path, language: str, *, duration: float | None = None,
@@ -64,7 +65,9 @@ def document_from_bytes(data: bytes, language: str, *, source: str, suffix: str 
             raise SubtitleRejected(source, f"this is {what}, not a subtitle file",
                                    hint=f"accepted formats: {FORMATS}", code="subtitle_unparseable")
     text, charset = decode(data, tag, source=source)
-    _check_line_lengths(text, limits, source=source)
+    if sniff_format(text, suffix) != "ttml":  # XML is often one long line; its elements are capped instead
+        _check_line_lengths(text, limits, source=source)
+    check_complexity(text, limits, source=source, suffix=suffix)
     kind, cues = parse_text(text, source=source, suffix=suffix)
     check_limits(cues, limits, source=source)
     normalized = normalize_cues(cues, duration=duration)
@@ -87,3 +90,25 @@ def _check_line_lengths(text: str, limits: SubtitleLimits, *, source: str) -> No
                 hint="a subtitle line this long is not a subtitle; check the file",
                 code="subtitle_line_too_long",
             )
+
+
+def check_complexity(text: str, limits: SubtitleLimits, *, source: str, suffix: str = "") -> None:
+    """Refuse before parsing what would cost too much to parse: more cue timings ("-->" and ASS
+    Dialogue lines) than `max_cues`, or, for XML, more elements than `max_xml_elements`.
+
+    Counting is linear and allocates nothing per cue, so a million-cue file is refused in
+    milliseconds instead of after building a million objects.
+    """
+    timings = text.count("-->") + sum(1 for _ in _DIALOGUE.finditer(text))
+    if timings > limits.max_cues:
+        raise SubtitleRejected(source, f"{timings} cues (counted by their timing lines), more than the limit "
+                               f"of {limits.max_cues}",
+                               hint="split the file or raise SubtitleLimits.max_cues",
+                               code="subtitle_too_many_cues")
+    if sniff_format(text, suffix) == "ttml":
+        elements = text.count("<") - text.count("</")
+        if elements > limits.max_xml_elements:
+            raise SubtitleRejected(source, f"about {elements} XML elements, more than the limit of "
+                                   f"{limits.max_xml_elements}",
+                                   hint="a TTML file this large is not a subtitle track; check the file",
+                                   code="subtitle_too_complex")

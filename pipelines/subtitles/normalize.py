@@ -22,6 +22,11 @@ def check_limits(cues: Sequence[Cue], limits: SubtitleLimits, *, source: str) ->
                                hint="split the file or raise SubtitleLimits.max_cues",
                                code="subtitle_too_many_cues")
     for number, cue in enumerate(cues, start=1):
+        if len(cue.text) > limits.max_line_chars:
+            raise SubtitleRejected(source, f"cue {number} holds {len(cue.text)} characters of text, more than "
+                                   f"{limits.max_line_chars}",
+                                   hint="a cue this long is not a subtitle; check the file",
+                                   code="subtitle_line_too_long")
         for value in (cue.start, cue.end):
             if not math.isfinite(value) or value < 0 or value > limits.max_timestamp:
                 shown = format_timestamp(value) if math.isfinite(value) and value >= 0 else repr(value)

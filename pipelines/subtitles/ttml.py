@@ -1,8 +1,11 @@
 """TTML / DFXP (IMSC, SMPTE-TT): broadcast and studio deliveries.
 
 XML from outside is parsed with defusedxml and any DTD is refused, so no entity expansion or
-external fetch can happen. Timing follows TTML's ``par`` semantics: a child's begin/end are offsets
-from its parent's begin, an element without an end ends with its parent.
+external fetch can happen. The element count is capped before parsing (`load.check_complexity`);
+nesting deeper than `MAX_DEPTH` and style references are bounded here, so neither recursion nor
+style chains can blow up; frame and tick rates must be positive, finite numbers. Timing follows
+TTML's ``par`` semantics: a child's begin/end are offsets from its parent's begin, an element
+without an end ends with its parent.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ _CLOCK = re.compile(r"(\d+):(\d{2}):(\d{2})(?:(\.\d+)|:(\d+(?:\.\d+)?))?")
 _OFFSET = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|f|t)")
 _SPACE = re.compile(r"[ \t\r\n]+")
 _STYLES = {"fontStyle": ("italic", "i"), "fontWeight": ("bold", "b"), "textDecoration": ("underline", "u")}
+MAX_DEPTH = 64  # element nesting; real TTML uses fewer than 10 levels
+_MAX_STYLE_REFS = 64  # <style> elements visited per element (chains, fan-out)
+_RATE = re.compile(r"\d{1,9}(?:\.\d{1,9})?")
 
 
 def _local(name: str) -> str:
@@ -39,12 +45,44 @@ class _Document:
     """What every element needs: frame and tick rates for time expressions, and named styles."""
 
     def __init__(self, root: ET.Element, source: str) -> None:
+        self.source = source
         multiplier = (_attr(root, "frameRateMultiplier") or "1 1").split()
         declared = _attr(root, "frameRate")
-        self.frame_rate = float(declared or 30) * float(multiplier[0]) / float(multiplier[-1])
-        self.tick_rate = float(_attr(root, "tickRate") or (self.frame_rate if declared else 1))
-        self.source = source
+        numerator, denominator = (multiplier[0], multiplier[-1]) if multiplier else ("1", "1")
+        self.frame_rate = (self._rate("frameRate", declared or "30") * self._rate("frameRateMultiplier", numerator)
+                           / self._rate("frameRateMultiplier", denominator))
+        ticks = _attr(root, "tickRate")
+        self.tick_rate = self._rate("tickRate", ticks) if ticks else (self.frame_rate if declared else 1.0)
         self.styles = {_attr(el, "id") or "": el for el in root.iter() if _local(el.tag) == "style"}
+        self._resolved: dict[str, tuple[str, ...]] = {}
+
+    def referenced(self, refs: str) -> tuple[str, ...]:
+        """Style tags reached from a ``style="a b"`` reference list, resolved once per distinct list.
+
+        Breadth-first, each <style> visited once and at most _MAX_STYLE_REFS of them: styles that
+        refer to themselves or each to many others cost a small, bounded amount of work."""
+        if refs not in self._resolved:
+            tags: list[str] = []
+            pending, seen = refs.split()[:_MAX_STYLE_REFS], set[str]()
+            while pending and len(seen) < _MAX_STYLE_REFS:
+                ref = pending.pop(0)
+                if ref in seen or ref not in self.styles:
+                    continue
+                seen.add(ref)
+                style = self.styles[ref]
+                tags += [tag for name, (wanted, tag) in _STYLES.items()
+                         if _attr(style, name) == wanted and tag not in tags]
+                pending += (_attr(style, "style") or "").split()[:_MAX_STYLE_REFS]
+            self._resolved[refs] = tuple(tags)
+        return self._resolved[refs]
+
+    def _rate(self, name: str, value: str) -> float:
+        """A positive rate attribute; zero, negative or junk would divide by zero or go non-finite."""
+        if _RATE.fullmatch(value) is None or float(value) <= 0:
+            raise SubtitleRejected(self.source, f"TTML {name}={value[:40]!r} is not a positive number",
+                                   hint='remove the attribute or use e.g. ttp:frameRate="25"',
+                                   code="subtitle_timestamp_invalid")
+        return float(value)
 
     def seconds(self, value: str) -> float:
         clock = _CLOCK.fullmatch(value)
@@ -73,7 +111,7 @@ def parse_ttml(text: str, *, source: str = "<ttml>") -> list[Cue]:
     cues: list[Cue] = []
     body = next((el for el in root if _local(el.tag) == "body"), None)
     if body is not None:
-        _walk(body, (0.0, None), document, cues)
+        _walk(body, (0.0, None), document, cues, depth=0)
     return cues
 
 
@@ -92,8 +130,16 @@ def _parse_xml(text: str, source: str) -> ET.Element:
     return root
 
 
+def _too_deep(source: str) -> SubtitleRejected:
+    return SubtitleRejected(source, f"TTML elements are nested more than {MAX_DEPTH} deep",
+                            hint="a real TTML file nests a few levels (body/div/p/span); check the file",
+                            code="subtitle_too_complex")
+
+
 def _walk(element: ET.Element, parent: tuple[float, float | None], document: _Document,
-          cues: list[Cue]) -> None:
+          cues: list[Cue], *, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise _too_deep(document.source)
     parent_begin, parent_end = parent
     begin_attr, end_attr, dur_attr = (_attr(element, name) for name in ("begin", "end", "dur"))
     begin = parent_begin + (document.seconds(begin_attr) if begin_attr else 0.0)
@@ -107,33 +153,32 @@ def _walk(element: ET.Element, parent: tuple[float, float | None], document: _Do
     if _local(element.tag) == "p":
         if end is not None:  # an unbounded paragraph has no place on a finite timeline
             builder = PayloadBuilder()
-            _text(element, builder, document.styles, root=True)
+            _text(element, builder, document, root=True, depth=depth)
             cues.append(Cue(begin, end, builder.finish()))
         return
     for child in element:
-        _walk(child, (begin, end), document, cues)
+        _walk(child, (begin, end), document, cues, depth=depth + 1)
 
 
-def _text(element: ET.Element, builder: PayloadBuilder, styles: dict[str, ET.Element], *, root: bool) -> None:
+def _text(element: ET.Element, builder: PayloadBuilder, document: _Document, *, root: bool, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise _too_deep(document.source)
     if _local(element.tag) == "br":
         builder.newline()
     else:
-        switched = [tag for tag in _styled(element, styles) if tag not in builder.open_tags]
+        switched = [tag for tag in _styled(element, document) if tag not in builder.open_tags]
         for tag in switched:
             builder.style(tag, True)
         builder.text(_SPACE.sub(" ", element.text or ""))
         for child in element:
-            _text(child, builder, styles, root=False)
+            _text(child, builder, document, root=False, depth=depth + 1)
         for tag in reversed(switched):
             builder.style(tag, False)
     if not root:
         builder.text(_SPACE.sub(" ", element.tail or ""))
 
 
-def _styled(element: ET.Element, styles: dict[str, ET.Element], depth: int = 0) -> list[str]:
+def _styled(element: ET.Element, document: _Document) -> list[str]:
     """<i>/<b>/<u> from inline tts: attributes and referenced <style> elements (chains allowed)."""
-    tags = [tag for name, (wanted, tag) in _STYLES.items() if _attr(element, name) == wanted]
-    for ref in (_attr(element, "style") or "").split():
-        if ref in styles and depth < 8:
-            tags += _styled(styles[ref], styles, depth + 1)
-    return tags
+    inline = [tag for name, (wanted, tag) in _STYLES.items() if _attr(element, name) == wanted]
+    return inline + [tag for tag in document.referenced(_attr(element, "style") or "") if tag not in inline]

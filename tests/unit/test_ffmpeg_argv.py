@@ -11,7 +11,9 @@ from pipelines.plan import plan_encode
 from pipelines.source import AudioStream, SourceInfo, SubtitleStream, VideoStream
 
 GLOBAL = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"]
-INPUT = ["-f", "mov", "-protocol_whitelist", "file", "-i", "file:/m/ep.mp4"]
+FORMATS = "mov,matroska,mxf,avi,mpegts,mpeg,flv,asf,ogg,dv,gxf,nut"
+INPUT = ["-f", "mov", "-analyzeduration", "15000000", "-format_whitelist", FORMATS, "-probesize", "33554432",
+         "-protocol_whitelist", "file", "-i", "file:/m/ep.mp4"]
 KEYFRAMES_25 = ["-force_key_frames", "expr:gte(t,n_forced*2)", "-g", "50"]
 COLOUR = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"]
 NO_METADATA = ["-map_chapters", "-1", "-map_metadata", "-1", "-max_muxing_queue_size", "4096"]

@@ -300,13 +300,15 @@ TOOLS = Tools(ffmpeg="/opt/ff/ffmpeg", ffprobe="/opt/ff/ffprobe")
 SOURCE = Path("/scratch/job 1/concat:master.mp4")  # spaces and a protocol-like name stay one argument
 INPUT = ["-i", "file:/scratch/job 1/concat:master.mp4"]
 QUIET = ["-v", "error", "-hide_banner"]
-DECODE = ["/opt/ff/ffmpeg", *QUIET, "-nostdin", "-xerror", "-protocol_whitelist", "file"]
+BOUNDS = ["-format_whitelist", "mov,matroska,mxf,avi,mpegts,mpeg,flv,asf,ogg,dv,gxf,nut",
+          "-probesize", "33554432", "-analyzeduration", "15000000"]
+DECODE = ["/opt/ff/ffmpeg", *QUIET, "-nostdin", "-xerror", "-protocol_whitelist", "file", *BOUNDS]
 ONE_SECOND_TO_NULL = ["-t", "1", "-nostats", "-progress", "pipe:1", "-f", "null", "-"]
 
 
 def test_probe_argv() -> None:
     assert probe_argv(SOURCE, TOOLS) == [
-        "/opt/ff/ffprobe", *QUIET, "-protocol_whitelist", "file,pipe", "-show_format", "-show_streams",
+        "/opt/ff/ffprobe", *QUIET, "-protocol_whitelist", "file,pipe", *BOUNDS, "-show_format", "-show_streams",
         "-of", "json", *INPUT,
     ]
 

@@ -1,1 +1,43 @@
-"""Object storage for masters and published outputs: one Protocol, real backends (local folder, S3)."""
+"""Object storage for masters and published outputs: one Protocol, real backends (local folder, S3).
+
+    open_storage("s3://bucket/prefix", endpoint_url=..., ...)  → S3Storage
+    open_storage("/abs/folder") or open_storage("file:///abs/folder") → LocalStorage
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Unpack
+from urllib.parse import unquote, urlsplit
+
+from workers.errors import KeyInvalid
+from workers.keys import parse_s3_uri
+from workers.storage.base import ObjectInfo, Storage
+from workers.storage.local import LocalStorage
+from workers.storage.s3 import S3Options, S3Storage
+
+__all__ = ["LocalStorage", "ObjectInfo", "S3Options", "S3Storage", "Storage", "open_storage"]
+
+
+def open_storage(uri: str, **s3_options: Unpack[S3Options]) -> Storage:
+    """The storage a URI names: ``s3://bucket[/prefix]``, ``file:///abs/folder`` or a plain local path.
+
+    `s3_options` (endpoint, credentials, retries, multipart sizes) apply to s3:// URIs only.
+    """
+    if uri.startswith("s3://"):
+        bucket, prefix = parse_s3_uri(uri)
+        return S3Storage(bucket, prefix, **s3_options)
+    if s3_options:
+        raise TypeError(f"S3 options {sorted(s3_options)} given for non-S3 storage {uri!r}")
+    if uri.startswith("file://"):
+        parts = urlsplit(uri)
+        if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+            raise KeyInvalid(f"file URI {uri!r} names a host, query or fragment",
+                             hint="write file:///absolute/folder")
+        return LocalStorage(Path(unquote(parts.path)))
+    if "://" in uri:
+        raise KeyInvalid(f"storage URI {uri!r} has an unsupported scheme",
+                         hint="use s3://bucket/prefix, file:///folder or a local path")
+    if not uri:
+        raise KeyInvalid("storage URI is empty", hint="use s3://bucket/prefix, file:///folder or a local path")
+    return LocalStorage(Path(uri))

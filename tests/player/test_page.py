@@ -1,0 +1,73 @@
+"""The preview page itself: the report panel, the player switch, and that it runs on local code only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playerpage import REPO, PlayerPage
+from published import read_report
+
+from workers.preview.server import Address
+
+pytestmark = pytest.mark.player
+
+
+def _cells(player: PlayerPage, table: str) -> list[list[str]]:
+    rows: list[list[str]] = player.js(
+        "(id) => [...document.querySelectorAll(`#${id} tbody tr`)]"
+        ".map((tr) => [...tr.cells].map((c) => c.textContent))",
+        table)
+    return rows
+
+
+def test_panel_shows_the_report(player: PlayerPage, published: Path) -> None:
+    report = read_report(published)
+    player.open("hlsjs-hls")
+    player.wait("() => document.querySelectorAll('#ladder tbody tr').length > 0", what="the ladder table")
+    expected = [[v["id"], f"{v['width']}×{v['height']}", v["codecs"], str(round(v["target_bitrate"] / 1000)),
+                 str(round(v["measured_average_bitrate"] / 1000)), str(round(v["measured_peak_bitrate"] / 1000)),
+                 f"{v['quality']['psnr']:.2f}", f"{v['quality']['ssim']:.4f}"]
+                for v in report["renditions"]["video"]]
+    assert _cells(player, "ladder") == expected
+    assert [row[:2] for row in _cells(player, "audio")] == [["en", "en"], ["es", "es"]]
+    assert [row[1] for row in _cells(player, "subtitles")] == ["ko", "ar", "en"]
+    encoder = player.js("() => document.getElementById('encoder').textContent")
+    assert report["encoder"]["ffmpeg_version"] in encoder
+    assert report["encoder"]["x264"] in encoder
+    assert report["encoder"]["fingerprint"][:23] in encoder
+    checks = report["qc"]["checks"]
+    assert player.js("() => document.getElementById('qc-summary').textContent") == \
+        f"{len(checks)} of {len(checks)} checks passed"
+    assert player.js("() => document.querySelectorAll('#qc-checks li').length") == len(checks)
+    assert player.js("() => document.getElementById('qc-badge').textContent") == "QC passed"
+
+
+def test_player_switch_reloads_with_the_other_player(player: PlayerPage, preview: Address) -> None:
+    player.open("hlsjs-hls")
+    for mode, manifest in (("shaka-dash", "/manifest.mpd"), ("shaka-hls", "/master.m3u8"), ("hlsjs-hls",
+                                                                                          "/master.m3u8")):
+        before = len(player.requests)
+        player.pick("player-select", mode)
+        player.wait("(m) => vodfleetPlayer.mode === m && vodfleetPlayer.ready", mode, what=f"the switch to {mode}")
+        assert f"{preview.url}{manifest}" in player.requests[before:]
+        assert player.page.url.endswith(f"?mode={mode}&autoplay=0")
+        player.play()
+        player.wait_playing_past(0.3)
+        player.pause()
+    assert player.fatal_errors() == []
+
+
+def test_page_runs_on_local_code_at_the_locked_versions(player: PlayerPage, preview: Address) -> None:
+    player.open("shaka-dash", autoplay=True)
+    player.wait_playing_past(0.3)
+    outside = [url for url in player.requests if not url.startswith(preview.url + "/") and not url.startswith("data:")]
+    assert outside == [], "the page fetched something that is not on the preview server"
+    assert f"{preview.url}/_vodfleet/lib/hls.js" in player.requests
+    assert f"{preview.url}/_vodfleet/lib/shaka-player.js" in player.requests
+    lock = json.loads((REPO / "package-lock.json").read_text(encoding="utf-8"))["packages"]
+    versions = player.js("() => vodfleetPlayer.versions")
+    assert versions["hlsjs"] == lock["node_modules/hls.js"]["version"]
+    assert versions["shaka"].lstrip("v") == lock["node_modules/shaka-player"]["version"]
+    assert player.page_errors == []

@@ -1,0 +1,162 @@
+"""Real services for the fleet tests: Redis and RabbitMQ started here as subprocesses, and real
+`vodfleet worker` processes. A missing server binary skips locally and FAILS in CI (CI=true)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "queue: needs real Redis/RabbitMQ and `vodfleet worker` processes")
+
+
+def require(binary: str, apt: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        message = f"{binary} not found (apt-get install -y {apt})"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before opening port {port}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    binary = require("redis-server", "redis-server")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--daemonize", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    try:
+        wait_port(port, 10, proc)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    binary = require("rabbitmq-server", "rabbitmq-server")
+    ctl = require("rabbitmqctl", "rabbitmq-server")
+    port, dist = free_port(), free_port()
+    # Debian's wrapper drops to the `rabbitmq` user: pytest's tmp folders (0700) are out of its reach
+    folder = Path(tempfile.mkdtemp(prefix="vodfleet-rabbit-"))
+    folder.chmod(0o777)
+    node = f"vodfleet{port}@localhost"
+    env = {**os.environ, "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1", "ERL_EPMD_ADDRESS": "127.0.0.1",
+           "RABBITMQ_NODENAME": node, "RABBITMQ_NODE_PORT": str(port), "RABBITMQ_DIST_PORT": str(dist),
+           "RABBITMQ_MNESIA_BASE": str(folder / "mnesia"), "RABBITMQ_LOG_BASE": str(folder / "log"),
+           "RABBITMQ_ENABLED_PLUGINS_FILE": str(folder / "plugins"), "RABBITMQ_PID_FILE": str(folder / "pid")}
+    (folder / "plugins").write_text("[].\n")
+    (folder / "plugins").chmod(0o644)
+    proc = subprocess.Popen([binary], env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, 60, proc)
+        yield f"amqp://guest:guest@127.0.0.1:{port}//"
+    finally:
+        subprocess.run([ctl, "-n", node, "stop"], env=env, capture_output=True, timeout=60, check=False)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def vodfleet_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "workers.cli", *args]
+
+
+class Fleet:
+    """One fleet configuration (env), the workers started for it, and helpers to drive the CLI."""
+
+    def __init__(self, state: Path, env: dict[str, str]) -> None:
+        self.state = state
+        self.env = env
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self._logs: list[IO[bytes]] = []
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(vodfleet_argv(*args), env=self.env, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+
+    def worker(self, *args: str, name: str = "w") -> subprocess.Popen[bytes]:
+        log = (self.state / f"worker-{name}-{len(self.workers)}.log").open("wb")
+        self._logs.append(log)
+        proc = subprocess.Popen(vodfleet_argv("worker", *args), env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.workers.append(proc)
+        return proc
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.state.glob("worker-*.log")))
+
+    def stop(self) -> None:
+        for proc in self.workers:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.workers:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in self._logs:
+            log.close()
+
+
+def make_fleet(tmp_path: Path, **settings: str) -> Iterator[Fleet]:
+    state = tmp_path / "state"
+    state.mkdir()
+    env = {**os.environ, "VODFLEET_STATE_DIR": str(state), "VODFLEET_LEASE_TTL": "3",
+           "VODFLEET_WATCHDOG_INTERVAL": "0.5", "PYTHONUNBUFFERED": "1"}
+    env.update({f"VODFLEET_{k.upper()}": v for k, v in settings.items()})
+    fleet = Fleet(state, env)
+    try:
+        yield fleet
+    finally:
+        fleet.stop()
+
+
+@pytest.fixture
+def embedded_fleet(tmp_path: Path) -> Iterator[Fleet]:
+    """The default: filesystem broker + SQLite store + local storage, all under one state folder."""
+    yield from make_fleet(tmp_path)
+
+
+@pytest.fixture
+def redis_fleet(tmp_path: Path, redis_url: str) -> Iterator[Fleet]:
+    """Redis as broker and store (a fresh database number per test)."""
+    db = abs(hash(tmp_path.name)) % 15 + 1
+    yield from make_fleet(tmp_path, broker_url=f"{redis_url}/{db}", store_url=f"{redis_url}/{db}")

@@ -1,0 +1,28 @@
+"""Dispatch: put a job's message (its id, nothing else) on the broker, with its time limits and priority."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from workers.app import DEAD_QUEUE, JOBS_QUEUE, MAX_PRIORITY, RUN_JOB
+from workers.jobstate import JobRecord
+from workers.settings import Settings
+
+
+def broker_priority(broker_url: str, priority: int) -> int:
+    """JobSpec priority (9 = most urgent) → the broker's number (Redis sorts 0 first; AMQP 9 first) (pure)."""
+    if broker_url.startswith(("redis://", "rediss://")):
+        return MAX_PRIORITY - priority
+    return priority
+
+
+def enqueue(app: Any, record: JobRecord, *, countdown: float = 0.0, dead: bool = False) -> str:
+    """Send the job; return the task id (``<job id>.<random>``: one per delivery chain, for logs)."""
+    settings: Settings = app.vodfleet_settings
+    soft, hard = settings.time_limits(record.duration)
+    task_id = f"{record.job_id}.{uuid.uuid4().hex[:8]}"
+    app.send_task(RUN_JOB, args=[record.job_id], task_id=task_id, queue=DEAD_QUEUE if dead else JOBS_QUEUE,
+                  priority=broker_priority(settings.broker, record.spec.priority),
+                  soft_time_limit=soft, time_limit=hard, countdown=countdown or None)
+    return task_id

@@ -1,0 +1,138 @@
+"""JobSpec: what a content team asks the fleet to make, frozen and versioned; and the job id it gets.
+
+A job id is deterministic: the identity of every input (size + ETag/sha256 (+ version)), the spec and
+the encoder fingerprint, hashed. Submitting the same thing twice finds the same id (a no-op);
+``revision`` > 0 (``vodfleet submit --force``) makes a new version of it. Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pipelines.errors import SubtitleRejected
+from pipelines.ladder import builtin_ladders
+from pipelines.language import normalize_language
+from pipelines.plan import PROFILES
+from workers.errors import KeyInvalid
+from workers.keys import validate_key
+
+SPEC_VERSION = 1
+
+
+def validate_uri(value: str) -> str:
+    """A source/sidecar reference: ``s3://bucket/key`` or a key in the fleet's own storage."""
+    if value.startswith("s3://"):
+        bucket, _, key = value.removeprefix("s3://").partition("/")
+        if not bucket or not key:
+            raise ValueError(f"{value!r}: expected s3://BUCKET/KEY")
+        _key(key)
+        return value
+    if "://" in value:
+        raise ValueError(f"{value!r}: allowed: s3://BUCKET/KEY or a key in the fleet storage "
+                         "(`vodfleet submit` uploads local files first)")
+    return _key(value)
+
+
+def _key(value: str) -> str:
+    try:
+        return validate_key(value)
+    except KeyInvalid as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class SubtitleRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    language: str
+    uri: str
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        try:
+            return normalize_language(value)
+        except SubtitleRejected as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, value: str) -> str:
+        return validate_uri(value)
+
+
+class JobSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    spec_version: Literal[1] = 1
+    source: str
+    subtitles: tuple[SubtitleRef, ...] = ()
+    audio_languages: tuple[str, ...] = ()
+    ladder: str = "default"
+    profile: str = "fast"
+    segment_seconds: int = Field(default=6, ge=2, le=30, multiple_of=2)
+    measure_quality: bool = True
+    output_prefix: str
+    priority: int = Field(default=5, ge=0, le=9)
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        return validate_uri(value)
+
+    @field_validator("output_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return _key(value.strip("/"))
+
+    @field_validator("audio_languages")
+    @classmethod
+    def _audio(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return tuple(normalize_language(v) for v in value)
+        except SubtitleRejected as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("ladder")
+    @classmethod
+    def _ladder(cls, value: str) -> str:
+        names = builtin_ladders()
+        if value not in names:  # a TOML path on the submitter's disk would not exist on a worker
+            raise ValueError(f"unknown ladder {value!r}; allowed: {', '.join(names)}")
+        return value
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, value: str) -> str:
+        if value not in PROFILES:
+            raise ValueError(f"unknown profile {value!r}; allowed: {', '.join(sorted(PROFILES))}")
+        return value
+
+    def canonical(self) -> str:
+        """Stable JSON (sorted keys, no whitespace): what the job id hashes. Priority is excluded."""
+        return json.dumps(self.model_dump(mode="json", exclude={"priority"}), sort_keys=True,
+                          separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class InputIdentity:
+    """What makes an input *this* content: the storage's view of it, not its name."""
+
+    uri: str
+    size: int
+    etag: str
+    version: str | None = None
+
+    def canonical(self) -> str:
+        return f"{self.uri}|{self.size}|{self.etag}|{self.version or ''}"
+
+
+def job_id(spec: JobSpec, inputs: tuple[InputIdentity, ...], encoder_fingerprint: str, *, revision: int = 0) -> str:
+    """``job-`` + 24 hex of sha256 over (spec, inputs, encoder, revision) (pure, stable across hosts)."""
+    text = "\n".join([f"spec={spec.canonical()}", *(f"input={i.canonical()}" for i in inputs),
+                      f"encoder={encoder_fingerprint}", f"revision={revision}"])
+    return "job-" + hashlib.sha256(text.encode()).hexdigest()[:24]

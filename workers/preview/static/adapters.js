@@ -1,0 +1,148 @@
+// One interface over two players, so the page and the tests never care which one is playing.
+//
+//   adapter.ready                 a promise: the manifest is parsed and tracks are known
+//   adapter.renditions()          [{key, width, height, bandwidth}]        (video only, one per rung)
+//   adapter.selectRendition(key)  key from renditions(), or 'auto' (ABR on)
+//   adapter.currentRendition()    {key, width, height, bandwidth} | null   (what the player selected)
+//   adapter.isAuto()
+//   adapter.audioLanguages()      [{lang, name}]      adapter.selectAudio(lang)   adapter.audioLanguage()
+//   adapter.textLanguages()       [{lang, name}]      adapter.selectText(lang | null)   adapter.textLanguage()
+//   adapter.destroy()             a promise
+//
+// Both players render subtitles as native TextTracks on the <video> (hls.js: renderTextTracksNatively;
+// Shaka: NativeTextDisplayer, its default without a UI container), which is what the tests read.
+'use strict';
+
+window.vodfleetAdapters = (() => {
+  function hlsjs(video, url, hooks) {
+    if (!window.Hls || !Hls.isSupported()) {
+      throw new Error('hls.js cannot play here (no Media Source Extensions)');
+    }
+    const hls = new Hls({startLevel: -1, renderTextTracksNatively: true, subtitleDisplay: true});
+    const ready = new Promise((resolve, reject) => {
+      hls.once(Hls.Events.MANIFEST_PARSED, () => resolve());
+      hls.on(Hls.Events.ERROR, (_event, data) => {
+        const error = {
+          player: 'hls.js', fatal: Boolean(data.fatal), type: data.type, details: data.details,
+          url: data.url || (data.frag && data.frag.url) || (data.context && data.context.url) || '',
+          message: data.error ? String(data.error.message || data.error) : data.reason || '',
+        };
+        hooks.onError(error);
+        if (data.fatal) reject(new Error(`hls.js: ${data.details} ${error.url}`));
+      });
+    });
+    for (const name of ['MANIFEST_PARSED', 'LEVEL_SWITCHED', 'AUDIO_TRACKS_UPDATED', 'AUDIO_TRACK_SWITCHED',
+      'SUBTITLE_TRACKS_UPDATED', 'SUBTITLE_TRACK_SWITCH']) {
+      hls.on(Hls.Events[name], () => hooks.onChange(name));
+    }
+    hls.loadSource(url);
+    hls.attachMedia(video);
+    const level = (l, i) => ({key: String(i), width: l.width, height: l.height, bandwidth: l.bitrate});
+    const indexOf = (tracks, lang) => {
+      const i = tracks.findIndex((t) => t.lang === lang);
+      if (i < 0) throw new Error(`no track in language ${lang}`);
+      return i;
+    };
+    return {
+      name: 'hls.js', version: Hls.version, raw: hls, ready,
+      renditions: () => hls.levels.map(level),
+      selectRendition(key) {
+        hls.currentLevel = key === 'auto' ? -1 : Number(key);  // currentLevel: switch now, flush the buffer
+      },
+      currentRendition() {
+        const i = hls.currentLevel;
+        return i >= 0 && hls.levels[i] ? level(hls.levels[i], i) : null;
+      },
+      isAuto: () => hls.autoLevelEnabled,
+      audioLanguages: () => hls.audioTracks.map((t) => ({lang: t.lang, name: t.name})),
+      selectAudio(lang) { hls.audioTrack = indexOf(hls.audioTracks, lang); },
+      audioLanguage() {
+        const track = hls.audioTracks[hls.audioTrack];
+        return track ? track.lang : null;
+      },
+      textLanguages: () => hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name})),
+      selectText(lang) {
+        hls.subtitleDisplay = true;
+        hls.subtitleTrack = lang === null ? -1 : indexOf(hls.subtitleTracks, lang);
+      },
+      textLanguage() {
+        const track = hls.subtitleTracks[hls.subtitleTrack];
+        return track ? track.lang : null;
+      },
+      async destroy() { hls.destroy(); },
+    };
+  }
+
+  function shakaPlayer(video, url, format, hooks) {
+    if (!window.shaka) throw new Error('Shaka Player did not load');
+    shaka.polyfill.installAll();
+    if (!shaka.Player.isBrowserSupported()) throw new Error('Shaka Player cannot play in this browser');
+    const player = new shaka.Player();
+    player.configure({streaming: {bufferingGoal: 12, rebufferingGoal: 1}, abr: {enabled: true}});
+    player.addEventListener('error', (event) => {
+      const e = event.detail;
+      hooks.onError({
+        player: 'shaka', fatal: e.severity === shaka.util.Error.Severity.CRITICAL, type: `category ${e.category}`,
+        details: `code ${e.code}`, url: (e.data && typeof e.data[0] === 'string') ? e.data[0] : '',
+        message: e.message || '',
+      });
+    });
+    for (const name of ['trackschanged', 'variantchanged', 'adaptation', 'textchanged', 'abrstatuschanged']) {
+      player.addEventListener(name, () => hooks.onChange(name));
+    }
+    const mime = format === 'dash' ? 'application/dash+xml' : 'application/x-mpegurl';
+    // Shaka leaves text off unless asked; show the track the manifest marks as default (HLS DEFAULT=YES,
+    // DASH Role main), as hls.js does.
+    const ready = player.attach(video).then(() => player.load(url, null, mime)).then(() => {
+      const text = player.getTextTracks();
+      const primary = text.find((t) => t.primary);
+      if (primary && !text.some((t) => t.active)) player.selectTextTrack(primary);
+    });
+    const key = (t) => `${t.width}x${t.height}@${t.bandwidth}`;
+    const rendition = (t) => ({key: key(t), width: t.width, height: t.height, bandwidth: t.bandwidth});
+    const videoTracks = () => {
+      const seen = new Map();
+      for (const t of player.getVideoTracks()) if (!seen.has(key(t))) seen.set(key(t), t);
+      return [...seen.values()].sort((a, b) => a.bandwidth - b.bandwidth);
+    };
+    const find = (tracks, lang) => {
+      const track = tracks.find((t) => t.language === lang);
+      if (!track) throw new Error(`no track in language ${lang}`);
+      return track;
+    };
+    return {
+      name: 'Shaka Player', version: shaka.Player.version, raw: player, ready,
+      renditions: () => videoTracks().map(rendition),
+      selectRendition(k) {
+        if (k === 'auto') {
+          player.configure('abr.enabled', true);
+          return;
+        }
+        const track = videoTracks().find((t) => key(t) === k);
+        if (!track) throw new Error(`no rendition ${k}`);
+        player.configure('abr.enabled', false);
+        player.selectVideoTrack(track, /* clearBuffer */ true);
+      },
+      currentRendition() {
+        const track = player.getVideoTracks().find((t) => t.active);
+        return track ? rendition(track) : null;
+      },
+      isAuto: () => player.getConfiguration().abr.enabled,
+      audioLanguages: () => player.getAudioTracks().map((t) => ({lang: t.language, name: t.label || t.language})),
+      selectAudio(lang) { player.selectAudioTrack(find(player.getAudioTracks(), lang)); },
+      audioLanguage() {
+        const track = player.getAudioTracks().find((t) => t.active);
+        return track ? track.language : null;
+      },
+      textLanguages: () => player.getTextTracks().map((t) => ({lang: t.language, name: t.label || t.language})),
+      selectText(lang) { player.selectTextTrack(lang === null ? null : find(player.getTextTracks(), lang)); },
+      textLanguage() {
+        const track = player.getTextTracks().find((t) => t.active);
+        return track ? track.language : null;
+      },
+      destroy: () => player.destroy(),
+    };
+  }
+
+  return {hlsjs, shaka: shakaPlayer};
+})();

@@ -1,0 +1,68 @@
+// The side panel: report.json as a person reads it — the ladder with measured bitrates and PSNR/SSIM,
+// the audio and subtitle renditions, the encoder identity, and the QC verdict with every check.
+'use strict';
+
+window.vodfleetReport = (() => {
+  const kbps = (bits) => (typeof bits === 'number' ? `${Math.round(bits / 1000)}` : '–');
+  const fixed = (value, digits) => (typeof value === 'number' ? value.toFixed(digits) : '–');
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
+    for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    return node;
+  }
+
+  function table(id, headings, rows) {
+    return el('table', {id},
+      el('thead', {}, el('tr', {}, ...headings.map((h) => el('th', {}, h)))),
+      el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((c) => el('td', {}, c))))));
+  }
+
+  function render(panel, report) {
+    const r = report.renditions || {};
+    const video = r.video || [];
+    const audio = r.audio || [];
+    const subtitles = r.subtitles || [];
+    const checks = (report.qc && report.qc.checks) || [];
+    const failed = checks.filter((c) => !c.passed);
+    const encoder = report.encoder || {};
+    const plan = report.plan || {};
+    panel.replaceChildren(
+      el('h2', {}, 'Ladder'),
+      table('ladder', ['rung', 'size', 'codecs', 'target kb/s', 'avg kb/s', 'peak kb/s', 'PSNR dB', 'SSIM'],
+        video.map((v) => [v.id, `${v.width}×${v.height}`, v.codecs, kbps(v.target_bitrate),
+          kbps(v.measured_average_bitrate), kbps(v.measured_peak_bitrate),
+          fixed((v.quality || {}).psnr, 2), fixed((v.quality || {}).ssim, 4)])),
+      el('h2', {}, 'Audio'),
+      table('audio', ['id', 'language', 'name', 'codecs', 'ch', 'avg kb/s'],
+        audio.map((a) => [a.id, a.language, a.name, a.codecs, a.channels, kbps(a.measured_average_bitrate)])),
+      el('h2', {}, 'Subtitles'),
+      table('subtitles', ['id', 'language', 'name', 'cues', 'from'],
+        subtitles.map((s) => [s.id, s.language, s.name, s.cues, `${s.source_format}, ${s.charset}`])),
+      el('h2', {}, 'Encoder'),
+      el('dl', {id: 'encoder'},
+        el('dt', {}, 'ffmpeg'), el('dd', {}, encoder.ffmpeg_version || '–'),
+        el('dt', {}, 'x264'), el('dd', {}, encoder.x264 || '–'),
+        el('dt', {}, 'profile'), el('dd', {}, `${plan.profile || '–'} (${plan.preset || '–'})`),
+        el('dt', {}, 'fingerprint'), el('dd', {class: 'mono', title: encoder.fingerprint || ''},
+          (encoder.fingerprint || '–').slice(0, 23))),
+      el('h2', {}, 'QC'),
+      el('p', {id: 'qc-summary', class: failed.length ? 'bad' : 'good'},
+        `${checks.length - failed.length} of ${checks.length} checks passed`),
+      ...(failed.length ? [el('ul', {id: 'qc-failed'}, ...failed.map((c) => el('li', {}, `${c.name}: ${c.detail}`)))]
+        : []),
+      el('details', {}, el('summary', {}, 'all checks'),
+        el('ul', {id: 'qc-checks'}, ...checks.map((c) =>
+          el('li', {class: c.passed ? 'good' : 'bad'}, `${c.passed ? '✓' : '✗'} ${c.name}: ${c.detail}`)))),
+    );
+  }
+
+  function badge(node, report) {
+    const passed = report.qc && report.qc.passed;
+    node.textContent = passed ? 'QC passed' : 'QC failed';
+    node.className = `badge ${passed ? 'good' : 'bad'}`;
+  }
+
+  return {render, badge};
+})();

@@ -1,0 +1,226 @@
+"""run_job: one delivery of one job, from lease to published (what the Celery task calls).
+
+    lease ─► count the attempt ─► fetch master + sidecars to scratch ─► pipelines.transcode (states and
+    percent written to the store) ─► publish to storage ─► published ─► scratch removed, lease released
+
+A delivery that cannot take the lease does nothing (another worker runs the job, or it is finished).
+Errors become a retry (retryable, attempts left: state back to queued, re-sent with a backoff) or a
+failure (permanent, or out of attempts). SIGTERM stops ffmpeg and hands the message back to the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from pipelines.errors import Cancelled, PipelineError
+from pipelines.plan import PlanOptions
+from pipelines.transcode import Event, Sidecar, TranscodeRequest, transcode
+from workers.errors import AccessDenied, KeyInvalid, ObjectNotFound, WorkerError
+from workers.exitcodes import EXIT_CONFIG, EXIT_ENCODE_FAILED, EXIT_INPUT_REJECTED, exit_code
+from workers.jobstate import TERMINAL, Failure, JobRecord, JobState
+from workers.keys import parse_s3_uri
+from workers.lease import LeaseKeeper, StopReason
+from workers.publish import publish
+from workers.settings import Settings
+from workers.storage import open_storage
+from workers.storage.base import Storage
+from workers.store import JobStore, begin_attempt, transition
+
+log = logging.getLogger(__name__)
+
+_PHASES = {"probing": JobState.PROBING, "encoding": JobState.ENCODING, "packaging": JobState.PACKAGING,
+           "qc": JobState.QC}
+_PROGRESS_EVERY = 1.0  # seconds between percent writes
+
+
+class Outcome(StrEnum):
+    DONE = "done"  # published, failed for good, or cancelled: ack
+    DROPPED = "dropped"  # nothing to do here (finished, unknown, leased elsewhere): ack
+    RETRY = "retry"  # requeued with a backoff: ack this message (a new one was sent)
+    REQUEUE = "requeue"  # the worker is shutting down: reject with requeue
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    store: JobStore
+    storage: Storage
+    owner: str  # "<host>:<pid>:<random>": who holds a lease
+    shutdown: threading.Event
+    enqueue: Callable[[JobRecord, float], object]  # (record, countdown)
+    dead_letter: Callable[[JobRecord], object]
+
+
+def failure_exit_code(exc: PipelineError | WorkerError) -> int:
+    """The README's exit code for an error that ends a job (pure)."""
+    if isinstance(exc, PipelineError):
+        return exit_code(exc)
+    if isinstance(exc, ObjectNotFound | KeyInvalid):
+        return EXIT_INPUT_REJECTED  # the master or a sidecar named in the job is not there / not nameable
+    if isinstance(exc, AccessDenied):
+        return EXIT_CONFIG
+    return EXIT_ENCODE_FAILED
+
+
+def retry_delay(attempt: int) -> float:
+    """Backoff before attempt `attempt + 1` (pure): 5 s, 20 s, 80 s, … capped at 10 minutes."""
+    return float(min(600, 5 * 4 ** max(0, attempt - 1)))
+
+
+def run_job(job_id: str, ctx: Context) -> Outcome:
+    record = ctx.store.get(job_id)
+    if record is None or record.state in TERMINAL:
+        log.info("job %s: %s; message dropped", job_id, "unknown" if record is None else record.state)
+        return Outcome.DROPPED
+    if not ctx.store.acquire(job_id, ctx.owner, ctx.settings.lease_ttl):
+        log.info("job %s: leased by another worker; message dropped", job_id)
+        return Outcome.DROPPED
+    try:
+        return _leased(job_id, ctx)
+    finally:
+        ctx.store.release(job_id, ctx.owner)
+
+
+def _leased(job_id: str, ctx: Context) -> Outcome:
+    record = ctx.store.get(job_id)
+    if record is None or record.state in TERMINAL:  # finished between the first look and the lease
+        return Outcome.DROPPED
+    attempt = begin_attempt(ctx.store, job_id)
+    if attempt > ctx.settings.max_attempts:
+        failed = transition(ctx.store, job_id, JobState.FAILED, attempt=attempt, failure=Failure(
+            code="attempts_exhausted", retryable=False,
+            message=f"delivered {attempt} times; every earlier attempt was lost (worker killed or stopped)",
+            hint="the master may crash or exhaust the worker; check worker logs, then `vodfleet submit --force`"))
+        ctx.dead_letter(failed)
+        return Outcome.DONE
+    if record.cancel_requested:
+        transition(ctx.store, job_id, JobState.CANCELLED, attempt=attempt, detail="cancelled before it started")
+        return Outcome.DONE
+    return _attempt(record, attempt, ctx)
+
+
+def _attempt(record: JobRecord, attempt: int, ctx: Context) -> Outcome:
+    """Run one attempt under a kept lease, in its own scratch folder (always removed)."""
+    _soft, hard = ctx.settings.time_limits(record.duration)
+    keeper = LeaseKeeper(ctx.store, record.job_id, ctx.owner, ctx.settings.lease_ttl, shutdown=ctx.shutdown,
+                         hard_limit=hard)
+    ctx.settings.scratch.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"vodfleet-job-{record.job_id}-", dir=ctx.settings.scratch))
+    try:
+        with keeper:
+            keeper.check()
+            output = _work(record, attempt, scratch, ctx, keeper)
+    except Cancelled as exc:
+        return _stopped(record, attempt, keeper.reason, exc, ctx)
+    except (PipelineError, WorkerError) as exc:
+        if keeper.reason is not None:
+            return _stopped(record, attempt, keeper.reason, exc, ctx)
+        return _failed(record, attempt, Failure(code=exc.code, retryable=exc.retryable, message=exc.message,
+                                                hint=exc.hint, exit_code=failure_exit_code(exc)), ctx)
+    except Exception as exc:  # a bug or an untranslated third-party error: retried, then failed with evidence
+        log.exception("job %s: unexpected error", record.job_id)
+        return _failed(record, attempt, Failure(code="internal_error", retryable=True, message=repr(exc),
+                                                hint="report this with the worker's log"), ctx)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    transition(ctx.store, record.job_id, JobState.PUBLISHED, attempt=attempt, output=output, detail=output)
+    return Outcome.DONE
+
+
+def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: LeaseKeeper) -> str:
+    spec = record.spec
+    job_id = record.job_id
+    transition(ctx.store, job_id, JobState.FETCHING, attempt=attempt, detail=ctx.owner)
+    source = _fetch(spec.source, scratch / "in", ctx)
+    sidecars = tuple(Sidecar(language=s.language, path=_fetch(s.uri, scratch / "in" / f"sub{n}", ctx))
+                     for n, s in enumerate(spec.subtitles))
+    request = TranscodeRequest(
+        source=source, output=scratch / "out" / job_id, subtitles=sidecars, ladder=spec.ladder,
+        options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
+                            audio_languages=spec.audio_languages),
+        measure_quality=spec.measure_quality, scratch_root=scratch)
+    result = transcode(request, on_event=_StateWriter(ctx, job_id, attempt, keeper), cancel=keeper.cancel)
+    keeper.check()
+    if keeper.cancel.is_set():
+        raise Cancelled(f"job {job_id} stopped before publishing ({keeper.reason})")
+    transition(ctx.store, job_id, JobState.PUBLISHING, attempt=attempt)
+    published = publish(result.output, ctx.storage, spec.output_prefix, job_id=job_id, attempt=attempt)
+    return published.location
+
+
+def _fetch(uri: str, folder: Path, ctx: Context) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    if uri.startswith("s3://"):
+        bucket, key = parse_s3_uri(uri)
+        storage = open_storage(f"s3://{bucket}")
+    else:
+        storage, key = ctx.storage, uri
+    path = folder / key.rsplit("/", 1)[-1]
+    storage.get_file(key, path)
+    return path
+
+
+class _StateWriter:
+    """on_event for the pipeline: phases and (throttled) percent into the store; never raises."""
+
+    def __init__(self, ctx: Context, job_id: str, attempt: int, keeper: LeaseKeeper) -> None:
+        self._ctx, self._job_id, self._attempt, self._keeper = ctx, job_id, attempt, keeper
+        self._last = 0.0
+        self._state: JobState | None = None
+
+    def __call__(self, event: Event) -> None:
+        dst = _PHASES.get(event.phase)
+        if dst is None:
+            return
+        now = time.monotonic()
+        if dst == self._state and (event.progress is None or now - self._last < _PROGRESS_EVERY):
+            return
+        self._last = now
+        try:
+            p = event.progress
+            transition(self._ctx.store, self._job_id, dst, attempt=self._attempt,
+                       percent=p.percent if p else None, eta=p.eta if p else None)
+            self._state = dst
+        except WorkerError as exc:  # the job moved on elsewhere (or the store is down): stop working on it
+            log.warning("job %s: cannot record %s: %s", self._job_id, dst, exc)
+            self._keeper.stop_for(StopReason.LEASE_LOST)
+
+
+def _stopped(record: JobRecord, attempt: int, reason: StopReason | None, exc: Exception, ctx: Context) -> Outcome:
+    job_id = record.job_id
+    if reason is StopReason.SHUTDOWN:
+        transition(ctx.store, job_id, JobState.QUEUED, attempt=attempt,
+                   detail="worker shutting down: ffmpeg stopped, message returned to the queue")
+        return Outcome.REQUEUE
+    if reason is StopReason.CANCELLED:
+        transition(ctx.store, job_id, JobState.CANCELLED, attempt=attempt, detail="cancelled while running")
+        return Outcome.DONE
+    if reason is StopReason.LEASE_LOST:
+        return Outcome.DROPPED  # someone else owns the job now; its state is theirs to write
+    if reason is StopReason.TIMEOUT:
+        return _failed(record, attempt, Failure(
+            code="time_limit", retryable=True, message=f"the job ran past its hard time limit ({exc})",
+            hint="raise VODFLEET_TIME_LIMIT_FACTOR / _MAX if the master is long"), ctx)
+    return _failed(record, attempt, Failure(code="cancelled", retryable=False, message=str(exc)), ctx)
+
+
+def _failed(record: JobRecord, attempt: int, failure: Failure, ctx: Context) -> Outcome:
+    job_id = record.job_id
+    if failure.retryable and attempt < ctx.settings.max_attempts:
+        delay = retry_delay(attempt)
+        requeued = transition(ctx.store, job_id, JobState.QUEUED, attempt=attempt, failure=failure,
+                              detail=f"{failure.code}: retry in {delay:.0f} s")
+        ctx.enqueue(requeued, delay)
+        return Outcome.RETRY
+    if failure.retryable:
+        failure = failure.model_copy(update={"message": f"{failure.message} (after {attempt} attempts)"})
+    transition(ctx.store, job_id, JobState.FAILED, attempt=attempt, failure=failure, detail=failure.code)
+    return Outcome.DONE

@@ -1,0 +1,103 @@
+"""Submission: turn a request from the command line into a stored, queued job (the effects side of submit).
+
+Local files go to the fleet storage first (``masters/<sha256>/<name>``; skipped when already there), so a
+worker anywhere can fetch them. The job id comes from the inputs' identity, the spec and the encoder:
+the same submission twice returns the existing job; ``force`` creates the next revision.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipelines.encoder import encoder_identity
+from pipelines.errors import PipelineError, SourceRejected
+from pipelines.probe import probe
+from pipelines.tools import Tools
+from workers.dispatch import enqueue
+from workers.errors import ObjectNotFound
+from workers.jobs import InputIdentity, JobSpec, job_id
+from workers.jobstate import JobRecord, JobState, Transition
+from workers.keys import parse_s3_uri
+from workers.storage import open_storage
+from workers.storage.base import Storage
+from workers.storage.digest import digest_file
+from workers.store import JobStore
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
+MAX_REVISIONS = 1000
+
+
+def safe_name(name: str) -> str:
+    """A file name → one safe key segment (pure)."""
+    cleaned = _UNSAFE.sub("_", name).lstrip("-.") or "file"
+    return cleaned[:200]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    record: JobRecord
+    created: bool
+
+
+def upload(path: Path, storage: Storage) -> tuple[str, InputIdentity]:
+    """Put a local file into the fleet storage (once per content); return (key, identity)."""
+    if not path.is_file():
+        raise SourceRejected(str(path), "does not exist or is not a file", hint="check the path")
+    digests = digest_file(path)
+    key = f"masters/{digests.sha256_hex[:32]}/{safe_name(path.name)}"
+    info = storage.head(key)
+    if info is None or info.size != digests.size:
+        info = storage.put_file(key, path)
+    return key, InputIdentity(uri=key, size=info.size, etag=info.etag, version=info.version)
+
+
+def remote_identity(uri: str, storage: Storage) -> InputIdentity:
+    if uri.startswith("s3://"):
+        bucket, key = parse_s3_uri(uri)
+        storage = open_storage(f"s3://{bucket}")
+    else:
+        key = uri
+    info = storage.head(key)
+    if info is None:
+        raise ObjectNotFound(f"{uri} does not exist", hint="upload it first or pass a local file")
+    return InputIdentity(uri=uri, size=info.size, etag=info.etag, version=info.version)
+
+
+def resolve(ref: str, storage: Storage) -> tuple[str, InputIdentity, Path | None]:
+    """A source/sidecar as typed (local path, s3:// URI or fleet key) → (uri, identity, local path)."""
+    if ref.startswith("s3://") or ref.startswith("key:"):
+        uri = ref.removeprefix("key:")
+        return uri, remote_identity(uri, storage), None
+    key, identity = upload(Path(ref), storage)
+    return key, identity, Path(ref)
+
+
+def source_duration(path: Path | None, tools: Tools) -> float | None:
+    if path is None:
+        return None
+    try:
+        return probe(path, tools=tools).duration
+    except PipelineError:
+        return None  # the worker rejects it with the full story
+
+
+def submit(app: Any, store: JobStore, spec: JobSpec, inputs: tuple[InputIdentity, ...], *,
+           duration: float | None, force: bool, tools: Tools) -> Submitted:
+    fingerprint = encoder_identity(tools).fingerprint
+    now = time.time()
+    for revision in range(MAX_REVISIONS):
+        record = JobRecord(job_id=job_id(spec, inputs, fingerprint, revision=revision), spec=spec, created=now,
+                           updated=now, duration=duration,
+                           history=(Transition(state=JobState.QUEUED, at=now, attempt=0,
+                                               detail=f"submitted (revision {revision})"),))
+        stored, created = store.create(record)
+        if created:
+            enqueue(app, stored)
+            return Submitted(stored, created=True)
+        if not force:
+            return Submitted(stored, created=False)
+    raise RuntimeError(f"more than {MAX_REVISIONS} revisions of one job")

@@ -1,0 +1,65 @@
+"""The fleet's one Celery task, kept thin: decode the message (a job id), call `run_job`, map the outcome.
+
+``REQUEUE`` (the worker is shutting down) rejects the message with requeue, so it goes back to the broker
+unacknowledged; every other outcome acks it (the state store holds what happened).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import threading
+import uuid
+from typing import Any
+
+from celery.exceptions import Reject  # type: ignore[import-untyped]
+
+from workers import dispatch
+from workers.app import RUN_JOB
+from workers.jobstate import JobRecord
+from workers.runjob import Context, Outcome, run_job
+from workers.settings import Settings
+from workers.storage import open_storage
+from workers.store import open_store
+
+log = logging.getLogger(__name__)
+JOB_ID = re.compile(r"job-[0-9a-f]{24}")
+
+
+def build_context(app: Any) -> Context:
+    """The worker's long-lived context (store, storage, owner name, shutdown flag), cached on the app."""
+    context: Context | None = getattr(app, "vodfleet_context", None)
+    if context is None:
+        settings: Settings = app.vodfleet_settings
+
+        def enqueue(record: JobRecord, countdown: float) -> object:
+            return dispatch.enqueue(app, record, countdown=countdown)
+
+        def dead_letter(record: JobRecord) -> object:
+            return dispatch.enqueue(app, record, dead=True)
+
+        context = Context(settings=settings, store=open_store(settings.store), storage=open_storage(settings.storage),
+                          owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+                          shutdown=threading.Event(), enqueue=enqueue, dead_letter=dead_letter)
+        app.vodfleet_context = context
+    return context
+
+
+def decode(body: object) -> str | None:
+    """The job id carried by a message, or None if it is not one (pure)."""
+    return body if isinstance(body, str) and JOB_ID.fullmatch(body) else None
+
+
+def register(app: Any) -> None:
+    @app.task(name=RUN_JOB, bind=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
+    def run_job_task(task: Any, job_id: object) -> str:
+        decoded = decode(job_id)
+        if decoded is None:
+            log.error("dropping a message that carries no job id: %r", job_id)
+            return Outcome.DROPPED.value
+        outcome = run_job(decoded, build_context(task.app))
+        if outcome is Outcome.REQUEUE:
+            raise Reject(f"job {decoded}: worker shutting down", requeue=True)
+        return outcome.value
