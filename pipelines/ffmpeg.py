@@ -151,7 +151,8 @@ def quality_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, renditions: dic
     refs = reference.filter_multi_output("split", len(plan.video))
     sinks = []
     for number, rung in enumerate(plan.video):
-        encoded = ffmpeg_python.input(str(renditions[rung.id]), protocol_whitelist=INPUT_PROTOCOLS, f="mp4")
+        encoded = ffmpeg_python.input(f"file:{renditions[rung.id].resolve()}", protocol_whitelist=INPUT_PROTOCOLS,
+                                      f="mp4")
         distorted = encoded.video.filter("setpts", "PTS-STARTPTS").filter("format", pix_fmts="yuv420p")
         ref = refs[number].filter("scale", rung.width, rung.height, flags="bicubic")
         d_pair = distorted.filter_multi_output("split", 2)

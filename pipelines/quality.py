@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from pipelines.ffmpeg import quality_argv
+from pipelines.limits import encode_memory_bytes
 from pipelines.plan import EncodePlan
 from pipelines.presentation import Presentation
 from pipelines.runner import RunLimits, run
@@ -54,7 +55,7 @@ def measure_quality(plan: EncodePlan, source: Path, root: Path, presentation: Pr
     folder.mkdir(exist_ok=True)
     files = {t.id: join_track(root, t, folder) for t in presentation.video}
     argv = quality_argv(plan, ffmpeg=tools.ffmpeg, source=source, renditions=files, stats=folder)
-    run(argv, limits=RunLimits(timeout=120 + plan.duration * 60), cancel=cancel)
+    run(argv, limits=RunLimits(timeout=120 + plan.duration * 60, memory_bytes=encode_memory_bytes()), cancel=cancel)
     results: dict[str, dict[str, float]] = {}
     for rung in plan.video:
         psnr = parse_psnr_stats((folder / f"psnr_{rung.id}.log").read_text())

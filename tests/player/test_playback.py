@@ -86,7 +86,9 @@ def test_subtitles_show_the_source_cues_on_time(player: PlayerPage, mode: str, s
             assert active[0]["end"] == pytest.approx(cue.end, abs=FRAME), f"{language} cue end"
         if language == "ko":
             player.seek(CUES["ko"][0].middle)
-            player.wait("() => vodfleetPlayer.video.videoWidth > 0", what="a decoded frame under the cue")
+            player.wait("() => !vodfleetPlayer.video.seeking && vodfleetPlayer.video.readyState >= 3",
+                        what="a decoded frame under the cue")
+            player.page.wait_for_timeout(400)  # let Chromium's loading spinner fade out of the picture
             shot = player.screenshot(screenshots / f"preview-{mode}-{language}.png")
             if mode == "hlsjs-hls":
                 publish_screenshot(shot)
