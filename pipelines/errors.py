@@ -1,6 +1,7 @@
 """The one error tree of `pipelines`, split by what the caller must do.
 
-    PipelineError                      base; every error has a stable ``code``, a ``message`` and a ``hint``
+    CodedError                         ``code``, ``message``, ``hint``, ``retryable`` (shared with `workers`)
+    PipelineError(CodedError)          base of this package's errors
     ├── InputRejected                  permanent: the input is bad; retrying cannot help
     │   ├── FileRejected               a named file: ``path``, ``what`` is wrong
     │   │   ├── SourceRejected         the master (missing, empty, not media, no video, over a limit, ...)
@@ -25,10 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
-class PipelineError(Exception):
-    """Base of every error raised by `pipelines`."""
+class CodedError(Exception):
+    """What every vodfleet error carries (this tree's and `workers`'): a stable code, a hint, retryability."""
 
-    code: str = "pipeline_error"
+    code: str = "unclassified"
     retryable: bool = False
 
     def __init__(self, message: str, *, hint: str = "", code: str | None = None) -> None:
@@ -43,6 +44,12 @@ class PipelineError(Exception):
 
     def to_dict(self) -> dict[str, object]:
         return {"code": self.code, "retryable": self.retryable, "message": self.message, "hint": self.hint}
+
+
+class PipelineError(CodedError):
+    """Base of every error raised by `pipelines`."""
+
+    code = "pipeline_error"
 
 
 class InputRejected(PipelineError):

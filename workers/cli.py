@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 import workers.commands
-from pipelines.errors import FFmpegFailed, PipelineError, QCFailed
+from pipelines.errors import CodedError, FFmpegFailed, QCFailed
 from workers.exitcodes import EXIT_INTERRUPTED, exit_code
 
 
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was written to the output folder", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except PipelineError as exc:
+    except CodedError as exc:
         _print_error(exc, json_mode=getattr(args, "json", False))
         return exit_code(exc)
     return code
@@ -50,7 +50,7 @@ def _terminate(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _print_error(exc: PipelineError, *, json_mode: bool) -> None:
+def _print_error(exc: CodedError, *, json_mode: bool) -> None:
     if json_mode:
         print(json.dumps({"error": exc.to_dict()}, indent=2, ensure_ascii=False))
     print(f"\nerror [{exc.code}]: {exc.message}", file=sys.stderr)

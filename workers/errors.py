@@ -12,29 +12,17 @@
     ├── OutputInvalid                 permanent: a local output folder cannot be published as it is
     └── JobError                      a job cannot proceed (unknown id, bad spec, ...)
 
-Errors from `pipelines` (PipelineError) pass through unchanged; both trees expose the same fields.
+Errors from `pipelines` (PipelineError) pass through unchanged; both trees share `pipelines.errors.CodedError`.
 Third-party exceptions (botocore, kombu, ...) are translated at the boundary with ``raise X(...) from exc``.
 """
 
 from __future__ import annotations
 
+from pipelines.errors import CodedError
 
-class WorkerError(Exception):
-    code: str = "worker_error"
-    retryable: bool = False
 
-    def __init__(self, message: str, *, hint: str = "", code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        if code is not None:
-            self.code = code
-
-    def __str__(self) -> str:
-        return f"{self.message} ({self.hint})" if self.hint else self.message
-
-    def to_dict(self) -> dict[str, object]:
-        return {"code": self.code, "retryable": self.retryable, "message": self.message, "hint": self.hint}
+class WorkerError(CodedError):
+    code = "worker_error"
 
 
 class KeyInvalid(WorkerError):

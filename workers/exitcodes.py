@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipelines.errors import Cancelled, ConfigError, FFmpegFailed, InputRejected, QCFailed, ScratchError, ToolMissing
+from workers.errors import KeyInvalid, WorkerError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -13,16 +14,17 @@ EXIT_CONFIG = 6
 EXIT_INTERRUPTED = 130
 
 
+# First match wins: the more specific classes come first.
+_TABLE: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
+    ((InputRejected, KeyInvalid), EXIT_INPUT_REJECTED),
+    (QCFailed, EXIT_QC_FAILED),
+    ((Cancelled, KeyboardInterrupt), EXIT_INTERRUPTED),
+    (FFmpegFailed, EXIT_ENCODE_FAILED),
+    # storage, broker or job-store trouble is a host/configuration problem for the CLI
+    ((ConfigError, ToolMissing, ScratchError, WorkerError), EXIT_CONFIG),
+)
+
+
 def exit_code(error: BaseException) -> int:
     """Map an error to the documented exit code (pure)."""
-    if isinstance(error, InputRejected):
-        return EXIT_INPUT_REJECTED
-    if isinstance(error, QCFailed):
-        return EXIT_QC_FAILED
-    if isinstance(error, Cancelled | KeyboardInterrupt):
-        return EXIT_INTERRUPTED
-    if isinstance(error, FFmpegFailed):
-        return EXIT_ENCODE_FAILED
-    if isinstance(error, ConfigError | ToolMissing | ScratchError):
-        return EXIT_CONFIG
-    return EXIT_ENCODE_FAILED
+    return next((code for kinds, code in _TABLE if isinstance(error, kinds)), EXIT_ENCODE_FAILED)
