@@ -215,6 +215,7 @@ def _audio(s: Json) -> AudioStream:
         channel_layout=_text(s.get("channel_layout")),
         language=_language(tags),
         title=_title(tags),
+        duration=_stream_duration(s),
     )
 
 

@@ -56,6 +56,7 @@ class AudioStream:
     channel_layout: str = ""
     language: str | None = None  # ISO 639-2 as tagged ("eng"), or None for und/missing
     title: str = ""
+    duration: float | None = None  # the stream's own duration, when the container says
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,16 @@ class SourceInfo:
     bit_rate: int | None = None
     start_time: float = 0.0
     tags: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def media_duration(self) -> float:
+        """How long the picture lasts: the video stream's duration, else the container's.
+
+        A container can be much longer than its picture (a subtitle track or trailing audio in an MKV);
+        subtitles are clamped to this, and the published presentation lasts this long.
+        """
+        own = self.video.duration
+        return own if own is not None and own > 0 else self.duration
 
     @property
     def text_subtitles(self) -> tuple[SubtitleStream, ...]:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.encoder import EncoderIdentity, encoder_identity
-from pipelines.errors import QCFailed
+from pipelines.encoder import encoder_identity
+from pipelines.errors import QCFailed, SubtitleRejected
 from pipelines.ffmpeg import encode_argv, output_folders
 from pipelines.ladder import load_ladder
 from pipelines.language import normalize_language
@@ -83,7 +83,7 @@ def plan_transcode(request: TranscodeRequest, *, tools: Tools | None = None,
     """Probe, load sidecars and plan; no encode. `argv` writes into `out` (default: the request output)."""
     tools = tools or Tools.resolve()
     source = probe(request.source, tools=tools, limits=request.probe_limits)
-    subtitles = load_subtitles(request.subtitles, source.duration)
+    subtitles = load_subtitles(request.subtitles, source.media_duration)
     plan = plan_encode(source, load_ladder(request.ladder), request.options)
     out = out or request.output.absolute()
     argv = encode_argv(plan, ffmpeg=tools.ffmpeg, source=request.source, out=out, scratch=scratch or out)
@@ -169,12 +169,14 @@ def _embedded_subtitles(planned: Planned, ws: Workspace) -> tuple[tuple[str, Sub
         if sub.language in taken:
             continue  # a sidecar in the same language wins over the embedded track
         path = ws.scratch / f"embedded_{sub.stream_index}.vtt"
-        doc = load_sidecar(path, sub.language, duration=planned.source.duration)
+        try:
+            doc = load_sidecar(path, sub.language, duration=planned.source.media_duration)
+        except SubtitleRejected as exc:
+            # An empty or broken embedded track is not worth rejecting the master for: it is left out.
+            log.warning("embedded subtitle stream %d (%s) left out: %s", sub.stream_index, sub.language, exc)
+            continue
         if doc.cues:
             docs.append((sub.language, doc))
             taken.add(sub.language)
     return tuple(docs)
 
-
-def describe(identity: EncoderIdentity) -> str:
-    return f"ffmpeg {identity.ffmpeg_version}, x264 {identity.x264 or '?'} ({identity.fingerprint[:19]})"

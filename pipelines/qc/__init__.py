@@ -231,6 +231,13 @@ def _source_video_duration(plan: EncodePlan) -> tuple[float, str]:
     return plan.source.duration, "source container duration (no video stream duration)"
 
 
+def _source_audio_duration(plan: EncodePlan, rendition: AudioRendition) -> tuple[float, str]:
+    stream = next((a for a in plan.source.audio if a.index == rendition.stream_index), None)
+    if stream is not None and stream.duration is not None and stream.duration > 0:
+        return stream.duration, f"source audio stream {stream.index} duration"
+    return plan.source.duration, "source container duration (no audio stream duration)"
+
+
 def _video_checks(rung: VideoRendition, track: VideoTrack, probe: streams.Probe,
                   plan: EncodePlan) -> list[CheckResult]:
     prefix = f"video.{track.id}"
@@ -252,13 +259,13 @@ def _audio_checks(rendition: AudioRendition, track: AudioTrack, probe: streams.P
                   plan: EncodePlan) -> list[CheckResult]:
     prefix = f"audio.{track.id}"
     frame = AAC_FRAME / rendition.sample_rate
+    expected, basis = _source_audio_duration(plan, rendition)
     return [
         *streams.audio_stream_checks(rendition, probe),
         timing.check_timeline_start(f"{prefix}.start", probe.start, frame / 2),
         timing.check_audio_segments(f"{prefix}.segments", [(s.uri, s.duration) for s in track.segments],
                                     plan.segment_seconds),
-        timing.check_duration(f"{prefix}.duration", probe.duration, plan.source.duration, 2 * frame,
-                              "source container duration, two AAC frames"),
+        timing.check_duration(f"{prefix}.duration", probe.duration, expected, 2 * frame, f"{basis}, two AAC frames"),
     ]
 
 

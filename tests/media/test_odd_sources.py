@@ -82,3 +82,17 @@ def test_embedded_text_subtitles_become_webvtt(tmp_path: Path) -> None:
     assert "00:00:01.200 --> 00:00:02.000\nWorld (spa)" in vtt
     master = (result.output / "master.m3u8").read_text(encoding="utf-8")
     assert 'TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="en"' in master
+
+
+def test_an_unusable_embedded_subtitle_track_is_left_out(tmp_path: Path) -> None:
+    """A master whose subtitle track has no cue inside the video still publishes, without that track."""
+    base = mediagen.make_source(tmp_path / "plain.mp4", duration=2.0)
+    empty_srt = tmp_path / "late.srt"
+    empty_srt.write_text("1\n00:00:30,000 --> 00:00:31,000\nafter the end\n", encoding="utf-8")
+    source = tmp_path / "with-empty-track.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(base), "-i", str(empty_srt), "-map", "0",
+                    "-map", "1", "-c", "copy", "-c:s", "srt", "-metadata:s:s:0", "language=ger", str(source)],
+                   check=True)
+    result = transcode(TranscodeRequest(source=source, output=tmp_path / "out", ladder=TINY, measure_quality=False,
+                                        options=PlanOptions(segment_seconds=2, profile="draft")))
+    assert result.report["renditions"]["subtitles"] == []
