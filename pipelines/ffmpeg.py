@@ -51,10 +51,18 @@ def prepared_video(plan: EncodePlan, stream: Any) -> Any:
     video = stream[str(plan.source.video.index)]
     if plan.deinterlace:
         video = video.filter("bwdif", mode="send_frame", parity="auto", deint="all")
-    video = video.filter("fps", fps=fps_text(plan.fps))
+    # start_time=0: a picture that begins after the audio is held on its first frame from 0, so every
+    # track starts at 0 and A/V sync survives (CMAF tracks here carry no edit lists)
+    video = video.filter("fps", fps=fps_text(plan.fps), start_time=0)
     for name, kwargs in TONEMAP_CHAIN if plan.tonemap else ():
         video = video.filter(name, **kwargs)
     return video.filter("format", pix_fmts="yuv420p")
+
+
+def prepared_audio(stream: Any) -> Any:
+    """Audio that starts at 0 on the output timeline: a track that begins after the picture is padded
+    with silence (async=1 also bridges gaps), so it stays in sync once every CMAF track starts at 0."""
+    return stream.filter("aresample", **{"async": 1, "first_pts": 0})
 
 
 def hls_output_args(plan: EncodePlan, folder: Path, *, video: bool) -> dict[str, Any]:
@@ -124,7 +132,7 @@ def encode_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, out: Path, scrat
     for rendition in plan.audio:
         folder = out / "audio" / rendition.id
         outputs.append(ffmpeg_python.output(
-            stream[str(rendition.stream_index)], str(folder / SCRATCH_PLAYLIST),
+            prepared_audio(stream[str(rendition.stream_index)]), str(folder / SCRATCH_PLAYLIST),
             **audio_output_args(rendition), **hls_output_args(plan, folder, video=False)))
     for sub in plan.embedded_subtitles:
         outputs.append(ffmpeg_python.output(

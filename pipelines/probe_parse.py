@@ -132,6 +132,7 @@ def _video(s: Json, path: str, limits: ProbeLimits, duration: float) -> VideoStr
         color_space=_color(s.get("color_space")),
         frame_count=_int(s.get("nb_frames")),
         duration=_stream_duration(s),
+        start_time=_number(s.get("start_time")),
     )
 
 
@@ -216,6 +217,7 @@ def _audio(s: Json) -> AudioStream:
         language=_language(tags),
         title=_title(tags),
         duration=_stream_duration(s),
+        start_time=_number(s.get("start_time")),
     )
 
 

@@ -26,6 +26,7 @@ class VideoStream:
     color_space: str = ""
     frame_count: int | None = None
     duration: float | None = None  # the video stream's own duration (the container's may be longer)
+    start_time: float | None = None  # the stream's first timestamp, in the container's clock
 
     @property
     def hdr(self) -> bool:
@@ -57,6 +58,7 @@ class AudioStream:
     language: str | None = None  # ISO 639-2 as tagged ("eng"), or None for und/missing
     title: str = ""
     duration: float | None = None  # the stream's own duration, when the container says
+    start_time: float | None = None  # the stream's first timestamp, in the container's clock
 
 
 @dataclass(frozen=True)
@@ -87,15 +89,23 @@ class SourceInfo:
     start_time: float = 0.0
     tags: tuple[tuple[str, str], ...] = field(default=())
 
+    def offset(self, stream_start: float | None) -> float:
+        """Where a stream begins on the output timeline, which starts at the container's first timestamp
+        (ffmpeg's default); a stream that begins later is padded from 0 (held frame, silence)."""
+        return max(0.0, stream_start - self.start_time) if stream_start is not None else 0.0
+
     @property
     def media_duration(self) -> float:
-        """How long the picture lasts: the video stream's duration, else the container's.
+        """Where the picture ends on the output timeline: its start offset plus the video stream's duration,
+        else the container's duration.
 
         A container can be much longer than its picture (a subtitle track or trailing audio in an MKV);
-        subtitles are clamped to this, and the published presentation lasts this long.
+        subtitles are clamped to this, and the published video lasts this long.
         """
         own = self.video.duration
-        return own if own is not None and own > 0 else self.duration
+        if own is None or own <= 0:
+            return self.duration
+        return self.offset(self.video.start_time) + own
 
     @property
     def text_subtitles(self) -> tuple[SubtitleStream, ...]:

@@ -226,15 +226,20 @@ def _files_check(root: Path, track: Track) -> tuple[CheckResult, bool]:
 
 
 def _source_video_duration(plan: EncodePlan) -> tuple[float, str]:
-    if plan.source.video.duration is not None:
-        return plan.source.video.duration, "source video stream duration"
-    return plan.source.duration, "source container duration (no video stream duration)"
+    source = plan.source
+    if source.video.duration is not None and source.video.duration > 0:
+        offset = source.offset(source.video.start_time)
+        basis = "source video stream duration" + (f" + {offset:.3f} s start offset" if offset else "")
+        return source.media_duration, basis
+    return source.duration, "source container duration (no video stream duration)"
 
 
 def _source_audio_duration(plan: EncodePlan, rendition: AudioRendition) -> tuple[float, str]:
     stream = next((a for a in plan.source.audio if a.index == rendition.stream_index), None)
     if stream is not None and stream.duration is not None and stream.duration > 0:
-        return stream.duration, f"source audio stream {stream.index} duration"
+        offset = plan.source.offset(stream.start_time)
+        basis = f"source audio stream {stream.index} duration" + (f" + {offset:.3f} s start offset" if offset else "")
+        return offset + stream.duration, basis
     return plan.source.duration, "source container duration (no audio stream duration)"
 
 

@@ -96,3 +96,48 @@ def test_an_unusable_embedded_subtitle_track_is_left_out(tmp_path: Path) -> None
     result = transcode(TranscodeRequest(source=source, output=tmp_path / "out", ladder=TINY, measure_quality=False,
                                         options=PlanOptions(segment_seconds=2, profile="draft")))
     assert result.report["renditions"]["subtitles"] == []
+
+
+def _offset_ts(tmp_path: Path, *, delay: str) -> Path:
+    """An MPEG-TS whose video (or audio) starts 0.3 s after the other stream, as broadcast captures do."""
+    plain = tmp_path / "plain.ts"
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3",
+                    "-f", "lavfi", "-i", "sine=f=440:d=3", "-map", "0:v", "-map", "1:a", "-c:v", "mpeg2video",
+                    "-q:v", "4", "-c:a", "mp2", "-f", "mpegts", str(plain)], check=True)
+    late_video = delay == "video"
+    out = tmp_path / f"late-{delay}.ts"
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin",
+                    *(["-itsoffset", "0.3"] if late_video else []), "-i", str(plain),
+                    *([] if late_video else ["-itsoffset", "0.3"]), "-i", str(plain),
+                    "-map", "0:v", "-map", "1:a", "-c", "copy", "-f", "mpegts", str(out)], check=True)
+    return out
+
+
+def _mean_volume(path: Path, start: float, length: float) -> float:
+    out = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-ss", str(start), "-t", str(length), "-i", str(path),
+                          "-af", "volumedetect", "-f", "null", "-"], capture_output=True, text=True, check=True)
+    line = next(ln for ln in out.stderr.splitlines() if "mean_volume" in ln)
+    return float(line.split("mean_volume:")[1].split()[0])
+
+
+@pytest.mark.parametrize("delay", ["audio", "video"])
+def test_streams_starting_late_keep_sync(delay: str, tmp_path: Path) -> None:
+    """Every CMAF track starts at 0, so a late stream must be padded (silence / held frame), not pulled forward."""
+    source = _offset_ts(tmp_path, delay=delay)
+    result = transcode(TranscodeRequest(source=source, output=tmp_path / "out", ladder=TINY, measure_quality=False,
+                                        options=PlanOptions(segment_seconds=2, profile="draft")))
+    assert result.report["qc"]["passed"]
+    audio = result.report["renditions"]["audio"][0]
+    video = result.report["renditions"]["video"][0]
+    joined = tmp_path / "audio.mp4"
+    folder = result.output / audio["path"]
+    joined.write_bytes((folder / "init.mp4").read_bytes()
+                       + b"".join(p.read_bytes() for p in sorted(folder.glob("seg_*.m4s"))))
+    if delay == "audio":
+        assert audio["duration"] == pytest.approx(3.3, abs=0.06)
+        assert _mean_volume(joined, 0.0, 0.25) < -80, "the first 0.3 s must be the padded silence"
+        assert _mean_volume(joined, 0.5, 1.0) > -30
+        assert video["duration"] == pytest.approx(3.0, abs=0.04)
+    else:
+        assert video["duration"] == pytest.approx(3.3, abs=0.05)
+        assert audio["duration"] == pytest.approx(3.0, abs=0.06)

@@ -59,14 +59,15 @@ def argv(info: SourceInfo) -> list[str]:
 
 
 def test_one_decode_feeds_every_rung_audio_and_subtitles() -> None:
-    graph = ("[0:0]fps=fps=25[s0];[s0]format=pix_fmts=yuv420p[s1];[s1]split=2[s2][s3];"
+    graph = ("[0:0]fps=fps=25:start_time=0[s0];[s0]format=pix_fmts=yuv420p[s1];[s1]split=2[s2][s3];"
              "[s2]scale=416:234:flags=bicubic[s4];[s4]setsar=1[s5];"
-             "[s3]scale=640:360:flags=bicubic[s6];[s6]setsar=1[s7]")
+             "[s3]scale=640:360:flags=bicubic[s6];[s6]setsar=1[s7];"
+             "[0:1]aresample=async=1:first_pts=0[s8]")
     assert argv(source()) == [
         "ffmpeg", *GLOBAL, *INPUT, "-filter_complex", graph,
         "-map", "[s5]", *video_output("234p", 145_000, "main"),
         "-map", "[s7]", *video_output("360p", 365_000, "main"),
-        "-map", "0:1", *audio_output("en"),
+        "-map", "[s8]", *audio_output("en"),
         # only text subtitles are extracted (PGS bitmaps are not)
         "-map", "0:2", "-f", "webvtt", "-c:s", "webvtt", "/s/embedded_2.vtt",
     ]
@@ -79,7 +80,7 @@ def test_interlaced_hdr_ntsc_prepare_once_before_the_split() -> None:
     graph = got[got.index("-filter_complex") + 1]
     prepare = graph.split("split=")[0]
     assert prepare.startswith(
-        "[0:0]bwdif=deint=all:mode=send_frame:parity=auto[s0];[s0]fps=fps=30000/1001[s1];")
+        "[0:0]bwdif=deint=all:mode=send_frame:parity=auto[s0];[s0]fps=fps=30000/1001:start_time=0[s1];")
     assert "tonemap=desat=0:tonemap=hable" in prepare
     order = [prepare.index(name) for name in ("bwdif", "fps=", "tonemap", "format=pix_fmts=yuv420p")]
     assert order == sorted(order)

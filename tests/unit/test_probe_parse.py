@@ -93,8 +93,10 @@ def test_fixture_parses_to_expected_source(name: str) -> None:
     duration, video, audio, subtitles, format_name = CASES[name]
     doc = load(name)
     info = parse(doc)
-    assert info.video == video
-    assert tuple(replace(a, duration=None) for a in info.audio) == audio
+    assert replace(info.video, start_time=None) == video
+    assert tuple(replace(a, duration=None, start_time=None) for a in info.audio) == audio
+    assert info.video.start_time is not None
+    assert all(a.start_time is not None for a in info.audio)
     # every stream's own duration is read, and none claims more than the container
     assert all(a.duration is not None and 0 < a.duration <= duration + 0.1 for a in info.audio)
     assert info.subtitles == subtitles
