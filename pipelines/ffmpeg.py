@@ -6,12 +6,14 @@ Filter graphs and outputs are built with ffmpeg-python; options it cannot expres
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import ffmpeg as ffmpeg_python
 
+from pipelines.chunk import Chunk, keyframe_frames
 from pipelines.formats import ANALYZE_DURATION_US, FORMAT_WHITELIST, INPUT_PROTOCOLS, PROBE_SIZE_BYTES
 from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
 
@@ -37,13 +39,20 @@ def fps_text(fps: Fraction) -> str:
     return str(fps.numerator) if fps.denominator == 1 else f"{fps.numerator}/{fps.denominator}"
 
 
-def source_input(plan: EncodePlan, source: Path) -> Any:
+def source_input(plan: EncodePlan, source: Path, *, seek_us: int | None = None,
+                 read_us: int | None = None) -> Any:
+    """The master as an ffmpeg input; with `seek_us`/`read_us` (a chunk), ``-ss``/``-t`` before ``-i``."""
+    window: dict[str, str] = {}
+    if seek_us is not None:
+        window["ss"] = microseconds_text(seek_us)
+    if read_us is not None:
+        window["t"] = microseconds_text(read_us)
     # "file:" prefix: a file named "concat:x" or "http:..." is still read as a local file; local files
     # only, the probed demuxer pinned, and any other demuxer refused (pipelines.formats); the probe
     # bounds are repeated so the encode finds exactly the streams the probe found.
     return ffmpeg_python.input(f"file:{source.resolve()}", protocol_whitelist=INPUT_PROTOCOLS,
                                f=demuxer_for(plan.source.format_name), format_whitelist=FORMAT_WHITELIST,
-                               probesize=PROBE_SIZE_BYTES, analyzeduration=ANALYZE_DURATION_US)
+                               probesize=PROBE_SIZE_BYTES, analyzeduration=ANALYZE_DURATION_US, **window)
 
 
 def prepared_video(plan: EncodePlan, stream: Any) -> Any:
@@ -120,15 +129,23 @@ def encode_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, out: Path, scrat
     Writes CMAF under out/video/<id>/ and out/audio/<id>/, and WebVTT of embedded subtitles under scratch/.
     """
     stream = source_input(plan, source)
-    prepared = prepared_video(plan, stream)
-    split = prepared.filter_multi_output("split", len(plan.video))
+    outputs = [ffmpeg_python.output(scaled, str(out / "video" / rung.id / SCRATCH_PLAYLIST),
+                                    **video_output_args(plan, rung), **hls_output_args(plan, out / "video" / rung.id,
+                                                                                      video=True))
+               for rung, scaled in zip(plan.video, _rung_streams(plan, stream), strict=True)]
+    outputs += _audio_and_subtitle_outputs(plan, stream, out=out, scratch=scratch)
+    return _compile(ffmpeg, outputs)
+
+
+def _rung_streams(plan: EncodePlan, stream: Any) -> list[Any]:
+    """The prepared picture split and scaled to every rung (one decode feeds them all)."""
+    split = prepared_video(plan, stream).filter_multi_output("split", len(plan.video))
+    return [split[number].filter("scale", rung.width, rung.height, flags="bicubic").filter("setsar", "1")
+            for number, rung in enumerate(plan.video)]
+
+
+def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scratch: Path) -> list[Any]:
     outputs = []
-    for number, rung in enumerate(plan.video):
-        scaled = split[number].filter("scale", rung.width, rung.height, flags="bicubic").filter("setsar", "1")
-        folder = out / "video" / rung.id
-        outputs.append(ffmpeg_python.output(
-            scaled, str(folder / SCRATCH_PLAYLIST),
-            **video_output_args(plan, rung), **hls_output_args(plan, folder, video=True)))
     for rendition in plan.audio:
         folder = out / "audio" / rendition.id
         outputs.append(ffmpeg_python.output(
@@ -138,8 +155,70 @@ def encode_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, out: Path, scrat
         outputs.append(ffmpeg_python.output(
             stream[str(sub.stream_index)], str(scratch / f"embedded_{sub.stream_index}.vtt"),
             **{"c:s": "webvtt", "f": "webvtt"}))
+    return outputs
+
+
+def _compile(ffmpeg: str, outputs: list[Any]) -> list[str]:
     argv: list[str] = ffmpeg_python.merge_outputs(*outputs).compile(cmd=ffmpeg)
     return [argv[0], *GLOBAL_ARGS, *argv[1:]]
+
+
+def microseconds_text(us: int) -> str:
+    """µs → the seconds string ffmpeg's time options parse exactly: 5997658 → "5.997658"."""
+    return f"{us // 1_000_000}.{us % 1_000_000:06d}"
+
+
+def chunk_argv(plan: EncodePlan, chunk: Chunk, *, ffmpeg: str, source: Path, out: Path) -> list[str]:
+    """One chunk of the split-and-stitch encode: every video rung for the chunk's frames, no audio.
+
+    Accurate seek (``-ss`` before ``-i`` decodes from the previous keyframe and drops frames before the
+    point; floored to the µs so the chunk's first frame is kept), then the same prepared/split/scaled
+    graph as the whole-file encode. Per rung: exactly ``chunk.frames`` frames (``-frames:v``; the last
+    chunk runs to the end), keyframes forced at the whole-file grid's frames, the hls muxer cutting on the
+    whole-file segment grid (``hls_time`` = chunk.split_us), segments numbered from the chunk's first
+    segment number, ``-output_ts_offset`` + ``frag_discont`` so tfdt (and sidx) carry the whole-file decode
+    times, ``fragment_index`` so mfhd sequence numbers match too. The first chunk muxes exactly like the
+    whole file (no offset: its B-frame delay would make the first dts negative, and the muxer would then
+    shift every timestamp by that delay). Writes out/video/<id>/init.mp4 and
+    seg_<n>.m4s; the init segment does not depend on the chunk (no dates, no durations in it).
+    """
+    start_us = chunk.start_frame * 1_000_000 * plan.fps.denominator // plan.fps.numerator  # floored
+    offset_us = round(Fraction(chunk.start_frame * 1_000_000) / plan.fps)
+    read_us = None if chunk.last else math.ceil(Fraction(chunk.frames * 1_000_000) / plan.fps) + 1_000_000
+    stream = source_input(plan, source, seek_us=start_us, read_us=read_us)
+    keyframes = ",".join(microseconds_text(round(Fraction(frame * 1_000_000) / plan.fps))
+                         for frame in keyframe_frames(chunk, plan.gop_seconds, plan.fps))
+    outputs = []
+    for rung, scaled in zip(plan.video, _rung_streams(plan, stream), strict=True):
+        folder = out / "video" / rung.id
+        hls = {**hls_output_args(plan, folder, video=True), "hls_time": microseconds_text(chunk.split_us)}
+        if chunk.start_frame:
+            hls.update({
+                "start_number": chunk.first_segment_number,
+                "hls_segment_options": f"movflags=+negative_cts_offsets+frag_discont:use_editlist=0:"
+                                       f"fragment_index={chunk.first_segment_number}",
+                "output_ts_offset": microseconds_text(offset_us),
+            })
+        video = {**video_output_args(plan, rung), "force_key_frames": keyframes}
+        if not chunk.last:
+            video["frames:v"] = chunk.frames
+        outputs.append(ffmpeg_python.output(scaled, str(folder / SCRATCH_PLAYLIST), **video, **hls))
+    return _compile(ffmpeg, outputs)
+
+
+def audio_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, out: Path, scratch: Path) -> list[str]:
+    """The whole title's audio renditions and embedded subtitles, without the picture (chunked encodes)."""
+    stream = source_input(plan, source)
+    return _compile(ffmpeg, _audio_and_subtitle_outputs(plan, stream, out=out, scratch=scratch))
+
+
+def decode_argv(ffmpeg: str, media: Path) -> list[str]:
+    """Decode every frame of a local file's first video stream, stopping at the first error; the frame
+    count is the last ``frame=`` of the progress on stdout (every decoded frame: ``-fps_mode passthrough``
+    neither drops nor duplicates by timestamp)."""
+    return [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-xerror", "-nostats", "-progress", "pipe:1",
+            "-protocol_whitelist", "file", "-i", f"file:{media.resolve()}", "-map", "0:v:0", "-fps_mode", "passthrough",
+            "-f", "null", "-"]
 
 
 def output_folders(plan: EncodePlan, out: Path) -> list[Path]:

@@ -1,6 +1,11 @@
 """transcode: one master → a checked CMAF ladder with HLS + DASH + WebVTT, renamed into place at the end.
 
     probe → load subtitles (reject early) → plan → encode (one ffmpeg) → package → QC → quality → report
+
+With a `ChunkPolicy` that cuts the title into more than one chunk, the encode step becomes split-and-stitch:
+every chunk's video rungs (`chunk_encode.encode_chunk`, `jobs` at a time) and the audio once, then
+`stitch.gather` into the rung folders and the stitch checks (a failed one publishes nothing); package,
+QC, quality and report then run unchanged on the stitched folders.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.chunk import Chunk, ChunkPolicy, plan_chunks
+from pipelines.chunk_encode import ChunkRun, chunk_folder, encode_chunks
 from pipelines.encoder import encoder_identity
-from pipelines.errors import QCFailed, SubtitleRejected
+from pipelines.errors import CheckResult, QCFailed, SubtitleRejected
 from pipelines.ffmpeg import encode_argv, output_folders
 from pipelines.ladder import load_ladder
 from pipelines.language import normalize_language
 from pipelines.limits import MAX_FILE_BYTES, encode_memory_bytes, output_budget_bytes
+from pipelines.measure import measure_video_track
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
 from pipelines.plan import EncodePlan, PlanOptions, plan_encode
 from pipelines.probe import ProbeLimits, probe
@@ -27,6 +35,7 @@ from pipelines.quality import measure_quality
 from pipelines.report import build_report, write_report
 from pipelines.runner import RunLimits, run
 from pipelines.source import SourceInfo
+from pipelines.stitch import check_decode, check_timeline, decode_rung, gather
 from pipelines.subtitles import SubtitleDocument, load_sidecar
 from pipelines.tools import Tools
 from pipelines.workspace import Workspace, workspace
@@ -55,6 +64,9 @@ class TranscodeRequest:
     encode_timeout: float | None = None
     memory_bytes: int | None = None  # RLIMIT_AS of the encode; None: pipelines.limits.encode_memory_bytes()
     scratch_root: Path | None = None
+    # Split-and-stitch: None (default) is the whole-file encode; a policy that yields one chunk is too.
+    chunks: ChunkPolicy | None = None
+    jobs: int = 1  # chunk ffmpegs at a time (each is its own process; threads drive them)
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,15 @@ def plan_transcode(request: TranscodeRequest, *, tools: Tools | None = None,
     return Planned(source, plan, argv, subtitles)
 
 
+def chunks_for(request: TranscodeRequest, plan: EncodePlan) -> tuple[Chunk, ...]:
+    """The chunks of a chunked encode, or () for the whole-file path (no policy, or only one chunk)."""
+    if request.chunks is None:
+        return ()
+    chunks = plan_chunks(plan.source.media_duration, plan.segment_seconds, plan.gop_seconds, plan.fps,
+                         request.chunks)
+    return chunks if len(chunks) > 1 else ()
+
+
 def load_subtitles(sidecars: tuple[Sidecar, ...], duration: float) -> tuple[tuple[str, SubtitleDocument], ...]:
     docs = []
     for sidecar in sidecars:
@@ -100,7 +121,10 @@ def load_subtitles(sidecars: tuple[Sidecar, ...], duration: float) -> tuple[tupl
 
 def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
               on_event: Callable[[Event], None] | None = None,
-              cancel: threading.Event | None = None) -> TranscodeResult:
+              cancel: threading.Event | None = None,
+              chunk_plan: Callable[[Chunk], EncodePlan] | None = None) -> TranscodeResult:
+    """Run the whole job; `chunk_plan` (chunked encodes only) plans one chunk differently from the title,
+    e.g. to prove that the stitch refuses a chunk from other settings."""
     tools = tools or Tools.resolve()
     emit = on_event or (lambda _event: None)
     timings: dict[str, float] = {}
@@ -117,9 +141,19 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         planned = plan_transcode(request, tools=tools, out=ws.staging, scratch=ws.scratch)
         identity = encoder_identity(tools)  # after the probe: a rejected master costs one ffprobe, no more
         lap("probe_plan")
-        _encode(request, planned, ws, emit, cancel)
-        ws.check_space()  # ffmpeg can exit 0 on a full disk, leaving truncated segments
-        lap("encode")
+        chunks = chunks_for(request, planned.plan)
+        runs: list[ChunkRun] = []
+        stitch_checks: list[CheckResult] = []
+        if chunks:
+            runs = _encode_chunked(request, planned, chunks, ws, tools, emit, cancel, chunk_plan)
+            ws.check_space()
+            lap("encode")
+            stitch_checks = _stitch(request, planned, chunks, ws, tools, cancel)
+            lap("stitch")
+        else:
+            _encode(request, planned, ws, emit, cancel)
+            ws.check_space()  # ffmpeg can exit 0 on a full disk, leaving truncated segments
+            lap("encode")
         emit(Event("packaging"))
         embedded = _embedded_subtitles(planned, ws)
         subtitles = planned.subtitles + embedded
@@ -128,8 +162,8 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         write_manifests(ws.staging, presentation)
         lap("package")
         emit(Event("qc"))
-        checks = run_qc(ws.staging, presentation, planned.plan, dict(subtitles), tools=tools,
-                        scratch=ws.scratch, cancel=cancel)
+        checks = stitch_checks + run_qc(ws.staging, presentation, planned.plan, dict(subtitles), tools=tools,
+                                        scratch=ws.scratch, cancel=cancel)
         lap("qc")
         quality = {}
         if request.measure_quality:
@@ -138,6 +172,8 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
                                       tools=tools, scratch=ws.scratch, cancel=cancel)
             lap("quality")
         report = build_report(planned, presentation, subtitles, checks, quality, identity, timings)
+        if chunks:
+            report["chunks"] = chunk_report(chunks, runs, request.jobs)
         write_report(ws.staging, report)
         failures = [c for c in checks if not c.passed]
         if failures:
@@ -160,6 +196,62 @@ def _encode(request: TranscodeRequest, planned: Planned, ws: Workspace,
     emit(Event("encoding", None))
     run(planned.argv, limits=limits, duration=duration, cancel=cancel,
         on_progress=lambda p: emit(Event("encoding", p)))
+
+
+def chunk_report(chunks: tuple[Chunk, ...], runs: list[ChunkRun], jobs: int) -> dict[str, object]:
+    """report.json's `chunks` section: the plan of every chunk and its ffmpeg's wall time."""
+    seconds = {r.index: r.seconds for r in runs}
+    return {
+        "count": len(chunks), "jobs": jobs, "audio_seconds": seconds.get(-1),
+        "chunks": [{"index": c.index, "start": round(c.start, 6), "end": round(c.end, 6), "frames": c.frames,
+                    "first_segment": c.first_segment_number, "segments": c.segment_count,
+                    "seconds": seconds.get(c.index)} for c in chunks],
+    }
+
+
+def _encode_chunked(request: TranscodeRequest, planned: Planned, chunks: tuple[Chunk, ...], ws: Workspace,
+                    tools: Tools, emit: Callable[[Event], None], cancel: threading.Event | None,
+                    chunk_plan: Callable[[Chunk], EncodePlan] | None) -> list[ChunkRun]:
+    total = chunks[-1].end
+    covered = 0.0
+    lock = threading.Lock()
+
+    def on_done(item: ChunkRun) -> None:
+        nonlocal covered
+        if item.index < 0:
+            return
+        with lock:
+            covered += item.end - item.start
+            percent = min(100.0, covered / total * 100)
+        emit(Event("encoding", Progress(out_time=covered, frame=None, speed=None, percent=percent, eta=None,
+                                        done=percent >= 100.0)))
+
+    emit(Event("encoding", None))
+    return encode_chunks(planned.plan, chunks, source=request.source, root=ws.scratch / "chunks", out=ws.staging,
+                         scratch=ws.scratch, tools=tools, jobs=request.jobs, plan_for=chunk_plan, on_done=on_done,
+                         cancel=cancel)
+
+
+def _stitch(request: TranscodeRequest, planned: Planned, chunks: tuple[Chunk, ...], ws: Workspace, tools: Tools,
+            cancel: threading.Event | None) -> list[CheckResult]:
+    """Gather the chunks into the rung folders and check the result; QCFailed (nothing published) if not whole."""
+    plan = planned.plan
+    folders = [chunk_folder(ws.scratch / "chunks", c) for c in chunks]
+    checks = gather(plan, chunks, folders, ws.staging)
+    if all(c.passed for c in checks):
+        tracks = [measure_video_track(ws.staging, f"video/{r.id}", r.id, nominal_bitrate=r.bitrate, frame_rate=plan.fps)
+                  for r in plan.video]
+        for track in tracks:
+            checks += check_timeline(chunks, plan.segment_seconds, plan.fps, track)
+        frames = chunks[-1].end_frame
+        for track in tracks:
+            decoded, error = decode_rung(ws.staging, track, tools=tools, scratch=ws.scratch,
+                                         seconds=chunks[-1].end, cancel=cancel)
+            checks.append(check_decode(track.id, frames, decoded, error))
+    failures = [c for c in checks if not c.passed]
+    if failures:
+        raise QCFailed(failures)
+    return checks
 
 
 def _embedded_subtitles(planned: Planned, ws: Workspace) -> tuple[tuple[str, SubtitleDocument], ...]:

@@ -1,12 +1,16 @@
-"""Dispatch: put a job's message (its id, nothing else) on the broker, with its time limits and priority."""
+"""Dispatch: put a job's message (its id, nothing else) on the broker, with its time limits and priority.
+
+The queue is the one of the encoder the job is pinned to (`workers.routing`).
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from workers.app import DEAD_QUEUE, JOBS_QUEUE, MAX_PRIORITY, RUN_JOB
+from workers.app import DEAD_QUEUE, MAX_PRIORITY, RUN_JOB
 from workers.jobstate import JobRecord
+from workers.routing import queue_for
 from workers.settings import Settings
 
 
@@ -22,7 +26,8 @@ def enqueue(app: Any, record: JobRecord, *, countdown: float = 0.0, dead: bool =
     settings: Settings = app.vodfleet_settings
     soft, hard = settings.time_limits(record.duration)
     task_id = f"{record.job_id}.{uuid.uuid4().hex[:8]}"
-    app.send_task(RUN_JOB, args=[record.job_id], task_id=task_id, queue=DEAD_QUEUE if dead else JOBS_QUEUE,
+    queue = DEAD_QUEUE if dead else queue_for(record.encoder)
+    app.send_task(RUN_JOB, args=[record.job_id], task_id=task_id, queue=queue,
                   priority=broker_priority(settings.broker, record.spec.priority),
                   soft_time_limit=soft, time_limit=hard, countdown=countdown or None)
     return task_id

@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -36,6 +37,26 @@ def validate_uri(value: str) -> str:
         raise ValueError(f"{value!r}: allowed: s3://BUCKET/KEY or a key in the fleet storage "
                          "(`vodfleet submit` uploads local files first)")
     return _key(value)
+
+
+WEBHOOK_MAX_LENGTH = 2048
+
+
+def validate_webhook_url(value: str) -> str:
+    """An absolute http(s) URL with a host, no credentials, no fragment, no whitespace (pure)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"webhook {value!r}: expected an absolute http:// or https:// URL with a host")
+    if len(value) > WEBHOOK_MAX_LENGTH or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError(f"webhook {value[:80]!r}: too long, or contains whitespace or control characters")
+    if parts.username is not None or parts.password is not None or parts.fragment:
+        raise ValueError(f"webhook {value!r}: no user:password@ and no #fragment (sign with "
+                         "VODFLEET_WEBHOOK_SECRET instead)")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ValueError(f"webhook {value!r}: {exc}") from exc
+    return value
 
 
 def _key(value: str) -> str:
@@ -78,6 +99,7 @@ class JobSpec(BaseModel):
     measure_quality: bool = True
     output_prefix: str
     priority: int = Field(default=5, ge=0, le=9)
+    webhook: str | None = None  # where state events are POSTed (`workers.webhook`); not part of the job id
 
     @field_validator("source")
     @classmethod
@@ -97,6 +119,11 @@ class JobSpec(BaseModel):
         except SubtitleRejected as exc:
             raise ValueError(str(exc)) from exc
 
+    @field_validator("webhook")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        return None if value is None else validate_webhook_url(value)
+
     @field_validator("ladder")
     @classmethod
     def _ladder(cls, value: str) -> str:
@@ -113,8 +140,12 @@ class JobSpec(BaseModel):
         return value
 
     def canonical(self) -> str:
-        """Stable JSON (sorted keys, no whitespace): what the job id hashes. Priority is excluded."""
-        return json.dumps(self.model_dump(mode="json", exclude={"priority"}), sort_keys=True,
+        """Stable JSON (sorted keys, no whitespace): what the job id hashes.
+
+        Priority and the webhook are excluded: they change how the job is run and announced, not what it
+        makes, and ids of specs written before the webhook existed stay the same.
+        """
+        return json.dumps(self.model_dump(mode="json", exclude={"priority", "webhook"}), sort_keys=True,
                           separators=(",", ":"))
 
 

@@ -89,6 +89,7 @@ class JobRecord(BaseModel):
     output: str | None = None  # where the published output lives
     cancel_requested: bool = False
     history: tuple[Transition, ...] = ()
+    encoder: str | None = None  # fleet fingerprint the job is pinned to (workers.routing); None: any
 
 
 def apply(record: JobRecord, dst: JobState, *, at: float, attempt: int | None = None, detail: str = "",

@@ -23,14 +23,15 @@ from pathlib import Path
 from pipelines.errors import Cancelled, PipelineError
 from pipelines.plan import PlanOptions
 from pipelines.transcode import Event, Sidecar, TranscodeRequest, transcode
+from workers import faults, metrics
 from workers.errors import AccessDenied, KeyInvalid, ObjectNotFound, WorkerError
 from workers.exitcodes import EXIT_CONFIG, EXIT_ENCODE_FAILED, EXIT_INPUT_REJECTED, exit_code
-from workers.jobstate import TERMINAL, Failure, JobRecord, JobState
+from workers.jobstate import RUNNING, TERMINAL, Failure, JobRecord, JobState
 from workers.keys import parse_s3_uri
 from workers.lease import LeaseKeeper, StopReason
 from workers.publish import publish
 from workers.settings import Settings
-from workers.storage import open_storage
+from workers.storage import storage_for
 from workers.storage.base import Storage
 from workers.store import JobStore, begin_attempt, transition
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 _PHASES = {"probing": JobState.PROBING, "encoding": JobState.ENCODING, "packaging": JobState.PACKAGING,
            "qc": JobState.QC}
 _PROGRESS_EVERY = 1.0  # seconds between percent writes
+STORE_UNAVAILABLE = "store_unavailable"  # the code of a store that cannot be reached right now
 
 
 class Outcome(StrEnum):
@@ -93,6 +95,9 @@ def _leased(job_id: str, ctx: Context) -> Outcome:
     record = ctx.store.get(job_id)
     if record is None or record.state in TERMINAL:  # finished between the first look and the lease
         return Outcome.DROPPED
+    if record.state in RUNNING:  # its last attempt was lost and the lease lapsed before a watchdog requeued it
+        record = transition(ctx.store, job_id, JobState.QUEUED, detail=f"lease expired (worker lost during "
+                            f"attempt {record.attempt}); taken over by {ctx.owner}")  # (e.g. RabbitMQ redelivery)
     attempt = begin_attempt(ctx.store, job_id)
     if attempt > ctx.settings.max_attempts:
         failed = transition(ctx.store, job_id, JobState.FAILED, attempt=attempt, failure=Failure(
@@ -153,6 +158,8 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
         raise Cancelled(f"job {job_id} stopped before publishing ({keeper.reason})")
     transition(ctx.store, job_id, JobState.PUBLISHING, attempt=attempt)
     published = publish(result.output, ctx.storage, spec.output_prefix, job_id=job_id, attempt=attempt)
+    metrics.record_transcode(result.report)
+    metrics.record_published(result.output)
     return published.location
 
 
@@ -160,11 +167,11 @@ def _fetch(uri: str, folder: Path, ctx: Context) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     if uri.startswith("s3://"):
         bucket, key = parse_s3_uri(uri)
-        storage = open_storage(f"s3://{bucket}")
+        storage = storage_for(ctx.settings, f"s3://{bucket}")
     else:
         storage, key = ctx.storage, uri
     path = folder / key.rsplit("/", 1)[-1]
-    storage.get_file(key, path)
+    metrics.record_fetched(storage.get_file(key, path).size)
     return path
 
 
@@ -189,8 +196,12 @@ class _StateWriter:
             transition(self._ctx.store, self._job_id, dst, attempt=self._attempt,
                        percent=p.percent if p else None, eta=p.eta if p else None)
             self._state = dst
-        except WorkerError as exc:  # the job moved on elsewhere (or the store is down): stop working on it
-            log.warning("job %s: cannot record %s: %s", self._job_id, dst, exc)
+            faults.reached(dst.value)  # test-only hook: a no-op unless VODFLEET_FAULT_KILL_WORKER_AT is set
+        except WorkerError as exc:
+            if exc.code == STORE_UNAVAILABLE:  # a blip (store restarting): keep encoding; the lease keeper
+                log.warning("job %s: cannot record %s now: %s", self._job_id, dst, exc)  # stops us if it lapses
+                return
+            log.warning("job %s: cannot record %s: %s", self._job_id, dst, exc)  # the job moved on elsewhere
             self._keeper.stop_for(StopReason.LEASE_LOST)
 
 

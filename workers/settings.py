@@ -13,15 +13,32 @@
 | VODFLEET_LEASE_TTL            | 60 s (renewed every ttl/3 while a job runs)      |
 | VODFLEET_MAX_ATTEMPTS         | 3 (deliveries before "attempts_exhausted")       |
 | VODFLEET_WATCHDOG_INTERVAL    | 10 s                                             |
+| VODFLEET_S3_ENDPOINT_URL      | none: AWS (or AWS_ENDPOINT_URL_S3); any S3-compatible server's URL |
+| VODFLEET_S3_REGION            | us-east-1                                        |
+| VODFLEET_S3_ACCESS_KEY        | none: boto3's chain (AWS_ACCESS_KEY_ID, profile, instance role) |
+| VODFLEET_S3_SECRET_KEY        | none (set with the access key, or neither)       |
+| VODFLEET_S3_MAX_ATTEMPTS      | 5 (botocore standard retries per S3 call)        |
+| VODFLEET_METRICS_PORT         | none: a worker serves its own /metrics on this port |
+| VODFLEET_WEBHOOK_SECRET       | none: webhook bodies unsigned (else HMAC-SHA256) |
+| VODFLEET_WEBHOOK_TIMEOUT      | 10 s per delivery request                        |
+| VODFLEET_WEBHOOK_MAX_ATTEMPTS | 10 tries per event, then it is abandoned (kept)  |
+| VODFLEET_WEBHOOK_BACKOFF_BASE | 2 s (full jitter, doubling); _BACKOFF_MAX 600 s  |
+| VODFLEET_WEBHOOK_INTERVAL     | 1 s between outbox scans                         |
+
+The S3 settings apply to every s3:// location the fleet opens: its storage and s3:// sources of a job.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from workers.storage.s3 import S3Options
 
 BROKER_SCHEMES = ("filesystem", "redis", "rediss", "amqp", "pyamqp", "sqla+sqlite")
 STORE_SCHEMES = ("sqlite", "redis", "rediss")
@@ -57,6 +74,18 @@ class Settings(BaseSettings):
     lease_ttl: float = Field(default=60.0, ge=1, le=3600)
     max_attempts: int = Field(default=3, ge=1, le=20)
     watchdog_interval: float = Field(default=10.0, ge=0.2, le=3600)
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_max_attempts: int = Field(default=5, ge=1, le=20)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # a worker's own /metrics (workers.metrics)
+    webhook_secret: SecretStr | None = None  # HMAC-SHA256 key of X-Vodfleet-Signature (workers.webhook)
+    webhook_timeout: float = Field(default=10.0, ge=0.1, le=120)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_backoff_base: float = Field(default=2.0, ge=0.01, le=3600)
+    webhook_backoff_max: float = Field(default=600.0, ge=0.1, le=86400)
+    webhook_interval: float = Field(default=1.0, ge=0.05, le=3600)  # how often the outbox is scanned
 
     @field_validator("state_dir", "scratch_dir")
     @classmethod
@@ -77,6 +106,26 @@ class Settings(BaseSettings):
     @classmethod
     def _storage(cls, value: str | None) -> str | None:
         return _scheme(value, STORAGE_SCHEMES, "storage_uri")
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"s3_endpoint_url={value!r}: must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _s3_keys(self) -> Settings:
+        if (self.s3_access_key is None) != (self.s3_secret_key is None):
+            raise ValueError("s3_access_key and s3_secret_key: set both (VODFLEET_S3_ACCESS_KEY, "
+                             "VODFLEET_S3_SECRET_KEY), or neither to use boto3's credential chain")
+        return self
+
+    def s3_options(self) -> S3Options:
+        """Keyword options for `workers.storage.S3Storage` (pure)."""
+        return {"endpoint_url": self.s3_endpoint_url, "region": self.s3_region, "access_key": self.s3_access_key,
+                "secret_key": self.s3_secret_key.get_secret_value() if self.s3_secret_key else None,
+                "max_attempts": self.s3_max_attempts}
 
     # --- derived (defaults under the state folder) -------------------------------------------------------
 

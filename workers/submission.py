@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.encoder import encoder_identity
 from pipelines.errors import PipelineError, SourceRejected
 from pipelines.probe import probe
 from pipelines.tools import Tools
 from workers.dispatch import enqueue
 from workers.errors import ObjectNotFound
+from workers.fingerprint import local as local_fingerprint
 from workers.jobs import InputIdentity, JobSpec, job_id
 from workers.jobstate import JobRecord, JobState, Transition
 from workers.keys import parse_s3_uri
-from workers.storage import open_storage
+from workers.settings import Settings
+from workers.storage import storage_for
 from workers.storage.base import Storage
 from workers.storage.digest import digest_file
 from workers.store import JobStore
@@ -55,10 +56,10 @@ def upload(path: Path, storage: Storage) -> tuple[str, InputIdentity]:
     return key, InputIdentity(uri=key, size=info.size, etag=info.etag, version=info.version)
 
 
-def remote_identity(uri: str, storage: Storage) -> InputIdentity:
+def remote_identity(uri: str, storage: Storage, *, settings: Settings) -> InputIdentity:
     if uri.startswith("s3://"):
         bucket, key = parse_s3_uri(uri)
-        storage = open_storage(f"s3://{bucket}")
+        storage = storage_for(settings, f"s3://{bucket}")
     else:
         key = uri
     info = storage.head(key)
@@ -67,11 +68,11 @@ def remote_identity(uri: str, storage: Storage) -> InputIdentity:
     return InputIdentity(uri=uri, size=info.size, etag=info.etag, version=info.version)
 
 
-def resolve(ref: str, storage: Storage) -> tuple[str, InputIdentity, Path | None]:
+def resolve(ref: str, storage: Storage, *, settings: Settings) -> tuple[str, InputIdentity, Path | None]:
     """A source/sidecar as typed (local path, s3:// URI or fleet key) → (uri, identity, local path)."""
     if ref.startswith("s3://") or ref.startswith("key:"):
         uri = ref.removeprefix("key:")
-        return uri, remote_identity(uri, storage), None
+        return uri, remote_identity(uri, storage, settings=settings), None
     key, identity = upload(Path(ref), storage)
     return key, identity, Path(ref)
 
@@ -87,11 +88,11 @@ def source_duration(path: Path | None, tools: Tools) -> float | None:
 
 def submit(app: Any, store: JobStore, spec: JobSpec, inputs: tuple[InputIdentity, ...], *,
            duration: float | None, force: bool, tools: Tools) -> Submitted:
-    fingerprint = encoder_identity(tools).fingerprint
+    fingerprint = local_fingerprint(tools).value  # the job is pinned to it (workers.routing)
     now = time.time()
     for revision in range(MAX_REVISIONS):
         record = JobRecord(job_id=job_id(spec, inputs, fingerprint, revision=revision), spec=spec, created=now,
-                           updated=now, duration=duration,
+                           updated=now, duration=duration, encoder=fingerprint,
                            history=(Transition(state=JobState.QUEUED, at=now, attempt=0,
                                                detail=f"submitted (revision {revision})"),))
         stored, created = store.create(record)

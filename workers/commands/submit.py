@@ -14,11 +14,11 @@ from pipelines.tools import Tools
 from workers.app import create_app
 from workers.commands.worker import prepare
 from workers.exitcodes import EXIT_OK
-from workers.jobs import JobSpec, SubtitleRef
+from workers.jobs import JobSpec, SubtitleRef, validate_webhook_url
 from workers.jobstate import TERMINAL, JobRecord, exit_code_for
 from workers.jobview import block, progress_text
 from workers.settings import Settings
-from workers.storage import open_storage
+from workers.storage import storage_for
 from workers.store import JobStore, open_store
 from workers.submission import resolve, safe_name, source_duration, submit
 
@@ -28,6 +28,13 @@ def subtitle(text: str) -> tuple[str, str]:
     if not sep or not language or not ref:
         raise argparse.ArgumentTypeError(f"--subtitle {text!r}: expected LANG=PATH-or-URI, e.g. ko=episode.ko.srt")
     return language.strip(), ref
+
+
+def webhook_url(text: str) -> str:
+    try:
+        return validate_webhook_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def add_parser(sub: Any) -> None:
@@ -45,6 +52,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
     p.add_argument("--priority", type=int, default=5, choices=range(10), metavar="0-9", help="9 = most urgent")
     p.add_argument("--output-prefix", default=None, help="storage prefix of the output (default outputs/<name>)")
+    p.add_argument("--webhook", type=webhook_url, default=None, metavar="URL",
+                   help="POST the job's published/failed/cancelled events here (http or https)")
     p.add_argument("--force", action="store_true", help="make a new version even if this job exists")
     p.add_argument("--wait", action="store_true", help="follow the job until it is published or failed")
     p.set_defaults(func=run)
@@ -53,16 +62,17 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
     prepare(settings)
-    storage = open_storage(settings.storage)
+    storage = storage_for(settings)
     store = open_store(settings.store)
     tools = Tools.resolve()
-    source_uri, source_id, local = resolve(args.source, storage)
-    subs = [(lang, *resolve(ref, storage)[:2]) for lang, ref in args.subtitle]
+    source_uri, source_id, local = resolve(args.source, storage, settings=settings)
+    subs = [(lang, *resolve(ref, storage, settings=settings)[:2]) for lang, ref in args.subtitle]
     name = Path(args.source).stem if local else source_uri.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     spec = JobSpec(source=source_uri, subtitles=tuple(SubtitleRef(language=lang, uri=uri) for lang, uri, _ in subs),
                    audio_languages=tuple(args.audio_language), ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
-                   output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority)
+                   output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
+                   webhook=args.webhook)
     app = create_app(settings)
     done = submit(app, store, spec, (source_id, *(i for _, _, i in subs)),
                   duration=source_duration(local, tools), force=args.force, tools=tools)

@@ -8,9 +8,10 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
 from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES, PlanOptions
-from pipelines.transcode import Sidecar, TranscodeRequest, plan_transcode, transcode
+from pipelines.transcode import Sidecar, TranscodeRequest, chunks_for, plan_transcode, transcode
 from workers.console import ProgressPrinter
 from workers.exitcodes import EXIT_OK
 
@@ -20,6 +21,38 @@ def sidecar(text: str) -> Sidecar:
     if not sep or not language or not path:
         raise argparse.ArgumentTypeError(f"--subtitle {text!r}: expected LANG=PATH, e.g. ko=episode.ko.srt")
     return Sidecar(language=language.strip(), path=Path(path))
+
+
+def chunk_count(text: str) -> str | int:
+    if text == "auto":
+        return text
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"--chunks {text!r}: expected 'auto' or a positive number")
+    return count
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive whole number")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive number of seconds")
+    return value
 
 
 def add_parser(sub: Any) -> None:
@@ -36,6 +69,16 @@ def add_parser(sub: Any) -> None:
                     help=f"built-in ladder ({', '.join(builtin_ladders())}) or a .toml file")
     tc.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="encoder speed/quality profile")
     tc.add_argument("--segment-seconds", type=int, default=6, help="segment duration, a multiple of 2 (default 6)")
+    tc.add_argument("--chunks", type=chunk_count, default=None, metavar="auto|N",
+                    help="split-and-stitch: encode the video in chunks of whole segments (auto: only masters "
+                         f"longer than --chunk-threshold, default {DEFAULT_THRESHOLD_SECONDS:g} s; N: exactly N "
+                         "chunks); audio is encoded once; without it, one ffmpeg encodes the whole file")
+    tc.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                    help="chunk ffmpegs running at once (with --chunks; default 1)")
+    tc.add_argument("--chunk-seconds", type=positive_seconds, default=DEFAULT_TARGET_SECONDS, metavar="S",
+                    help=f"target chunk length, seconds of source (--chunks auto; default {DEFAULT_TARGET_SECONDS:g})")
+    tc.add_argument("--chunk-threshold", type=positive_seconds, default=DEFAULT_THRESHOLD_SECONDS, metavar="S",
+                    help="--chunks auto chunks only masters longer than this many seconds")
     tc.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
     tc.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (only once all checks pass)")
     tc.add_argument("--dry-run", action="store_true",
@@ -44,8 +87,17 @@ def add_parser(sub: Any) -> None:
     tc.set_defaults(func=run)
 
 
+def chunk_policy(args: argparse.Namespace) -> ChunkPolicy | None:
+    if args.chunks is None:
+        return None
+    return ChunkPolicy(count=None if args.chunks == "auto" else int(args.chunks),
+                       threshold_seconds=args.chunk_threshold,
+                       target_seconds=max(args.chunk_seconds, ChunkPolicy().min_seconds))
+
+
 def request_from(args: argparse.Namespace) -> TranscodeRequest:
     return TranscodeRequest(
+        chunks=chunk_policy(args), jobs=args.jobs,
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
                             audio_languages=tuple(args.audio_language)),
@@ -56,11 +108,18 @@ def run(args: argparse.Namespace) -> int:
     request = request_from(args)
     if args.dry_run:
         planned = plan_transcode(request)
+        chunks = chunks_for(request, planned.plan)
         if args.json:
             plan = planned.plan
             print(json.dumps({"argv": planned.argv, "rungs": [r.__dict__ for r in plan.video],
                               "audio": [a.__dict__ for a in plan.audio], "fps": str(plan.fps),
-                              "notes": list(plan.notes)}, indent=2))
+                              "notes": list(plan.notes), "chunks": [c.__dict__ for c in chunks]}, indent=2))
+        elif chunks:
+            for chunk in chunks:
+                print(f"# chunk {chunk.index}: {chunk.start:.3f}-{chunk.end:.3f} s, frames {chunk.start_frame}-"
+                      f"{chunk.end_frame}, segments {chunk.first_segment_number}-"
+                      f"{chunk.first_segment_number + chunk.segment_count - 1}")
+            print("# (the chunk and audio argvs are built at run time, into scratch folders)")
         else:
             print(shlex.join(planned.argv))
         return EXIT_OK

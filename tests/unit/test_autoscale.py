@@ -1,0 +1,58 @@
+"""workers.autoscale: the replica decision (scale up at once, down after a cooldown) and which workers go."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.autoscale import Decision, Policy, choose_victims, decide, passed_env, target_replicas
+
+P = Policy(min_replicas=0, max_replicas=4, jobs_per_worker=2, cooldown=60)
+
+
+@pytest.mark.parametrize(("load", "target"), [(0, 0), (1, 1), (2, 1), (3, 2), (8, 4), (100, 4), (-3, 0)])
+def test_target_replicas(load: int, target: int) -> None:
+    assert target_replicas(P, load) == target
+
+
+def test_min_replicas_is_a_floor() -> None:
+    assert target_replicas(Policy(min_replicas=1, max_replicas=3), 0) == 1
+
+
+# (load, current, now, busy_since) → (replicas, target, busy_since)
+@pytest.mark.parametrize(("load", "current", "now", "busy_since", "expected"), [
+    (0, 0, 100.0, 0.0, Decision(0, 0, 100.0)),  # idle and empty: stays at 0
+    (5, 0, 100.0, 0.0, Decision(3, 3, 100.0)),  # 0 → N at once
+    (8, 3, 100.0, 90.0, Decision(4, 4, 100.0)),  # up again, capped at max
+    (2, 3, 100.0, 90.0, Decision(3, 1, 90.0)),  # less demand, inside the cooldown: keep 3
+    (2, 3, 150.0, 90.0, Decision(1, 1, 150.0)),  # cooldown over: down to what the load asks
+    (0, 1, 149.9, 90.0, Decision(1, 0, 90.0)),  # one tick before the cooldown ends
+    (0, 1, 150.0, 90.0, Decision(0, 0, 150.0)),  # N → 0
+    (2, 1, 150.0, 0.0, Decision(1, 1, 150.0)),  # steady: demand equals replicas, resets the clock
+])
+def test_decide(load: int, current: int, now: float, busy_since: float, expected: Decision) -> None:
+    assert decide(P, load, current, now, busy_since) == expected
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"min_replicas": 3, "max_replicas": 2}, "min"), ({"min_replicas": -1}, "min"),
+    ({"jobs_per_worker": 0}, "jobs_per_worker"), ({"cooldown": -1}, "cooldown")])
+def test_policy_is_validated(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Policy(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("idle", "count", "victims"), [
+    ({"b"}, 1, ["b"]),
+    ({"a", "c"}, 2, ["a", "c"]),
+    (set(), 1, ["c"]),  # all busy: the newest goes (SIGTERM hands its job back)
+    ({"a"}, 2, ["a", "c"]),
+    ({"a"}, 0, []),
+])
+def test_idle_workers_go_first(idle: set[str], count: int, victims: list[str]) -> None:
+    assert choose_victims(["a", "b", "c"], idle, count) == victims
+
+
+def test_started_workers_get_the_fleet_settings_but_not_local_paths() -> None:
+    env = {"VODFLEET_BROKER_URL": "redis://r", "VODFLEET_STATE_DIR": "/home/x", "PATH": "/bin",
+           "VODFLEET_S3_SECRET_KEY": "s"}
+    assert passed_env(env) == {"VODFLEET_BROKER_URL": "redis://r", "VODFLEET_S3_SECRET_KEY": "s"}

@@ -1,0 +1,137 @@
+"""Autoscaling worker containers on one Docker host from the depth of their encoder's queue.
+
+    every tick:  load = waiting + reserved (this encoder's queue and the unpinned one)   (workers.queue_depth)
+                 target = clamp(ceil(load / jobs_per_worker), min, max)                    (pure: `decide`)
+                 up:   at once;  down: only after `cooldown` seconds without demand ≥ current replicas
+                 start containers, or stop idle ones first (busy ones get SIGTERM: the worker's warm shutdown
+                 hands the running job back to the queue); exited ones are removed on the next tick.
+
+The pool is the containers labelled ``io.vodfleet.autoscaler=<pool>``; they run the image's ``vodfleet worker``
+hardened (read-only root, uid 10001, no capabilities) with this process's ``VODFLEET_*`` settings.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+POOL_LABEL = "io.vodfleet.autoscaler"
+FINGERPRINT_LABEL = "io.vodfleet.encoder.fingerprint"
+CONTAINER_TMPFS = {"/tmp": "rw,mode=1777", "/var/lib/vodfleet": "rw,uid=10001,gid=10001"}  # noqa: S108 - in the container
+NOT_PASSED = ("VODFLEET_STATE_DIR", "VODFLEET_SCRATCH_DIR")  # the container has its own state volume
+
+
+@dataclass(frozen=True)
+class Policy:
+    min_replicas: int = 0
+    max_replicas: int = 4
+    jobs_per_worker: int = 1
+    cooldown: float = 60.0  # seconds of lower demand before scaling down
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_replicas <= self.max_replicas:
+            raise ValueError(f"need 0 <= min ({self.min_replicas}) <= max ({self.max_replicas})")
+        if self.jobs_per_worker < 1 or self.cooldown < 0:
+            raise ValueError("jobs_per_worker must be >= 1 and cooldown >= 0")
+
+
+@dataclass(frozen=True)
+class Decision:
+    replicas: int  # what the pool should run now
+    target: int  # what the load asks for (before the cooldown)
+    busy_since: float  # last time demand was >= the current replicas (carried to the next tick)
+
+
+def target_replicas(policy: Policy, load: int) -> int:
+    """Workers the load asks for, clamped to the policy (pure)."""
+    return max(policy.min_replicas, min(policy.max_replicas, math.ceil(max(0, load) / policy.jobs_per_worker)))
+
+
+def decide(policy: Policy, load: int, current: int, now: float, busy_since: float) -> Decision:
+    """The replica count for this tick (pure). Scale up at once; scale down only after the cooldown."""
+    target = target_replicas(policy, load)
+    if target >= current:
+        return Decision(replicas=target, target=target, busy_since=now)
+    if now - busy_since >= policy.cooldown:
+        return Decision(replicas=target, target=target, busy_since=now)
+    return Decision(replicas=current, target=target, busy_since=busy_since)
+
+
+def choose_victims(containers: list[str], idle: set[str], count: int) -> list[str]:
+    """Which `count` containers to stop: idle ones first, then the newest busy ones (pure)."""
+    ordered = [c for c in containers if c in idle] + [c for c in reversed(containers) if c not in idle]
+    return ordered[:max(0, count)]
+
+
+def passed_env(environ: dict[str, str]) -> dict[str, str]:
+    """The settings a started worker gets: this process's VODFLEET_* minus local paths (pure)."""
+    return {k: v for k, v in environ.items() if k.startswith("VODFLEET_") and k not in NOT_PASSED}
+
+
+class DockerPool:
+    """Worker containers of one pool on the local engine (docker SDK)."""
+
+    def __init__(self, client: Any, image: str, pool: str, *, network: str | None = None,
+                 name_prefix: str = "vodfleet-autoscaled", grace: float = 120.0) -> None:
+        self.client, self.image, self.pool = client, image, pool
+        self.network, self.name_prefix, self.grace = network, name_prefix, grace
+        self.draining: set[str] = set()
+
+    def encoder(self) -> str | None:
+        """The image's encoder fingerprint (its label), which names the queue its workers consume."""
+        labels = self.client.images.get(self.image).labels or {}
+        value = labels.get(FINGERPRINT_LABEL)
+        return str(value) if value and value != "unknown" else None
+
+    def _containers(self) -> list[Any]:
+        found = self.client.containers.list(all=True, filters={"label": f"{POOL_LABEL}={self.pool}"})
+        return sorted(found, key=lambda c: str(c.attrs.get("Created", "")))
+
+    def reap(self) -> None:
+        """Remove exited containers of the pool (a stopped worker's logs are gone after this)."""
+        for container in self._containers():
+            if container.status in ("exited", "dead"):
+                container.remove()
+                self.draining.discard(container.name)
+
+    def running(self) -> list[str]:
+        """Names of running containers that are not draining."""
+        return [c.name for c in self._containers() if c.status in ("running", "created", "restarting")
+                and c.name not in self.draining]
+
+    def start(self, count: int, environment: dict[str, str]) -> list[str]:
+        names = []
+        for _ in range(count):
+            name = f"{self.name_prefix}-{uuid.uuid4().hex[:8]}"
+            self.client.containers.run(
+                self.image, ["vodfleet", "worker"], name=name, detach=True,
+                hostname=None if self.network == "host" else name,  # host networking keeps the host's name
+                labels={POOL_LABEL: self.pool}, environment=environment, network=self.network,
+                read_only=True, user="10001:10001", cap_drop=["ALL"], security_opt=["no-new-privileges"],
+                tmpfs=CONTAINER_TMPFS, stop_signal="SIGTERM")
+            names.append(name)
+        return names
+
+    def drain(self, names: list[str]) -> None:
+        """SIGTERM: the worker stops taking jobs, hands a running one back, exits; reaped on a later tick."""
+        for name in names:
+            self.client.containers.get(name).kill(signal="SIGTERM")
+            self.draining.add(name)
+
+
+def idle_workers(app: Any, names: list[str], timeout: float) -> set[str]:
+    """Containers whose worker answers and runs no task (hostname = container name: ``vodfleet-<pid>@<name>``)."""
+    active = app.control.inspect(timeout=timeout).active() or {}
+    idle = set()
+    for host, tasks in active.items():
+        container = str(host).rpartition("@")[2]
+        if container in names and not tasks:
+            idle.add(container)
+    return idle
+
+
+def environment() -> dict[str, str]:
+    return passed_env(dict(os.environ))

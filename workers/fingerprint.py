@@ -1,0 +1,190 @@
+"""The fleet's encoder fingerprint: one stable hash of what decides the encoded bytes, and its lock file.
+
+    fleet fingerprint = sha256( pipelines.encoder identity fingerprint   (ffmpeg build, configuration,
+                                                                         lib* versions, linked x264 core)
+                                + "libx264-NNN=<deb version>" / "libx265-NNN=<deb version>" lines )
+
+The codec packages are read with ``dpkg-query`` when the host is Debian-like (the worker image is); elsewhere
+they are absent from the hash (and shown as "not detectable"). ``docker/encoder.lock`` (JSON) holds the value
+the fleet expects plus the human-readable parts, so a difference can be spelled out.
+
+``VODFLEET_FINGERPRINT_OVERRIDE`` (a ``sha256:<64 hex>`` value) replaces the measured fingerprint of this
+process. It is a test/ops override, read only here: tests start a worker that claims another encoder;
+operators can drain a queue of a retired encoder with a worker that says so. Never set it on a real fleet
+worker: its output would be filed under an encoder that did not make it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.encoder import EncoderIdentity, encoder_identity
+from pipelines.errors import ConfigError
+from pipelines.runner import RunLimits, run
+from pipelines.tools import Tools
+
+OVERRIDE_ENV = "VODFLEET_FINGERPRINT_OVERRIDE"
+LOCK_ENV = "VODFLEET_ENCODER_LOCK"
+SHORT_LENGTH = 12
+CODEC_PACKAGES = ("libx264-*", "libx265-*")
+_VALUE = re.compile(r"sha256:[0-9a-f]{64}")
+_PACKAGE_LINE = re.compile(r"^(\S+)=(\S+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The fleet fingerprint of one encoder, with the parts a person reads to see what differs."""
+
+    value: str  # "sha256:<64 hex>"
+    identity: str = ""  # pipelines.encoder fingerprint (what report.json's encoder.fingerprint says)
+    ffmpeg_version: str = ""
+    x264: str = ""
+    libraries: tuple[tuple[str, str], ...] = ()
+    packages: tuple[tuple[str, str], ...] = ()
+    configuration_sha256: str = ""
+    overridden: bool = field(default=False, compare=False)
+
+    @property
+    def short(self) -> str:
+        """The first 12 hex digits: what queue names and logs show."""
+        return short(self.value)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"fingerprint": self.value, "identity": self.identity, "ffmpeg_version": self.ffmpeg_version,
+                "x264": self.x264, "libraries": dict(self.libraries), "packages": dict(self.packages),
+                "configuration_sha256": self.configuration_sha256, "overridden": self.overridden}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Fingerprint:
+        """Inverse of `to_dict` (and the lock file's reader); raises ValueError naming what is wrong."""
+        value = validate(str(data.get("fingerprint", "")), "fingerprint")
+
+        def pairs(key: str) -> tuple[tuple[str, str], ...]:
+            raw = data.get(key) or {}
+            if not isinstance(raw, dict):
+                raise ValueError(f"{key}: expected an object of name → version")  # noqa: TRY004 - a value error
+            return tuple(sorted((str(k), str(v)) for k, v in raw.items()))
+
+        return cls(value=value, identity=str(data.get("identity", "")),
+                   ffmpeg_version=str(data.get("ffmpeg_version", "")), x264=str(data.get("x264", "")),
+                   libraries=pairs("libraries"), packages=pairs("packages"),
+                   configuration_sha256=str(data.get("configuration_sha256", "")),
+                   overridden=bool(data.get("overridden", False)))
+
+
+def validate(value: str, name: str) -> str:
+    if not _VALUE.fullmatch(value):
+        raise ValueError(f"{name}={value!r}: expected 'sha256:' followed by 64 lowercase hex digits")
+    return value
+
+
+def short(value: str) -> str:
+    """``sha256:abcdef…`` → ``abcdef012345`` (pure)."""
+    return value.removeprefix("sha256:")[:SHORT_LENGTH]
+
+
+def combine(identity: str, packages: tuple[tuple[str, str], ...]) -> str:
+    """The fleet fingerprint from the identity fingerprint and the codec packages (pure, order-free)."""
+    text = "\n".join([identity, *(f"{k}={v}" for k, v in sorted(packages))])
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_packages(text: str) -> tuple[tuple[str, str], ...]:
+    """``dpkg-query -W -f '${Package}=${Version}\\n'`` output → sorted ((package, version), ...) (pure).
+
+    Packages dpkg knows but has not installed print an empty version; they are left out."""
+    return tuple(sorted((m[1], m[2]) for m in _PACKAGE_LINE.finditer(text)))
+
+
+def codec_packages() -> tuple[tuple[str, str], ...]:
+    """Installed libx264/libx265 Debian packages, or () when dpkg is not there."""
+    dpkg = shutil.which("dpkg-query")
+    if dpkg is None:
+        return ()
+    result = run([dpkg, "-W", "-f", "${Package}=${Version}\\n", *CODEC_PACKAGES],
+                 limits=RunLimits(timeout=30), check=False)  # exit 1 when a pattern matches nothing
+    return parse_packages(result.stdout.decode("utf-8", "replace"))
+
+
+def from_identity(identity: EncoderIdentity, packages: tuple[tuple[str, str], ...]) -> Fingerprint:
+    """(pure)"""
+    parts = identity.to_dict()
+    return Fingerprint(value=combine(identity.fingerprint, packages), identity=identity.fingerprint,
+                       ffmpeg_version=identity.ffmpeg_version, x264=identity.x264, libraries=identity.libraries,
+                       packages=packages, configuration_sha256=str(parts["configuration_sha256"]))
+
+
+def measure(tools: Tools) -> Fingerprint:
+    """This host's encoder, measured (ffmpeg -version, one tiny encode, dpkg): never the override."""
+    return from_identity(encoder_identity(tools), codec_packages())
+
+
+def local(tools: Tools, environ: dict[str, str] | None = None) -> Fingerprint:
+    """This process's fingerprint: the measured one, or the override (see the module docstring)."""
+    env = os.environ if environ is None else environ
+    override = env.get(OVERRIDE_ENV, "").strip()
+    if override:
+        try:
+            return Fingerprint(value=validate(override, OVERRIDE_ENV), overridden=True)
+        except ValueError as exc:
+            raise ConfigError(str(exc), hint=f"unset {OVERRIDE_ENV} (a test/ops override)") from exc
+    return measure(tools)
+
+
+# --- the lock file -----------------------------------------------------------------------------------------
+
+
+def default_lock_path() -> Path | None:
+    """``$VODFLEET_ENCODER_LOCK``, else ``docker/encoder.lock`` of a source checkout, else None."""
+    env = os.environ.get(LOCK_ENV)
+    if env:
+        return Path(env)
+    candidate = Path(__file__).resolve().parent.parent / "docker" / "encoder.lock"
+    return candidate if candidate.is_file() else None
+
+
+def read_lock(path: Path) -> Fingerprint:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object")  # noqa: TRY004, TRY301 - one message for every shape error
+        return Fingerprint.from_dict(data)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"encoder lock {path}: {exc}",
+                          hint="regenerate it with `vodfleet doctor --local --write-lock PATH`") from exc
+
+
+def lock_text(fingerprint: Fingerprint) -> str:
+    """The lock file's content (pure): stable key order, one trailing newline."""
+    data = fingerprint.to_dict()
+    data.pop("overridden")
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def differences(expected: Fingerprint, actual: Fingerprint) -> list[str]:
+    """Each human-readable part that differs, as one line (pure); [] when the fingerprints match."""
+    if expected.value == actual.value:
+        return []
+    if expected.overridden or actual.overridden:
+        return [f"fingerprint {expected.value} ≠ {actual.value} (set by {OVERRIDE_ENV}; no parts to compare)"]
+    lines = []
+    for name, want, got in (("ffmpeg version", expected.ffmpeg_version, actual.ffmpeg_version),
+                            ("x264 build", expected.x264, actual.x264),
+                            ("ffmpeg configuration (sha256)", expected.configuration_sha256,
+                             actual.configuration_sha256)):
+        if want != got:
+            lines.append(f"{name}: expected {want or '-'}, found {got or '-'}")
+    for kind, want_pairs, got_pairs in (("library", expected.libraries, actual.libraries),
+                                        ("package", expected.packages, actual.packages)):
+        want_map, got_map = dict(want_pairs), dict(got_pairs)
+        for key in sorted(set(want_map) | set(got_map)):
+            if want_map.get(key) != got_map.get(key):
+                lines.append(f"{kind} {key}: expected {want_map.get(key, 'absent')}, "
+                             f"found {got_map.get(key, 'absent')}")
+    return lines or [f"fingerprint {expected.value} ≠ {actual.value} (parts not recorded)"]
