@@ -67,6 +67,9 @@ def main() -> None:
     parser.add_argument("--segment-seconds", type=int, default=2)
     parser.add_argument("--chunk-seconds", type=float, default=10.0, help="target chunk length (s)")
     parser.add_argument("--jobs", default="1,2,4", help="comma-separated worker counts")
+    parser.add_argument("--against-source", action="store_true",
+                        help="also measure PSNR/SSIM against the source (vodfleet's quality step) for whole and "
+                             "the first chunked line, and print the per-rung deltas")
     parser.add_argument("--json", help="write the results as JSON here (- for stdout)")
     args = parser.parse_args()
 
@@ -82,9 +85,9 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
 
-    def request(name: str, chunks: ChunkPolicy | None, jobs: int = 1) -> TranscodeRequest:
+    def request(name: str, chunks: ChunkPolicy | None, jobs: int = 1, quality: bool = False) -> TranscodeRequest:
         return TranscodeRequest(source=episode, output=work / name, ladder=args.ladder, options=options,
-                                chunks=chunks, jobs=jobs, measure_quality=False, overwrite=True, scratch_root=work)
+                                chunks=chunks, jobs=jobs, measure_quality=quality, overwrite=True, scratch_root=work)
 
     chunks = chunks_for(request("plan", policy), plan_transcode(request("plan", policy), tools=tools).plan)
     print(f"episode {episode.name}: {len(chunks)} chunks " +
@@ -106,10 +109,11 @@ def main() -> None:
             s = samples[name]
             print(f"  {name:<12} wall {s.wall:7.2f} s   cpu {s.cpu:7.2f} s   cores {pin}", flush=True)
 
-        run("whole", request("whole", None), cores)
+        run("whole", request("whole", None, quality=args.against_source), cores)
         job_counts = [int(j) for j in args.jobs.split(",")]
-        for jobs in job_counts:
-            run(f"chunked j{jobs}", request(f"chunked-j{jobs}", policy, jobs), cores[:min(jobs, len(cores))])
+        for number, jobs in enumerate(job_counts):
+            quality = args.against_source and not number
+            run(f"chunked j{jobs}", request(f"chunked-j{jobs}", policy, jobs, quality), cores[:min(jobs, len(cores))])
 
         whole = samples["whole"]
         base = samples.get(f"chunked j{job_counts[0]}")
@@ -136,10 +140,22 @@ def main() -> None:
             quality[rung] = {k: round(v, 4) for k, v in q.items()}
             print(f"  {rung:>6}  PSNR {q['psnr']:7.3f}  PSNR-Y {q['psnr_y']:7.3f}  SSIM {q['ssim']:.5f}  "
                   f"frames {q['frames_chunked']:.0f} / {q['frames_whole']:.0f}")
+        against: dict[str, dict[str, float]] = {}
+        if args.against_source:
+            print(f"\nper rung, against the source: whole vs chunked (j{job_counts[0]}), delta = chunked - whole")
+            mine = {v["id"]: v["quality"] for v in result[f"chunked j{job_counts[0]}"].report["renditions"]["video"]}
+            for v in result["whole"].report["renditions"]["video"]:
+                w, c = v["quality"], mine[v["id"]]
+                against[v["id"]] = {"psnr_whole": w["psnr"], "psnr_chunked": c["psnr"],
+                                    "psnr_delta": round(c["psnr"] - w["psnr"], 4), "ssim_whole": w["ssim"],
+                                    "ssim_chunked": c["ssim"], "ssim_delta": round(c["ssim"] - w["ssim"], 5)}
+                print(f"  {v['id']:>6}  PSNR {w['psnr']:7.3f} vs {c['psnr']:7.3f} ({c['psnr'] - w['psnr']:+.3f} dB)  "
+                      f"SSIM {w['ssim']:.5f} vs {c['ssim']:.5f} ({c['ssim'] - w['ssim']:+.5f})")
         doc = {"machine": {**info, "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
                "episode": str(episode), "chunks": [c.__dict__ for c in chunks],
                "samples": {k: v.__dict__ for k, v in samples.items()}, "ratios": ratios, "timings": timings,
-               "quality_chunked_vs_whole": quality, "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
+               "quality_chunked_vs_whole": quality,
+               "quality_against_source": against, "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if args.json:
             text = json.dumps(doc, indent=2)
             if args.json == "-":

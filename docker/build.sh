@@ -44,7 +44,7 @@ read_lock() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sy
 build() {  # $1 = enforce|report
     local fingerprint
     fingerprint="$(read_lock fingerprint)"
-    tar -C "$ctx" -c . | DOCKER_BUILDKIT=0 docker build -f docker/Dockerfile \
+    tar -C "$ctx" -c . | DOCKER_BUILDKIT=0 docker build --force-rm -f docker/Dockerfile \
         --build-arg "BASE_IMAGE=$base" \
         --build-arg "PIP_INDEX_URL=${PIP_INDEX_URL:-https://pypi.org/simple}" \
         --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \

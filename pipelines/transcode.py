@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -244,10 +245,11 @@ def _stitch(request: TranscodeRequest, planned: Planned, chunks: tuple[Chunk, ..
         for track in tracks:
             checks += check_timeline(chunks, plan.segment_seconds, plan.fps, track)
         frames = chunks[-1].end_frame
-        for track in tracks:
-            decoded, error = decode_rung(ws.staging, track, tools=tools, scratch=ws.scratch,
-                                         seconds=chunks[-1].end, cancel=cancel)
-            checks.append(check_decode(track.id, frames, decoded, error))
+        with ThreadPoolExecutor(max_workers=max(1, request.jobs), thread_name_prefix="stitch-decode") as pool:
+            decodes = list(pool.map(lambda t: decode_rung(ws.staging, t, tools=tools, scratch=ws.scratch,
+                                                          seconds=chunks[-1].end, cancel=cancel), tracks))
+        checks += [check_decode(t.id, frames, decoded, error) for t, (decoded, error) in zip(tracks, decodes,
+                                                                                          strict=True)]
     failures = [c for c in checks if not c.passed]
     if failures:
         raise QCFailed(failures)

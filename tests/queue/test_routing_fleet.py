@@ -101,13 +101,15 @@ def test_doctor_names_the_worker_with_another_encoder(redis_fleet: Fleet) -> Non
     start_worker(redis_fleet, "other", **{OVERRIDE_ENV: OTHER})
     wait_log("worker-own-*.log", redis_fleet, "ready", 60)
     wait_log("worker-other-*.log", redis_fleet, "ready", 60)
-    done = redis_fleet.cli("doctor", "--timeout", "3", "--json")
+    lock = redis_fleet.state / "encoder.lock"  # this host's encoder (the committed lock may be another's)
+    assert redis_fleet.cli("doctor", "--write-lock", str(lock)).returncode == 0
+    done = redis_fleet.cli("doctor", "--lock", str(lock), "--timeout", "3", "--json")
     assert done.returncode == 6, done.stdout + done.stderr
     report = json.loads(done.stdout)
     answers = {str(a["fingerprint"]) for a in report["workers"].values()}
     assert answers == {report["local"]["fingerprint"], OTHER}
     [problem] = report["problems"]
     assert OTHER in problem and OVERRIDE_ENV in problem
-    human = redis_fleet.cli("doctor", "--timeout", "3")
+    human = redis_fleet.cli("doctor", "--lock", str(lock), "--timeout", "3")
     assert human.returncode == 6
     assert "DIFFERENT ENCODERS" in human.stderr and "docker run" in human.stderr
