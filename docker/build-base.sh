@@ -6,13 +6,22 @@
 #   docker/build-base.sh [--force]
 #
 # Env: VODFLEET_BASE_TAG (default vodfleet/debian-base:bookworm),
-#      DEBIAN_MIRROR (default http://deb.debian.org/debian),
-#      DEBIAN_SECURITY_MIRROR (default http://deb.debian.org/debian-security).
+#      DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR (default: the Debian mirrors this host's apt uses,
+#      read from /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list).
 set -euo pipefail
 
 tag="${VODFLEET_BASE_TAG:-vodfleet/debian-base:bookworm}"
-mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-security="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+# The host's own Debian mirrors: the first URI ending in /debian and in /debian-security.
+host_uri() {
+    cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+        | grep -oE '(https?|file)://[^ ]+' | grep -E "$1/?\$" | head -n 1
+}
+mirror="${DEBIAN_MIRROR:-$(host_uri '/debian')}"
+security="${DEBIAN_SECURITY_MIRROR:-$(host_uri '/debian-security')}"
+if [[ -z "$mirror" || -z "$security" ]]; then
+    echo "cannot find this host's Debian mirrors in /etc/apt; set DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR" >&2
+    exit 2
+fi
 
 if [[ "${1:-}" != "--force" ]] && docker image inspect "$tag" >/dev/null 2>&1; then
     echo "base image $tag already present (use --force to rebuild)"

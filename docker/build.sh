@@ -6,7 +6,7 @@
 #
 # Env: VODFLEET_IMAGE (default vodfleet/worker), VODFLEET_BASE_TAG (default vodfleet/debian-base:bookworm),
 #      VODFLEET_EXTRA_CA (PEM file/bundle trusted by pip in the builder stage only; default the host's
-#      /etc/ssl/certs/ca-certificates.crt, `none` to skip), PIP_INDEX_URL (default pypi.org),
+#      /etc/ssl/certs/ca-certificates.crt, `none` to skip), PIP_INDEX_URL (default: pip's own index),
 #      VODFLEET_LOCK (default docker/encoder.lock: lets a test build against another lock).
 # The build uses the classic builder (no buildx here) and a minimal context assembled in a temp folder.
 set -euo pipefail
@@ -46,7 +46,7 @@ build() {  # $1 = enforce|report
     fingerprint="$(read_lock fingerprint)"
     tar -C "$ctx" -c . | DOCKER_BUILDKIT=0 docker build --force-rm -f docker/Dockerfile \
         --build-arg "BASE_IMAGE=$base" \
-        --build-arg "PIP_INDEX_URL=${PIP_INDEX_URL:-https://pypi.org/simple}" \
+        --build-arg "PIP_INDEX_URL=${PIP_INDEX_URL:-}" \
         --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
         --build-arg "ENCODER_FINGERPRINT=$fingerprint" \
         --build-arg "ENCODER_FFMPEG=$(read_lock ffmpeg_version)" \

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import uuid
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,7 +125,11 @@ class DockerPool:
 
 def idle_workers(app: Any, names: list[str], timeout: float) -> set[str]:
     """Containers whose worker answers and runs no task (hostname = container name: ``vodfleet-<pid>@<name>``)."""
-    active = app.control.inspect(timeout=timeout).active() or {}
+    from celery.exceptions import DuplicateNodenameWarning  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    with warnings.catch_warnings():  # containers on the host network share a node name; idle ones still answer
+        warnings.simplefilter("ignore", DuplicateNodenameWarning)
+        active = app.control.inspect(timeout=timeout).active() or {}
     idle = set()
     for host, tasks in active.items():
         container = str(host).rpartition("@")[2]

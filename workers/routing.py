@@ -12,6 +12,7 @@ also consumes. The dead-letter queue is not routed by encoder.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from workers.app import JOBS_QUEUE
@@ -83,12 +84,17 @@ def live_encoders(app: Any, timeout: float) -> dict[str, dict[str, object]]:
     """{worker hostname: its fingerprint dict} for every worker that answers within `timeout` seconds.
 
     Workers that do not know the command (older versions) are described by the queues they consume."""
+    from celery.exceptions import DuplicateNodenameWarning  # type: ignore[import-untyped]  # noqa: PLC0415
+
     replies: dict[str, dict[str, object]] = {}
-    for reply in app.control.broadcast(ENCODER_COMMAND, reply=True, timeout=timeout) or []:
+    with warnings.catch_warnings():  # workers on a host network may share a node name: report them all the same
+        warnings.simplefilter("ignore", DuplicateNodenameWarning)
+        broadcast = app.control.broadcast(ENCODER_COMMAND, reply=True, timeout=timeout) or []
+        queues = app.control.inspect(timeout=timeout).active_queues() or {}
+    for reply in broadcast:
         for host, answer in reply.items():
             if isinstance(answer, dict) and "error" not in answer:
                 replies[host] = answer
-    queues = app.control.inspect(timeout=timeout).active_queues() or {}
     for host, consumed in queues.items():
         if host not in replies:
             shorts = [s for q in consumed if (s := fingerprint_of_queue(str(q.get("name", ""))))]

@@ -8,30 +8,18 @@ the layer cache, so a session after the first costs seconds.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-REPO = Path(__file__).resolve().parents[2]
-IMAGE = os.environ.get("VODFLEET_TEST_IMAGE", "vodfleet/worker")
-BUILD_TIMEOUT = 3600
+from docker_support import IMAGE, IN_CI, REPO, WorkerImage, build, queue_services, unusable
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "docker: needs a real Docker engine (builds and runs the worker image)")
-
-
-def unusable(message: str) -> None:
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def engine_ok() -> bool:
@@ -67,27 +55,6 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> str:
     return done.stdout.strip()
 
 
-def build(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(REPO / "docker" / "build.sh")], capture_output=True, text=True,
-                          timeout=BUILD_TIMEOUT, check=False, env={**os.environ, **(env or {})})
-
-
-@dataclass(frozen=True)
-class WorkerImage:
-    tag: str
-    lock: dict[str, object]
-    build_seconds: float
-
-    def run(self, *argv: str, options: tuple[str, ...] = (), timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """`docker run --rm` hardened like the fleet: read-only root, tmpfs /tmp and state, no capabilities."""
-        return subprocess.run(["docker", "run", "--rm", *HARDENED, *options, self.tag, *argv], capture_output=True,
-                              text=True, timeout=timeout, check=False)
-
-
-HARDENED = ("--read-only", "--tmpfs", "/tmp:rw,mode=1777", "--tmpfs", "/var/lib/vodfleet:rw,uid=10001,gid=10001",
-            "--cap-drop", "ALL", "--security-opt", "no-new-privileges")
-
-
 @pytest.fixture(scope="session")
 def worker_image(docker_engine: str) -> WorkerImage:
     if shutil.which("debootstrap") is None and subprocess.run(
@@ -112,18 +79,7 @@ def container_names() -> Iterator[list[str]]:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60, check=False)
 
 
-# --- the host's services (Redis, SeaweedFS S3) from tests/queue/conftest.py, loaded under another name -------
+# --- the host's services (Redis, SeaweedFS S3) from tests/queue/conftest.py -----------------------------------
 
-def _load_queue_services() -> object:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("vodfleet_queue_services", REPO / "tests" / "queue" / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-queue_services: object = _load_queue_services()
 redis_url = queue_services.redis_url  # type: ignore[attr-defined]  # fixture, re-exported
 s3_server = queue_services.s3_server  # type: ignore[attr-defined]  # fixture, re-exported

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WorkerImage
 from docker.client import DockerClient, from_env
+from docker_support import WorkerImage
 
 from workers import routing
 from workers.app import RUN_JOB

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import WorkerImage, build
+from docker_support import WorkerImage, build
 
 pytestmark = pytest.mark.docker
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HARDENED, WorkerImage, queue_services
+from docker_support import HARDENED, WorkerImage, queue_services
 from fleet.seaweed_server import BUCKET, SeaweedServer
 
 pytestmark = [pytest.mark.docker, pytest.mark.queue, pytest.mark.fleet]
