@@ -13,8 +13,10 @@ set -euo pipefail
 tag="${VODFLEET_BASE_TAG:-vodfleet/debian-base:bookworm}"
 # The host's own Debian mirrors: the first URI ending in /debian and in /debian-security.
 host_uri() {
-    cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
-        | grep -oE '(https?|file)://[^ ]+' | grep -E "$1/?\$" | head -n 1
+    local f
+    for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
+        [[ -r "$f" ]] && cat "$f"
+    done | grep -oE '(https?|file)://[^ ]+' | grep -E "$1/?\$" | head -n 1 || true
 }
 mirror="${DEBIAN_MIRROR:-$(host_uri '/debian')}"
 security="${DEBIAN_SECURITY_MIRROR:-$(host_uri '/debian-security')}"
