@@ -156,9 +156,19 @@ class PlayerPage:
         cues: list[dict[str, Any]] = self.js(CUES_JS, language)
         return cues
 
-    def wait_active_cues(self, language: str, *, what: str) -> list[dict[str, Any]]:
-        predicate = f"(lang) => {{ const c = ({CUES_JS})(lang); return c.length ? c : false; }}"
-        cues: list[dict[str, Any]] = self.wait(predicate, language, what=what)
+    def wait_cue_text(self, language: str, text: str, *, what: str, timeout: float = 10) -> list[dict[str, Any]]:
+        """Wait until the showing `language` track's active cues are exactly [text].
+
+        Right after a language switch a player may still show the previous track's cue for a moment (Shaka
+        clears and refills its text display asynchronously); that is a transition, not a wrong cue. A cue
+        that never becomes right, or right text at the wrong time, still fails.
+        """
+        predicate = (f"([lang, text]) => {{ const c = ({CUES_JS})(lang); "
+                     "return c.length === 1 && c[0].text === text ? c : false; }")
+        try:
+            cues: list[dict[str, Any]] = self.wait(predicate, [language, text], what=what, timeout=timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; active cues: {self.active_cues(language)}") from None
         return cues
 
     # --- the real UI -------------------------------------------------------------------------------------------

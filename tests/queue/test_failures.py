@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Fleet, RedisServer, make_fleet, s3_settings
 from fleet.seaweed_server import SeaweedServer
+from fleetkit import Fleet, RedisServer, make_fleet, s3_settings
 from kombu import Queue
 from mediagen import make_source
 from test_fleet import DRAFT, ffmpegs_under, history, status, wait_for

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import Fleet, make_fleet
+from fleetkit import Fleet, make_fleet
 from mediagen import make_source
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Fleet, free_port, make_fleet, vodfleet_argv, wait_port
+from fleetkit import Fleet, free_port, make_fleet, vodfleet_argv, wait_port
 from mediagen import make_source
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -59,11 +59,15 @@ def test_exporter_reports_queue_depth_jobs_and_worker_metrics(fleet: Fleet, tmp_
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             after = scrape(port)
-            if after[("vodfleet_jobs", (("state", "published"),))] == 2:
+            # the store says "published" a moment before the worker has recorded that job's metrics
+            settled = (after[("vodfleet_jobs", (("state", "published"),))] == 2
+                       and after.get(("vodfleet_encode_speed_x_realtime_count", ()), 0) == 2
+                       and after.get(("vodfleet_phase_seconds_count", (("phase", "encoding"),)), 0) == 2)
+            if settled:
                 break
             time.sleep(0.5)
         else:
-            pytest.fail("jobs not published\n" + fleet.logs()[-3000:])
+            pytest.fail(f"jobs not published and measured: {after}\n" + fleet.logs()[-3000:])
         assert sum(v for (name, _), v in after.items() if name == "vodfleet_queue_messages") == 0
         assert after[("vodfleet_phase_seconds_count", (("phase", "encoding"),))] == 2
         assert after[("vodfleet_phase_seconds_count", (("phase", "queued"),))] == 2

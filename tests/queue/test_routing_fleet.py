@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Fleet, vodfleet_argv
+from fleetkit import Fleet, vodfleet_argv
 from mediagen import make_source
 
 from pipelines.tools import Tools

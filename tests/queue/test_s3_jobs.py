@@ -20,8 +20,8 @@ from pathlib import Path
 import m3u8
 import pytest
 import redis
-from conftest import Fleet, make_fleet, s3_settings
 from fleet.seaweed_server import SeaweedServer
+from fleetkit import Fleet, make_fleet, s3_settings
 from mediagen import make_source
 from mpegdash.parser import MPEGDASHParser
 from test_fleet import DRAFT, history, queue_to_start, status

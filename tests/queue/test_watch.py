@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import Fleet
+from fleetkit import Fleet
 from mediagen import make_source
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Fleet, make_fleet
+from fleetkit import Fleet, make_fleet
 from mediagen import make_source
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]
