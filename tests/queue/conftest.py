@@ -11,13 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fleet.seaweed_server import SeaweedServer  # tests/ is on sys.path (tests/conftest.py)
+from fleet.seaweed_server import SeaweedServer, serve  # tests/ is on sys.path (tests/conftest.py)
 from fleetkit import (  # noqa: F401 - re-exported for fixtures
     IN_CI,
     Fleet,
     RedisServer,
-    _need_weed,
-    _serve_s3,
     free_port,
     make_fleet,
     require,
@@ -101,10 +99,10 @@ def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSer
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
     """One SeaweedFS S3 server (SigV4 enforced) for the session; bucket `BUCKET` exists."""
-    yield from _serve_s3(tmp_path_factory.mktemp("seaweed-queue"))
+    yield from serve(tmp_path_factory.mktemp("seaweed-queue"))
 
 
 @pytest.fixture
 def private_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
     """A SeaweedFS of the test's own, for tests that stop and restart it."""
-    yield from _serve_s3(tmp_path_factory.mktemp("seaweed-queue-private"))
+    yield from serve(tmp_path_factory.mktemp("seaweed-queue-private"))

