@@ -1,4 +1,4 @@
-"""Shared helpers of the queue tests (processes, ports, the fleet under test); fixtures live in conftest.py."""
+"""Shared helpers of the fleet tests (processes, ports, the fleet under test); fixtures: tests/queue/conftest.py."""
 
 from __future__ import annotations
 
