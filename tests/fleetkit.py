@@ -130,3 +130,15 @@ def s3_settings(server: SeaweedServer, prefix: str, *, secret: str | None = None
     """make_fleet() settings that put the fleet storage on `server` under s3://BUCKET/prefix."""
     return {"storage_uri": f"s3://{BUCKET}/{prefix}", "s3_endpoint_url": server.endpoint,
             "s3_access_key": server.access_key, "s3_secret_key": secret or server.secret_key}
+
+
+def fresh_db(redis_url: str, db: int) -> str:
+    """A Redis database number of the session server, emptied: no job or message of an earlier test is left
+    (tests share one server; a reused number must not leak jobs into the next test's counts)."""
+    import redis
+
+    url = f"{redis_url}/{db}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url

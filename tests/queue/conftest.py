@@ -17,6 +17,7 @@ from fleetkit import (  # noqa: F401 - re-exported for fixtures
     Fleet,
     RedisServer,
     free_port,
+    fresh_db,
     make_fleet,
     require,
     s3_settings,
@@ -81,8 +82,8 @@ def embedded_fleet(tmp_path: Path) -> Iterator[Fleet]:
 @pytest.fixture
 def redis_fleet(tmp_path: Path, redis_url: str) -> Iterator[Fleet]:
     """Redis as broker and store (a fresh database number per test)."""
-    db = abs(hash(tmp_path.name)) % 15 + 1
-    yield from make_fleet(tmp_path, broker_url=f"{redis_url}/{db}", store_url=f"{redis_url}/{db}")
+    url = fresh_db(redis_url, abs(hash(tmp_path.name)) % 15 + 1)
+    yield from make_fleet(tmp_path, broker_url=url, store_url=url)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fleetkit import Fleet, free_port, make_fleet, vodfleet_argv, wait_port
+from fleetkit import Fleet, free_port, fresh_db, make_fleet, vodfleet_argv, wait_port
 from mediagen import make_source
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -27,10 +27,10 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 @pytest.fixture
 def fleet(tmp_path: Path, redis_url: str) -> Iterator[Fleet]:
-    db = abs(hash(tmp_path.name)) % 15 + 1
+    url = fresh_db(redis_url, abs(hash(tmp_path.name)) % 15 + 1)
     multiproc = tmp_path / "prom"
     multiproc.mkdir()
-    for f in make_fleet(tmp_path, broker_url=f"{redis_url}/{db}", store_url=f"{redis_url}/{db}"):
+    for f in make_fleet(tmp_path, broker_url=url, store_url=url):
         f.env["PROMETHEUS_MULTIPROC_DIR"] = str(multiproc)
         yield f
 

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import m3u8
 import pytest
-import redis
 from fleet.seaweed_server import SeaweedServer
-from fleetkit import Fleet, make_fleet, s3_settings
+from fleetkit import Fleet, fresh_db, make_fleet, s3_settings
 from mediagen import make_source
 from mpegdash.parser import MPEGDASHParser
 from test_fleet import DRAFT, history, queue_to_start, status
@@ -45,15 +44,6 @@ def sidecar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("s3sub") / "episode.ko.srt"
     path.write_text("1\n00:00:00,200 --> 00:00:01,500\n안녕하세요\n\n", encoding="utf-8")
     return path
-
-
-def fresh_db(redis_url: str, db: int) -> str:
-    """A Redis database number of the session server, emptied (no message of an earlier test is left)."""
-    url = f"{redis_url}/{db}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
 
 
 @pytest.fixture
