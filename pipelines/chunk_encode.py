@@ -1,11 +1,18 @@
 """Chunk encodes: the effects of split-and-stitch. One ffmpeg per chunk (every video rung), one for the audio.
 
     encode_chunk(plan, chunk, source=, out=, tools=)   → ChunkRun    "encode chunk i": a fleet task's whole body
-    encode_audio(plan, source=, out=, scratch=, tools=) → ChunkRun   the title's audio + embedded subtitles, once
+    encode_audio(plan, source=, out=, tools=)           → ChunkRun   the title's audio + embedded subtitles, once
     encode_chunks(plan, chunks, ..., jobs=N)           → [ChunkRun]  all of them locally, N ffmpegs at a time
+    adopt_audio(root, staging, scratch)                            the audio's output into the rendition folders
 
-A chunk writes ``out/video/<rung>/init.mp4`` and ``seg_<n>.m4s`` numbered from its first whole-file
-segment number; `pipelines.stitch` gathers those folders into one rendition folder. Everything a task
+The layout of a chunked encode's root folder is the same locally and in the fleet (where each task
+uploads its folder and the stitch task downloads them all into one root):
+
+    root/chunk_0003/video/<rung>/init.mp4, seg_<n>.m4s   numbered from the chunk's first whole-file segment
+    root/audio/audio/<id>/init.mp4, seg_<n>.m4s          the whole title's audio renditions
+    root/audio/subtitles/embedded_<stream>.vtt           embedded text subtitles, whole title
+
+`pipelines.stitch` gathers the chunk folders into one rendition folder per rung. Everything a task
 needs is a path and an index: the plan and the chunks are pure functions of the probed source and the
 options, so a worker re-derives them (same ffmpeg build) instead of receiving them.
 """
@@ -26,6 +33,7 @@ from pipelines.runner import RunLimits, run
 from pipelines.tools import Tools
 
 AUDIO = -1  # ChunkRun.index of the audio encode
+AUDIO_FOLDER = "audio"  # root/audio: where the audio encode writes (see the layout above)
 
 
 @dataclass(frozen=True)
@@ -62,12 +70,14 @@ def encode_chunk(plan: EncodePlan, chunk: Chunk, *, source: Path, out: Path, too
     return ChunkRun(chunk.index, chunk.start, chunk.end, round(result.elapsed, 3))
 
 
-def encode_audio(plan: EncodePlan, *, source: Path, out: Path, scratch: Path, tools: Tools,
+def encode_audio(plan: EncodePlan, *, source: Path, out: Path, tools: Tools,
                  timeout: float | None = None, memory: int | None = None,
                  cancel: threading.Event | None = None) -> ChunkRun:
-    """Every audio rendition into out/audio/<id>/ and embedded subtitles into scratch/, for the whole title."""
+    """Every audio rendition into out/audio/<id>/ and embedded subtitles into out/subtitles/, whole title."""
     for rendition in plan.audio:
         (out / "audio" / rendition.id).mkdir(parents=True, exist_ok=True)
+    scratch = out / "subtitles"
+    scratch.mkdir(parents=True, exist_ok=True)
     argv = audio_argv(plan, ffmpeg=tools.ffmpeg, source=source, out=out, scratch=scratch)
     duration = plan.source.duration
     result = run(argv, limits=_limits(plan, duration, (out, scratch), audio=True, timeout=timeout, memory=memory),
@@ -76,16 +86,30 @@ def encode_audio(plan: EncodePlan, *, source: Path, out: Path, scratch: Path, to
 
 
 def chunk_folder(root: Path, chunk: Chunk) -> Path:
-    """Where a local run keeps chunk `chunk`'s output before the stitch: root/chunk_<index>."""
-    return root / f"chunk_{chunk.index:04d}"
+    """Where chunk `chunk`'s output waits for the stitch: root/chunk_<index>."""
+    return root / chunk_folder_name(chunk.index)
 
 
-def encode_chunks(plan: EncodePlan, chunks: Sequence[Chunk], *, source: Path, root: Path, out: Path,
-                  scratch: Path, tools: Tools, jobs: int = 1,
+def chunk_folder_name(index: int) -> str:
+    return AUDIO_FOLDER if index == AUDIO else f"chunk_{index:04d}"
+
+
+def adopt_audio(root: Path, staging: Path, scratch: Path) -> None:
+    """Move the audio encode's output (root/audio/) into place: renditions under staging/audio/, embedded
+    subtitles (embedded_<stream>.vtt) into scratch/ where packaging looks for them."""
+    folder = root / AUDIO_FOLDER
+    (staging / "audio").mkdir(parents=True, exist_ok=True)
+    for rendition in sorted((folder / "audio").iterdir()) if (folder / "audio").is_dir() else []:
+        rendition.rename(staging / "audio" / rendition.name)
+    for vtt in sorted((folder / "subtitles").glob("embedded_*.vtt")):
+        vtt.rename(scratch / vtt.name)
+
+
+def encode_chunks(plan: EncodePlan, chunks: Sequence[Chunk], *, source: Path, root: Path, tools: Tools, jobs: int = 1,
                   plan_for: Callable[[Chunk], EncodePlan] | None = None,
                   on_done: Callable[[ChunkRun], None] | None = None,
                   cancel: threading.Event | None = None) -> list[ChunkRun]:
-    """Every chunk (into chunk_folder(root, chunk)) and the audio (into out), `jobs` ffmpegs at a time.
+    """Every chunk (into chunk_folder(root, chunk)) and the audio (into root/audio), `jobs` ffmpegs at a time.
 
     Each job is its own ffmpeg process, so threads are enough. The first failure stops the others
     (their ffmpegs are killed by the runner) and is raised; so is a cancel. `plan_for` gives the plan
@@ -116,7 +140,7 @@ def encode_chunks(plan: EncodePlan, chunks: Sequence[Chunk], *, source: Path, ro
                                      cancel=stop))
 
     def audio_job() -> ChunkRun:
-        return finished(encode_audio(plan, source=source, out=out, scratch=scratch, tools=tools, cancel=stop))
+        return finished(encode_audio(plan, source=source, out=root / AUDIO_FOLDER, tools=tools, cancel=stop))
 
     watcher = threading.Thread(target=watch_cancel, daemon=True)
     watcher.start()

@@ -5,7 +5,9 @@
 With a `ChunkPolicy` that cuts the title into more than one chunk, the encode step becomes split-and-stitch:
 every chunk's video rungs (`chunk_encode.encode_chunk`, `jobs` at a time) and the audio once, then
 `stitch.gather` into the rung folders and the stitch checks (a failed one publishes nothing); package,
-QC, quality and report then run unchanged on the stitched folders.
+QC, quality and report then run unchanged on the stitched folders. With `encoded` set, the chunks
+were encoded elsewhere (the fleet's chunk tasks) into that folder, in `pipelines.chunk_encode`'s layout:
+the same stitch, package, QC and publish-by-rename follow, the encode step is skipped.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.chunk import Chunk, ChunkPolicy, plan_chunks
-from pipelines.chunk_encode import ChunkRun, chunk_folder, encode_chunks
+from pipelines.chunk_encode import ChunkRun, adopt_audio, chunk_folder, encode_chunks
 from pipelines.encoder import encoder_identity
-from pipelines.errors import CheckResult, QCFailed, SubtitleRejected
+from pipelines.errors import CheckResult, ConfigError, QCFailed, SubtitleRejected
 from pipelines.ffmpeg import encode_argv, output_folders
 from pipelines.ladder import load_ladder
 from pipelines.language import normalize_language
@@ -68,6 +70,10 @@ class TranscodeRequest:
     # Split-and-stitch: None (default) is the whole-file encode; a policy that yields one chunk is too.
     chunks: ChunkPolicy | None = None
     jobs: int = 1  # chunk ffmpegs at a time (each is its own process; threads drive them)
+    # Chunk and audio outputs already encoded elsewhere (fleet chunk tasks), in chunk_encode's layout; needs
+    # a `chunks` policy cutting the title the same way. Its contents are moved into the output.
+    encoded: Path | None = None
+    encoded_runs: tuple[ChunkRun, ...] = ()  # their ffmpeg wall times, for report.json
 
 
 @dataclass(frozen=True)
@@ -143,13 +149,19 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         identity = encoder_identity(tools)  # after the probe: a rejected master costs one ffprobe, no more
         lap("probe_plan")
         chunks = chunks_for(request, planned.plan)
-        runs: list[ChunkRun] = []
+        runs: list[ChunkRun] = list(request.encoded_runs)
         stitch_checks: list[CheckResult] = []
+        if request.encoded is not None and not chunks:
+            raise ConfigError(f"{request.encoded}: chunk outputs given, but the chunk policy cuts no chunks",
+                              hint="pass the policy the chunks were encoded with")
         if chunks:
-            runs = _encode_chunked(request, planned, chunks, ws, tools, emit, cancel, chunk_plan)
+            root = request.encoded or ws.scratch / "chunks"
+            if request.encoded is None:
+                runs = _encode_chunked(request, planned, chunks, root, tools, emit, cancel, chunk_plan)
+            adopt_audio(root, ws.staging, ws.scratch)
             ws.check_space()
             lap("encode")
-            stitch_checks = _stitch(request, planned, chunks, ws, tools, cancel)
+            stitch_checks = _stitch(request, planned, chunks, root, ws, tools, cancel)
             lap("stitch")
         else:
             _encode(request, planned, ws, emit, cancel)
@@ -210,7 +222,7 @@ def chunk_report(chunks: tuple[Chunk, ...], runs: list[ChunkRun], jobs: int) -> 
     }
 
 
-def _encode_chunked(request: TranscodeRequest, planned: Planned, chunks: tuple[Chunk, ...], ws: Workspace,
+def _encode_chunked(request: TranscodeRequest, planned: Planned, chunks: tuple[Chunk, ...], root: Path,
                     tools: Tools, emit: Callable[[Event], None], cancel: threading.Event | None,
                     chunk_plan: Callable[[Chunk], EncodePlan] | None) -> list[ChunkRun]:
     total = chunks[-1].end
@@ -228,16 +240,15 @@ def _encode_chunked(request: TranscodeRequest, planned: Planned, chunks: tuple[C
                                         done=percent >= 100.0)))
 
     emit(Event("encoding", None))
-    return encode_chunks(planned.plan, chunks, source=request.source, root=ws.scratch / "chunks", out=ws.staging,
-                         scratch=ws.scratch, tools=tools, jobs=request.jobs, plan_for=chunk_plan, on_done=on_done,
-                         cancel=cancel)
+    return encode_chunks(planned.plan, chunks, source=request.source, root=root, tools=tools, jobs=request.jobs,
+                         plan_for=chunk_plan, on_done=on_done, cancel=cancel)
 
 
-def _stitch(request: TranscodeRequest, planned: Planned, chunks: tuple[Chunk, ...], ws: Workspace, tools: Tools,
-            cancel: threading.Event | None) -> list[CheckResult]:
+def _stitch(request: TranscodeRequest, planned: Planned, chunks: tuple[Chunk, ...], root: Path, ws: Workspace,
+            tools: Tools, cancel: threading.Event | None) -> list[CheckResult]:
     """Gather the chunks into the rung folders and check the result; QCFailed (nothing published) if not whole."""
     plan = planned.plan
-    folders = [chunk_folder(ws.scratch / "chunks", c) for c in chunks]
+    folders = [chunk_folder(root, c) for c in chunks]
     checks = gather(plan, chunks, folders, ws.staging)
     if all(c.passed for c in checks):
         tracks = [measure_video_track(ws.staging, f"video/{r.id}", r.id, nominal_bitrate=r.bitrate, frame_rate=plan.fps)

@@ -22,6 +22,7 @@ from workers.settings import Settings
 JOBS_QUEUE = "vodfleet.jobs"
 DEAD_QUEUE = "vodfleet.dead"
 RUN_JOB = "vodfleet.run_job"
+RUN_PART = "vodfleet.run_part"  # one chunk (or the audio) of a split-and-stitch job
 MAX_PRIORITY = 9
 Queue: Any = _Queue  # kombu.Queue is untyped
 

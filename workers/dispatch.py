@@ -1,4 +1,5 @@
-"""Dispatch: put a job's message (its id, nothing else) on the broker, with its time limits and priority.
+"""Dispatch: put a job's message (its id, nothing else) on the broker, with its time limits and priority;
+or one part of a chunked job (its id and the part's index).
 
 The queue is the one of the encoder the job is pinned to (`workers.routing`).
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from workers.app import DEAD_QUEUE, MAX_PRIORITY, RUN_JOB
+from workers.app import DEAD_QUEUE, MAX_PRIORITY, RUN_JOB, RUN_PART
 from workers.jobstate import JobRecord
 from workers.routing import queue_for
 from workers.settings import Settings
@@ -28,6 +29,18 @@ def enqueue(app: Any, record: JobRecord, *, countdown: float = 0.0, dead: bool =
     task_id = f"{record.job_id}.{uuid.uuid4().hex[:8]}"
     queue = DEAD_QUEUE if dead else queue_for(record.encoder)
     app.send_task(RUN_JOB, args=[record.job_id], task_id=task_id, queue=queue,
+                  priority=broker_priority(settings.broker, record.spec.priority),
+                  soft_time_limit=soft, time_limit=hard, countdown=countdown or None)
+    return task_id
+
+
+def enqueue_part(app: Any, record: JobRecord, index: int, *, countdown: float = 0.0) -> str:
+    """Send one part (chunk `index`, or the audio) of a chunked job to the job's encoder queue."""
+    settings: Settings = app.vodfleet_settings
+    part = record.chunks.part(index) if record.chunks else None
+    soft, hard = settings.time_limits(part.end - part.start if part else None)
+    task_id = f"{record.job_id}.part{index}.{uuid.uuid4().hex[:8]}"
+    app.send_task(RUN_PART, args=[record.job_id, index], task_id=task_id, queue=queue_for(record.encoder),
                   priority=broker_priority(settings.broker, record.spec.priority),
                   soft_time_limit=soft, time_limit=hard, countdown=countdown or None)
     return task_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -100,6 +100,9 @@ class JobSpec(BaseModel):
     output_prefix: str
     priority: int = Field(default=5, ge=0, le=9)
     webhook: str | None = None  # where state events are POSTed (`workers.webhook`); not part of the job id
+    # Split-and-stitch: "auto" (chunked above the fleet's VODFLEET_CHUNK_THRESHOLD), or N chunks (1: never).
+    # How the job is run, not what it makes (same segments, same manifests): not part of the job id.
+    chunks: Literal["auto"] | Annotated[int, Field(ge=1, le=1000)] = "auto"
 
     @field_validator("source")
     @classmethod
@@ -142,10 +145,10 @@ class JobSpec(BaseModel):
     def canonical(self) -> str:
         """Stable JSON (sorted keys, no whitespace): what the job id hashes.
 
-        Priority and the webhook are excluded: they change how the job is run and announced, not what it
-        makes, and ids of specs written before the webhook existed stay the same.
+        Priority, the webhook and the chunking are excluded: they change how the job is run and announced,
+        not what it makes, and ids of specs written before they existed stay the same.
         """
-        return json.dumps(self.model_dump(mode="json", exclude={"priority", "webhook"}), sort_keys=True,
+        return json.dumps(self.model_dump(mode="json", exclude={"priority", "webhook", "chunks"}), sort_keys=True,
                           separators=(",", ":"))
 
 

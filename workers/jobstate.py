@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from workers.chunkboard import ChunkBoard
 from workers.exitcodes import EXIT_ENCODE_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from workers.jobs import JobSpec
 
@@ -90,6 +91,7 @@ class JobRecord(BaseModel):
     cancel_requested: bool = False
     history: tuple[Transition, ...] = ()
     encoder: str | None = None  # fleet fingerprint the job is pinned to (workers.routing); None: any
+    chunks: ChunkBoard | None = None  # split-and-stitch: its chunk tasks (workers.chunkboard); None: one task
 
 
 def apply(record: JobRecord, dst: JobState, *, at: float, attempt: int | None = None, detail: str = "",

@@ -9,9 +9,10 @@ from workers.jobstate import JobRecord, JobState
 
 
 def progress_text(record: JobRecord) -> str:
+    chunks = f" chunks {record.chunks.chunks_done}/{record.chunks.count}" if record.chunks is not None else ""
     if record.state is JobState.ENCODING and record.percent is not None:
-        return f"encoding {record.percent:5.1f}%  ETA {format_eta(record.eta)}"
-    return record.state.value
+        return f"encoding {record.percent:5.1f}%  ETA {format_eta(record.eta)}{chunks}"
+    return record.state.value + (chunks if record.state is JobState.ENCODING else "")
 
 
 def line(record: JobRecord, *, now: float | None = None) -> str:
@@ -28,6 +29,11 @@ def block(record: JobRecord) -> str:
              f"updated  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(record.updated))}"]
     if record.output:
         lines.append(f"output   {record.output}")
+    if record.chunks is not None:
+        lines.append(f"chunks   {record.chunks.summary()}")
+        lines += [f"  {p.name:<10} {p.start:9.3f}–{p.end:9.3f} s  {p.state.value:<8} attempt {p.attempts}"
+                  + (f"  {p.seconds:.1f} s" if p.seconds is not None else "") + (f"  {p.owner}" if p.owner else "")
+                  for p in record.chunks.parts]
     if record.failure:
         f = record.failure
         label = "error   " if record.state is JobState.FAILED else "last err"

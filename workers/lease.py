@@ -1,7 +1,8 @@
 """LeaseKeeper: while a job runs, keep its lease alive and turn outside events into one cancel signal.
 
 A background thread renews the lease every ttl/3 and, every `poll` seconds, checks whether the job was
-cancelled (`vodfleet cancel`), the worker is shutting down (SIGTERM) or the hard time limit passed.
+cancelled (`vodfleet cancel`) or ended elsewhere, the worker is shutting down (SIGTERM) or the hard time
+limit passed.
 Any of these, or a renewal that fails (the lease lapsed and another worker may own the job now), sets
 `cancel` (the pipeline's runner then kills ffmpeg's process group) and records why in `reason`.
 """
@@ -15,6 +16,7 @@ from enum import StrEnum
 from types import TracebackType
 
 from workers.errors import JobError
+from workers.jobstate import TERMINAL
 from workers.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -29,9 +31,10 @@ class StopReason(StrEnum):
 
 class LeaseKeeper:
     def __init__(self, store: JobStore, job_id: str, owner: str, ttl: float, *, shutdown: threading.Event,
-                 hard_limit: float, poll: float = 0.25) -> None:
+                 hard_limit: float, poll: float = 0.25, lease_id: str | None = None) -> None:
         self.store = store
         self.job_id = job_id
+        self.lease_id = lease_id or job_id  # a chunk task holds its part's lease (workers.chunkboard.part_lease)
         self.owner = owner
         self.ttl = ttl
         self.cancel = threading.Event()
@@ -58,6 +61,8 @@ class LeaseKeeper:
             record = self.store.get(self.job_id)
             if record is not None and record.cancel_requested:
                 self.stop_for(StopReason.CANCELLED)
+            elif record is None or record.state in TERMINAL:  # ended elsewhere (e.g. another chunk failed it)
+                self.stop_for(StopReason.LEASE_LOST)
 
     def _loop(self) -> None:
         next_renew = time.monotonic() + self.ttl / 3
@@ -66,7 +71,7 @@ class LeaseKeeper:
                 self.check()
                 if time.monotonic() >= next_renew:
                     next_renew = time.monotonic() + self.ttl / 3
-                    if not self.store.renew(self.job_id, self.owner, self.ttl):
+                    if not self.store.renew(self.lease_id, self.owner, self.ttl):
                         self.stop_for(StopReason.LEASE_LOST)
             except JobError as exc:  # the store is unreachable: keep trying until the lease would lapse
                 log.warning("job %s: lease check failed: %s", self.job_id, exc)

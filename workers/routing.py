@@ -50,18 +50,22 @@ def admits(record: JobRecord, own: Fingerprint) -> bool:
     return record.encoder is None or record.encoder == own.value
 
 
-def admit(app: Any, record: JobRecord | None) -> bool:
-    """The worker's own re-check before encoding; a misrouted job goes back to its queue (after a delay).
+def admit(app: Any, record: JobRecord | None, part: int | None = None) -> bool:
+    """The worker's own re-check before encoding; a misrouted job (or `part` of it) goes back to its queue
+    (after a delay).
 
     Returns True when this worker may run the job (or there is nothing to check: unknown job)."""
     own: Fingerprint | None = getattr(app, "vodfleet_fingerprint", None)
     if record is None or own is None or admits(record, own):
         return True
-    from workers.dispatch import enqueue  # noqa: PLC0415 - dispatch imports this module
+    from workers.dispatch import enqueue, enqueue_part  # noqa: PLC0415 - dispatch imports this module
 
     log.error("job %s is pinned to encoder %s; this worker is %s: not encoding it, sent back to %s",
               record.job_id, record.encoder, own.value, queue_for(record.encoder))
-    enqueue(app, record, countdown=MISROUTED_DELAY)
+    if part is None:
+        enqueue(app, record, countdown=MISROUTED_DELAY)
+    else:
+        enqueue_part(app, record, part, countdown=MISROUTED_DELAY)
     return False
 
 

@@ -6,10 +6,14 @@
 A delivery that cannot take the lease does nothing (another worker runs the job, or it is finished).
 Errors become a retry (retryable, attempts left: state back to queued, re-sent with a backoff) or a
 failure (permanent, or out of attempts). SIGTERM stops ffmpeg and hands the message back to the broker.
+
+A job long enough to be chunked (`workers.chunked`) leaves this task after planning, as chunk tasks, and
+comes back here once they are all done: the same delivery rules then run the stitch, QC and publish.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import tempfile
@@ -22,16 +26,16 @@ from pathlib import Path
 
 from pipelines.errors import Cancelled, PipelineError
 from pipelines.plan import PlanOptions
-from pipelines.transcode import Event, Sidecar, TranscodeRequest, transcode
-from workers import faults, metrics
+from pipelines.transcode import Event, Sidecar, TranscodeRequest, chunks_for, plan_transcode, transcode
+from workers import chunked, faults, metrics
+from workers.chunkfiles import download_work
 from workers.errors import AccessDenied, KeyInvalid, ObjectNotFound, WorkerError
 from workers.exitcodes import EXIT_CONFIG, EXIT_ENCODE_FAILED, EXIT_INPUT_REJECTED, exit_code
+from workers.fetch import cached_master, drop_master, fetch
 from workers.jobstate import RUNNING, TERMINAL, Failure, JobRecord, JobState
-from workers.keys import parse_s3_uri
 from workers.lease import LeaseKeeper, StopReason
 from workers.publish import publish
 from workers.settings import Settings
-from workers.storage import storage_for
 from workers.storage.base import Storage
 from workers.store import JobStore, begin_attempt, transition
 
@@ -59,6 +63,7 @@ class Context:
     shutdown: threading.Event
     enqueue: Callable[[JobRecord, float], object]  # (record, countdown)
     dead_letter: Callable[[JobRecord], object]
+    enqueue_part: Callable[[JobRecord, int, float], object]  # (record, part index, countdown)
 
 
 def failure_exit_code(exc: PipelineError | WorkerError) -> int:
@@ -95,21 +100,34 @@ def _leased(job_id: str, ctx: Context) -> Outcome:
     record = ctx.store.get(job_id)
     if record is None or record.state in TERMINAL:  # finished between the first look and the lease
         return Outcome.DROPPED
-    if record.state in RUNNING:  # its last attempt was lost and the lease lapsed before a watchdog requeued it
+    board = record.chunks
+    if board is not None and record.state is JobState.ENCODING:
+        if not board.complete:  # its chunk tasks are at work; the one that completes the board sends it back
+            log.info("job %s: %s; message dropped", job_id, board.summary())
+            return Outcome.DROPPED
+    elif record.state in RUNNING:  # its last attempt was lost and the lease lapsed before a watchdog requeued it
         record = transition(ctx.store, job_id, JobState.QUEUED, detail=f"lease expired (worker lost during "
                             f"attempt {record.attempt}); taken over by {ctx.owner}")  # (e.g. RabbitMQ redelivery)
     attempt = begin_attempt(ctx.store, job_id)
-    if attempt > ctx.settings.max_attempts:
+    if attempt > ctx.settings.max_attempts + (board.planned_attempt if board else 0):
         failed = transition(ctx.store, job_id, JobState.FAILED, attempt=attempt, failure=Failure(
             code="attempts_exhausted", retryable=False,
             message=f"delivered {attempt} times; every earlier attempt was lost (worker killed or stopped)",
             hint="the master may crash or exhaust the worker; check worker logs, then `vodfleet submit --force`"))
         ctx.dead_letter(failed)
+        _ended(failed, ctx)
         return Outcome.DONE
     if record.cancel_requested:
-        transition(ctx.store, job_id, JobState.CANCELLED, attempt=attempt, detail="cancelled before it started")
+        _ended(transition(ctx.store, job_id, JobState.CANCELLED, attempt=attempt, detail="cancelled before it "
+                          "started"), ctx)
         return Outcome.DONE
     return _attempt(record, attempt, ctx)
+
+
+def _ended(record: JobRecord, ctx: Context) -> None:
+    """A chunked job reached a terminal state: its chunk objects and cached master are removed."""
+    if record.chunks is not None:
+        chunked.cleanup(record.job_id, ctx.settings, ctx.storage)
 
 
 def _attempt(record: JobRecord, attempt: int, ctx: Context) -> Outcome:
@@ -119,6 +137,7 @@ def _attempt(record: JobRecord, attempt: int, ctx: Context) -> Outcome:
                          hard_limit=hard)
     ctx.settings.scratch.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"vodfleet-job-{record.job_id}-", dir=ctx.settings.scratch))
+    output: str | None = ""
     try:
         with keeper:
             keeper.check()
@@ -136,23 +155,55 @@ def _attempt(record: JobRecord, attempt: int, ctx: Context) -> Outcome:
                                                 hint="report this with the worker's log"), ctx)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    transition(ctx.store, record.job_id, JobState.PUBLISHED, attempt=attempt, output=output, detail=output)
+        if output is not None:  # (None: chunk tasks were sent and use the cached master)
+            drop_master(record.job_id, ctx.settings)
+    if output is None:
+        return Outcome.DONE
+    _ended(transition(ctx.store, record.job_id, JobState.PUBLISHED, attempt=attempt, output=output, detail=output),
+           ctx)
     return Outcome.DONE
 
 
-def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: LeaseKeeper) -> str:
+def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: LeaseKeeper) -> str | None:
+    """Fetch, transcode and publish; return the published location, or None when chunk tasks were sent."""
     spec = record.spec
     job_id = record.job_id
-    transition(ctx.store, job_id, JobState.FETCHING, attempt=attempt, detail=ctx.owner)
-    source = _fetch(spec.source, scratch / "in", ctx)
-    sidecars = tuple(Sidecar(language=s.language, path=_fetch(s.uri, scratch / "in" / f"sub{n}", ctx))
+    board = record.chunks
+    stitching = board is not None and board.complete
+    if record.state is JobState.QUEUED:  # (a stitch delivered while encoding goes straight on)
+        transition(ctx.store, job_id, JobState.FETCHING, attempt=attempt, detail=ctx.owner)
+    if board is not None and not board.complete:  # lost after planning: send the parts still queued
+        resumed, queued = chunked.resume_chunks(ctx.store, record, attempt)
+        for index in queued:
+            ctx.enqueue_part(resumed, index, 0.0)
+        return None
+    policy = chunked.chunk_policy(spec, ctx.settings)
+    chunkable = stitching or chunked.may_chunk(record, policy)
+    source = (cached_master(job_id, spec.source, ctx.settings, ctx.storage) if chunkable
+              else fetch(spec.source, scratch / "in", ctx.settings, ctx.storage))
+    sidecars = tuple(Sidecar(language=s.language, path=fetch(s.uri, scratch / "in" / f"sub{n}", ctx.settings,
+                                                             ctx.storage))
                      for n, s in enumerate(spec.subtitles))
     request = TranscodeRequest(
         source=source, output=scratch / "out" / job_id, subtitles=sidecars, ladder=spec.ladder,
         options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
                             audio_languages=spec.audio_languages),
         measure_quality=spec.measure_quality, scratch_root=scratch)
-    result = transcode(request, on_event=_StateWriter(ctx, job_id, attempt, keeper), cancel=keeper.cancel)
+    if board is not None:  # every part is done: stitch what they uploaded
+        encoded = chunked.scratch_for_stitch(scratch)
+        download_work(ctx.storage, job_id, encoded)
+        request = dataclasses.replace(request, chunks=chunked.stitch_policy(board), encoded=encoded,
+                                      encoded_runs=chunked.encoded_runs(board))
+    elif chunkable:
+        wanted = dataclasses.replace(request, chunks=policy)
+        chunks = chunks_for(wanted, plan_transcode(wanted, scratch=scratch).plan)  # bad input is rejected here
+        if chunks:
+            started = chunked.start_chunks(ctx.store, record, chunks, attempt)
+            for part in started.chunks.parts if started.chunks else ():
+                ctx.enqueue_part(started, part.index, 0.0)
+            return None
+    writer = _StateWriter(ctx, job_id, attempt, keeper, stitching=stitching)
+    result = transcode(request, on_event=writer, cancel=keeper.cancel)
     keeper.check()
     if keeper.cancel.is_set():
         raise Cancelled(f"job {job_id} stopped before publishing ({keeper.reason})")
@@ -163,29 +214,19 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
     return published.location
 
 
-def _fetch(uri: str, folder: Path, ctx: Context) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    if uri.startswith("s3://"):
-        bucket, key = parse_s3_uri(uri)
-        storage = storage_for(ctx.settings, f"s3://{bucket}")
-    else:
-        storage, key = ctx.storage, uri
-    path = folder / key.rsplit("/", 1)[-1]
-    metrics.record_fetched(storage.get_file(key, path).size)
-    return path
-
-
 class _StateWriter:
     """on_event for the pipeline: phases and (throttled) percent into the store; never raises."""
 
-    def __init__(self, ctx: Context, job_id: str, attempt: int, keeper: LeaseKeeper) -> None:
+    def __init__(self, ctx: Context, job_id: str, attempt: int, keeper: LeaseKeeper, *,
+                 stitching: bool = False) -> None:
         self._ctx, self._job_id, self._attempt, self._keeper = ctx, job_id, attempt, keeper
         self._last = 0.0
         self._state: JobState | None = None
+        self._skip = (JobState.PROBING, JobState.ENCODING) if stitching else ()  # (a stitch re-probes, encodes nothing)
 
     def __call__(self, event: Event) -> None:
         dst = _PHASES.get(event.phase)
-        if dst is None:
+        if dst is None or dst in self._skip:
             return
         now = time.monotonic()
         if dst == self._state and (event.progress is None or now - self._last < _PROGRESS_EVERY):
@@ -212,7 +253,8 @@ def _stopped(record: JobRecord, attempt: int, reason: StopReason | None, exc: Ex
                    detail="worker shutting down: ffmpeg stopped, message returned to the queue")
         return Outcome.REQUEUE
     if reason is StopReason.CANCELLED:
-        transition(ctx.store, job_id, JobState.CANCELLED, attempt=attempt, detail="cancelled while running")
+        _ended(transition(ctx.store, job_id, JobState.CANCELLED, attempt=attempt, detail="cancelled while running"),
+               ctx)
         return Outcome.DONE
     if reason is StopReason.LEASE_LOST:
         return Outcome.DROPPED  # someone else owns the job now; its state is theirs to write
@@ -225,7 +267,8 @@ def _stopped(record: JobRecord, attempt: int, reason: StopReason | None, exc: Ex
 
 def _failed(record: JobRecord, attempt: int, failure: Failure, ctx: Context) -> Outcome:
     job_id = record.job_id
-    if failure.retryable and attempt < ctx.settings.max_attempts:
+    allowed = ctx.settings.max_attempts + (record.chunks.planned_attempt if record.chunks else 0)
+    if failure.retryable and attempt < allowed:
         delay = retry_delay(attempt)
         requeued = transition(ctx.store, job_id, JobState.QUEUED, attempt=attempt, failure=failure,
                               detail=f"{failure.code}: retry in {delay:.0f} s")
@@ -233,5 +276,6 @@ def _failed(record: JobRecord, attempt: int, failure: Failure, ctx: Context) -> 
         return Outcome.RETRY
     if failure.retryable:
         failure = failure.model_copy(update={"message": f"{failure.message} (after {attempt} attempts)"})
-    transition(ctx.store, job_id, JobState.FAILED, attempt=attempt, failure=failure, detail=failure.code)
+    _ended(transition(ctx.store, job_id, JobState.FAILED, attempt=attempt, failure=failure, detail=failure.code),
+           ctx)
     return Outcome.DONE

@@ -13,6 +13,8 @@
 | VODFLEET_LEASE_TTL            | 60 s (renewed every ttl/3 while a job runs)      |
 | VODFLEET_MAX_ATTEMPTS         | 3 (deliveries before "attempts_exhausted")       |
 | VODFLEET_WATCHDOG_INTERVAL    | 10 s                                             |
+| VODFLEET_CHUNK_THRESHOLD      | 300 s: longer masters are split into chunk tasks (submit --chunks auto) |
+| VODFLEET_CHUNK_TARGET         | 45 s of source per chunk task (never under 8 s)  |
 | VODFLEET_S3_ENDPOINT_URL      | none: AWS (or AWS_ENDPOINT_URL_S3); any S3-compatible server's URL |
 | VODFLEET_S3_REGION            | us-east-1                                        |
 | VODFLEET_S3_ACCESS_KEY        | none: boto3's chain (AWS_ACCESS_KEY_ID, profile, instance role) |
@@ -74,6 +76,10 @@ class Settings(BaseSettings):
     lease_ttl: float = Field(default=60.0, ge=1, le=3600)
     max_attempts: int = Field(default=3, ge=1, le=20)
     watchdog_interval: float = Field(default=10.0, ge=0.2, le=3600)
+    # Split-and-stitch (`--chunks auto`): masters longer than the threshold become chunk tasks of about
+    # chunk_target seconds of source each (never under 8 s); size them to end well inside a grace period.
+    chunk_threshold: float = Field(default=300.0, ge=8, le=86400)
+    chunk_target: float = Field(default=45.0, ge=8, le=3600)
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     s3_access_key: str | None = None

@@ -63,17 +63,23 @@ def open_store(url: str) -> JobStore:
                    hint="allowed: sqlite:////path/jobs.sqlite, redis://host:port/db")
 
 
-def transition(store: JobStore, job_id: str, dst: JobState, *, detail: str = "", attempt: int | None = None,
-               percent: float | None = None, eta: float | None = None, failure: Failure | None = None,
-               output: str | None = None) -> JobRecord:
-    def change(record: JobRecord) -> JobRecord:
+def update_checked(store: JobStore, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
+    """`store.update` with a pure rule that raises ValueError when it does not apply → `IllegalTransition`."""
+    def guarded(record: JobRecord) -> JobRecord:
         try:
-            return apply(record, dst, at=time.time(), attempt=attempt, detail=detail, percent=percent, eta=eta,
-                         failure=failure, output=output)
+            return change(record)
         except ValueError as exc:
             raise IllegalTransition(str(exc), hint="the job already moved on (another worker, or cancelled)") from exc
 
-    return store.update(job_id, change)
+    return store.update(job_id, guarded)
+
+
+def transition(store: JobStore, job_id: str, dst: JobState, *, detail: str = "", attempt: int | None = None,
+               percent: float | None = None, eta: float | None = None, failure: Failure | None = None,
+               output: str | None = None) -> JobRecord:
+    return update_checked(store, job_id, lambda record: apply(
+        record, dst, at=time.time(), attempt=attempt, detail=detail, percent=percent, eta=eta, failure=failure,
+        output=output))
 
 
 def begin_attempt(store: JobStore, job_id: str) -> int:
@@ -83,11 +89,14 @@ def begin_attempt(store: JobStore, job_id: str) -> int:
 
 
 def request_cancel(store: JobStore, job_id: str) -> JobRecord:
-    """Flag the job; a queued job is cancelled at once, a running one by its worker within a second."""
+    """Flag the job; a queued job (or a chunked one between its chunks) is cancelled at once, a running one
+    by its worker within a second (chunk tasks see the flag too and stop their ffmpegs)."""
     def change(record: JobRecord) -> JobRecord:
         flagged = record.model_copy(update={"cancel_requested": True})
         if record.state is JobState.QUEUED:
             return apply(flagged, JobState.CANCELLED, at=time.time(), detail="cancelled before it started")
+        if record.chunks is not None and record.state is JobState.ENCODING:  # its chunk tasks stop on their own
+            return apply(flagged, JobState.CANCELLED, at=time.time(), detail="cancelled while its chunks ran")
         return flagged
 
     return store.update(job_id, change)

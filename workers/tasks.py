@@ -1,4 +1,7 @@
-"""The fleet's one Celery task, kept thin: decode the message (a job id), call `run_job`, map the outcome.
+"""The fleet's two Celery tasks, kept thin: decode the message, call one function, map the outcome.
+
+``run_job`` carries a job id (`workers.runjob`); ``run_part`` a job id and a part index (one chunk of a
+split-and-stitch job, `workers.runpart`).
 
 ``REQUEUE`` (the worker is shutting down) rejects the message with requeue, so it goes back to the broker
 unacknowledged; every other outcome acks it (the state store holds what happened).
@@ -17,10 +20,11 @@ from typing import Any
 from celery.exceptions import Reject  # type: ignore[import-untyped]
 
 from workers import dispatch, routing
-from workers.app import RUN_JOB
+from workers.app import RUN_JOB, RUN_PART
 from workers.jobstate import JobRecord
 from workers.observed_store import ObservedStore
 from workers.runjob import Context, Outcome, run_job
+from workers.runpart import run_part
 from workers.settings import Settings
 from workers.storage import storage_for
 from workers.store import open_store
@@ -41,10 +45,14 @@ def build_context(app: Any) -> Context:
         def dead_letter(record: JobRecord) -> object:
             return dispatch.enqueue(app, record, dead=True)
 
+        def enqueue_part(record: JobRecord, index: int, countdown: float) -> object:
+            return dispatch.enqueue_part(app, record, index, countdown=countdown)
+
         context = Context(settings=settings, store=ObservedStore(open_store(settings.store)),
                           storage=storage_for(settings),
                           owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
-                          shutdown=threading.Event(), enqueue=enqueue, dead_letter=dead_letter)
+                          shutdown=threading.Event(), enqueue=enqueue, dead_letter=dead_letter,
+                          enqueue_part=enqueue_part)
         app.vodfleet_context = context
     return context
 
@@ -52,6 +60,14 @@ def build_context(app: Any) -> Context:
 def decode(body: object) -> str | None:
     """The job id carried by a message, or None if it is not one (pure)."""
     return body if isinstance(body, str) and JOB_ID.fullmatch(body) else None
+
+
+def decode_part(job_id: object, index: object) -> tuple[str, int] | None:
+    """(job id, part index) of a run_part message, or None if it is not one (pure)."""
+    decoded = decode(job_id)
+    if decoded is None or isinstance(index, bool) or not isinstance(index, int) or not -1 <= index < 100_000:
+        return None
+    return decoded, index
 
 
 def register(app: Any) -> None:
@@ -67,4 +83,18 @@ def register(app: Any) -> None:
         outcome = run_job(decoded, context)
         if outcome is Outcome.REQUEUE:
             raise Reject(f"job {decoded}: worker shutting down", requeue=True)
+        return outcome.value
+
+    @app.task(name=RUN_PART, bind=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
+    def run_part_task(task: Any, job_id: object, index: object) -> str:
+        decoded = decode_part(job_id, index)
+        if decoded is None:
+            log.error("dropping a part message that carries no job id and part: %r %r", job_id, index)
+            return Outcome.DROPPED.value
+        context = build_context(task.app)
+        if not routing.admit(task.app, context.store.get(decoded[0]), decoded[1]):  # pinned to another encoder
+            return Outcome.DROPPED.value
+        outcome = run_part(*decoded, context)
+        if outcome is Outcome.REQUEUE:
+            raise Reject(f"job {decoded[0]} part {decoded[1]}: worker shutting down", requeue=True)
         return outcome.value

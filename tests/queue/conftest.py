@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +25,8 @@ from fleetkit import (  # noqa: F401 - re-exported for fixtures
     vodfleet_argv,
     wait_port,
 )
+
+from workers.storage import S3Storage
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -84,6 +87,17 @@ def redis_fleet(tmp_path: Path, redis_url: str) -> Iterator[Fleet]:
     """Redis as broker and store (a fresh database number per test)."""
     url = fresh_db(redis_url, abs(hash(tmp_path.name)) % 15 + 1)
     yield from make_fleet(tmp_path, broker_url=url, store_url=url)
+
+
+@pytest.fixture
+def s3_fleet(tmp_path: Path, redis_url: str, s3_server: SeaweedServer) -> Iterator[tuple[Fleet, S3Storage]]:
+    """Redis broker + Redis store + the fleet storage on SeaweedFS under a fresh prefix; and that storage."""
+    prefix = "q-" + secrets.token_hex(5)
+    url = fresh_db(redis_url, abs(hash(tmp_path.name)) % 15 + 1)
+    storage = s3_server.storage(prefix)
+    for fleet in make_fleet(tmp_path, broker_url=url, store_url=url, **s3_settings(s3_server, prefix)):
+        yield fleet, storage
+    storage.close()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import posixpath
 import secrets
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,17 +43,6 @@ def sidecar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("s3sub") / "episode.ko.srt"
     path.write_text("1\n00:00:00,200 --> 00:00:01,500\n안녕하세요\n\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def s3_fleet(tmp_path: Path, redis_url: str, s3_server: SeaweedServer) -> Iterator[tuple[Fleet, S3Storage]]:
-    """Redis broker + Redis store + the fleet storage on SeaweedFS under a fresh prefix; and that storage."""
-    prefix = "q-" + secrets.token_hex(5)
-    url = fresh_db(redis_url, 9)
-    storage = s3_server.storage(prefix)
-    for fleet in make_fleet(tmp_path, broker_url=url, store_url=url, **s3_settings(s3_server, prefix)):
-        yield fleet, storage
-    storage.close()
 
 
 # --- what a client fetches, starting from a manifest ----------------------------------------------------

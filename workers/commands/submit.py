@@ -12,6 +12,7 @@ from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES
 from pipelines.tools import Tools
 from workers.app import create_app
+from workers.commands.transcode import chunk_count
 from workers.commands.worker import prepare
 from workers.exitcodes import EXIT_OK
 from workers.jobs import JobSpec, SubtitleRef, validate_webhook_url
@@ -50,6 +51,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--profile", default="fast", choices=sorted(PROFILES))
     p.add_argument("--segment-seconds", type=int, default=6)
     p.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
+    p.add_argument("--chunks", type=chunk_count, default="auto", metavar="auto|N",
+                   help="split-and-stitch across workers: auto (default: chunked when the master is longer than "
+                        "the fleet's VODFLEET_CHUNK_THRESHOLD), or N chunks (1: one task encodes it all)")
     p.add_argument("--priority", type=int, default=5, choices=range(10), metavar="0-9", help="9 = most urgent")
     p.add_argument("--output-prefix", default=None, help="storage prefix of the output (default outputs/<name>)")
     p.add_argument("--webhook", type=webhook_url, default=None, metavar="URL",
@@ -72,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                    audio_languages=tuple(args.audio_language), ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
-                   webhook=args.webhook)
+                   webhook=args.webhook, chunks=args.chunks)
     app = create_app(settings)
     done = submit(app, store, spec, (source_id, *(i for _, _, i in subs)),
                   duration=source_duration(local, tools), force=args.force, tools=tools)

@@ -23,7 +23,8 @@ from pipelines.errors import ConfigError
 from pipelines.tools import Tools
 from workers import routing
 from workers.app import JOBS_QUEUE, broker_folders, create_app
-from workers.dispatch import enqueue
+from workers.dispatch import enqueue, enqueue_part
+from workers.fetch import sweep_masters
 from workers.fingerprint import local as local_fingerprint
 from workers.jobstate import JobRecord
 from workers.metrics import serve_worker_metrics
@@ -76,7 +77,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_watchdog:
         def requeue(record: JobRecord) -> object:
             return enqueue(app, record)
-        watchdog = Watchdog(context.store, requeue, settings.watchdog_interval).start()
+
+        def requeue_part(record: JobRecord, index: int) -> object:
+            return enqueue_part(app, record, index)
+
+        watchdog = Watchdog(context.store, requeue, settings.watchdog_interval, enqueue_part=requeue_part,
+                            stitch_after=max(30.0, 4 * settings.lease_ttl),
+                            also=lambda: sweep_masters(context.store, settings)).start()
     if settings.metrics_port is not None:
         serve_worker_metrics(settings.metrics_port)
     deliverer = Deliverer(settings, context.store, open_outbox(settings.store)).start()
