@@ -2,6 +2,7 @@
 
     VODFLEET_FAULT_KILL_WORKER_AT=encoding    the worker process exits (os._exit, no cleanup, exit status
                                               `EXIT_STATUS`) as soon as a job it runs records that phase
+    VODFLEET_FAULT_KILL_WORKER_AT=chunk2      … or as soon as it takes chunk 2 of a chunked job
 
     VODFLEET_FAULT_CHUNK_SETTINGS=2          chunk 2 of every chunked job is encoded with other x264 settings
                                               (the H.264 profile flipped), as a worker of another build would
@@ -28,7 +29,8 @@ EXIT_STATUS = 86
 
 
 def reached(phase: str) -> None:
-    """Called by `workers.runjob` when a job enters `phase`: exit the process if a test asked for it."""
+    """Called when a job enters `phase` (`workers.runjob`) or a chunk task starts chunk N (``chunkN``,
+    `workers.runpart`): exit the process if a test asked for it."""
     if os.environ.get(KILL_WORKER_AT) == phase:
         log.error("%s=%s: test fault, the worker process exits now", KILL_WORKER_AT, phase)
         os._exit(EXIT_STATUS)

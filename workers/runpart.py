@@ -80,6 +80,7 @@ def _leased(job_id: str, index: int, lease: str, ctx: Context) -> Outcome:
         return Outcome.DROPPED
     part = _part(record, index)
     if part.attempts > ctx.settings.max_attempts:
+        ctx.dead_letter(record)
         return _fail_job(record, Failure(
             code="attempts_exhausted", retryable=False,
             message=f"{part.name} ({part.start:.3f}–{part.end:.3f} s) was delivered {part.attempts} times; every "
@@ -88,6 +89,7 @@ def _leased(job_id: str, index: int, lease: str, ctx: Context) -> Outcome:
                  "`vodfleet submit --force`"), ctx)
     if record.cancel_requested:
         return _cancel_job(record, ctx)
+    faults.reached(f"chunk{index}")  # test-only hook: a no-op unless VODFLEET_FAULT_KILL_WORKER_AT is set
     return _run(record, part, lease, ctx)
 
 

@@ -6,6 +6,7 @@ with ffprobe), the job's record (who ran which chunk, when, how often), and what
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import subprocess
 import time
@@ -15,11 +16,15 @@ from typing import Any
 import m3u8
 import psutil
 import pytest
-from fleetkit import Fleet, fresh_db, make_fleet
+from fleet.seaweed_server import SeaweedServer
+from fleetkit import Fleet, fresh_db, make_fleet, s3_settings
 from mediagen import make_source
+from test_failures import broker_messages
 from test_fleet import status, wait_for
 from test_s3_jobs import dash_references, hls_references, missing
 
+from workers.app import DEAD_QUEUE
+from workers.faults import EXIT_STATUS, KILL_WORKER_AT
 from workers.publish import read_live
 from workers.storage import S3Storage
 
@@ -253,3 +258,70 @@ def test_chunked_jobs_run_on_every_broker(tmp_path: Path, request: pytest.Fixtur
         assert report["status"] == "passed" and report["chunks"]["count"] == 4
         work = fleet.state / "storage" / "_chunks"
         assert not work.exists() or not any(work.rglob("*.m4s"))
+
+
+def test_sigterm_mid_chunk_hands_only_that_chunk_back(s3_fleet: tuple[Fleet, S3Storage], big_episode: Path) -> None:
+    fleet, storage = s3_fleet
+    a = fleet.worker(name="a")
+    job = fleet.cli("submit", str(big_episode), *CHUNKED).stdout.strip()
+    found: list[dict[str, Any]] = []
+
+    def a_mid_chunk() -> bool:
+        part = _running_chunk_of(fleet, job, a.pid)
+        if part is not None:
+            found.append(part)
+        return part is not None
+
+    wait_for(a_mid_chunk, 120, "worker a to be encoding a chunk", fleet)
+    victim = found[-1]["index"]
+    stopped = time.monotonic()
+    a.send_signal(signal.SIGTERM)
+    a.wait(15)
+    assert time.monotonic() - stopped < 10
+    part = parts(status(fleet, job))[victim]
+    assert (part["state"], part["attempts"]) == ("queued", 1)
+    assert not any((fleet.state / "scratch").glob("vodfleet-part-*"))
+    b = fleet.worker(name="b")  # no lease lapsed: only the message handed back can bring the chunk to b
+    wait_for(lambda: status(fleet, job)["state"] == "published", 300, "the job to publish on worker b", fleet)
+    by_index = parts(status(fleet, job))
+    assert by_index[victim]["attempts"] == 2 and owner_pid(by_index[victim]) == b.pid
+    assert {p["attempts"] for i, p in by_index.items() if i != victim} == {1}
+    assert report_of(storage, published_prefix(fleet, "episode"))["status"] == "passed"
+
+
+def test_a_chunk_that_kills_its_worker_fails_the_job_after_its_attempts(
+        tmp_path: Path, redis_url: str, s3_server: SeaweedServer, small_episode: Path) -> None:
+    """Every worker that takes chunk 2 dies (test-only workers.faults hook); a supervisor restarts dead workers.
+    Chunk 2 is delivered max_attempts (2) times, then the job fails with attempts_exhausted naming the chunk,
+    nothing is published, the chunk objects are removed and the job is on the dead-letter queue."""
+    url = fresh_db(redis_url, 11)
+    prefix = "k-" + secrets.token_hex(4)
+    storage = s3_server.storage(prefix)
+    for fleet in make_fleet(tmp_path, broker_url=url, store_url=url, max_attempts="2",
+                            **s3_settings(s3_server, prefix)):
+        fleet.env[KILL_WORKER_AT] = "chunk2"
+        current = fleet.worker(name="crashy")
+        job = fleet.cli("submit", str(small_episode), *CHUNKED).stdout.strip()
+        deaths: list[int] = []
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if status(fleet, job)["state"] == "failed":
+                break
+            if current.poll() is not None:
+                deaths.append(current.returncode)
+                current = fleet.worker(name="crashy")
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"the job did not fail in time\n{fleet.logs()[-5000:]}")
+        record = status(fleet, job)
+        assert record["failure"]["code"] == "attempts_exhausted"
+        assert "chunk 2 (" in record["failure"]["message"] and "delivered 3 times" in record["failure"]["message"]
+        assert deaths == [EXIT_STATUS, EXIT_STATUS], deaths
+        by_index = parts(record)
+        assert by_index[2]["attempts"] == 3
+        assert all(p["attempts"] <= 1 for i, p in by_index.items() if i != 2), by_index
+        assert read_live(storage, "outputs/small") is None
+        wait_for(lambda: [i.key for i in storage.list("_chunks/")] == [], 10, "chunk objects to go", fleet)
+        dead = broker_messages(url, DEAD_QUEUE)
+        assert [m.decode()[0] for m in dead] == [[job]]
+    storage.close()
