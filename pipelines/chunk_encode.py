@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.chunk import Chunk
-from pipelines.ffmpeg import audio_argv, chunk_argv
+from pipelines.ffmpeg import audio_argv, chunk_argv, segment_name
 from pipelines.limits import MAX_FILE_BYTES, OUTPUT_ALLOWANCE, OUTPUT_SLACK, encode_memory_bytes
 from pipelines.plan import EncodePlan
 from pipelines.runner import RunLimits, run
+from pipelines.stitch import X264_NOTE, x264_settings
 from pipelines.tools import Tools
 
 AUDIO = -1  # ChunkRun.index of the audio encode
@@ -65,8 +66,16 @@ def encode_chunk(plan: EncodePlan, chunk: Chunk, *, source: Path, out: Path, too
     for rung in plan.video:
         (out / "video" / rung.id).mkdir(parents=True, exist_ok=True)
     argv = chunk_argv(plan, chunk, ffmpeg=tools.ffmpeg, source=source, out=out)
-    result = run(argv, limits=_limits(plan, chunk.duration, (out,), audio=False, timeout=timeout, memory=memory),
+    seconds = chunk.encode_frames / plan.fps
+    result = run(argv, limits=_limits(plan, float(seconds), (out,), audio=False, timeout=timeout, memory=memory),
                  cancel=cancel)
+    for rung in plan.video:  # the pre-roll only warmed the encoder up: its segments belong to the chunk before
+        folder = out / "video" / rung.id
+        for n, number in enumerate(chunk.preroll_numbers):
+            segment = folder / segment_name(number)
+            if n == 0 and segment.is_file():  # x264 writes its build and options once, into the first frame
+                (folder / X264_NOTE).write_text(x264_settings(segment.read_bytes()), encoding="latin-1")
+            segment.unlink(missing_ok=True)
     return ChunkRun(chunk.index, chunk.start, chunk.end, round(result.elapsed, 3))
 
 

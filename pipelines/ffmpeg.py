@@ -27,6 +27,11 @@ TONEMAP_CHAIN = (
 )
 SEGMENT_PATTERN = "seg_%05d.m4s"
 INIT_NAME = "init.mp4"
+
+
+def segment_name(number: int) -> str:
+    """The file SEGMENT_PATTERN names for segment `number`."""
+    return SEGMENT_PATTERN % number
 SCRATCH_PLAYLIST = "ffmpeg.m3u8"  # ffmpeg's own playlist: read by nobody, never published
 
 
@@ -169,7 +174,8 @@ def microseconds_text(us: int) -> str:
 
 
 def chunk_argv(plan: EncodePlan, chunk: Chunk, *, ffmpeg: str, source: Path, out: Path) -> list[str]:
-    """One chunk of the split-and-stitch encode: every video rung for the chunk's frames, no audio.
+    """One chunk of the split-and-stitch encode: every video rung for the chunk's frames (from its pre-roll
+    on: `Chunk.encode_start_frame`), no audio.
 
     Accurate seek (``-ss`` before ``-i`` decodes from the previous keyframe and drops frames before the
     point; floored to the µs so the chunk's first frame is kept), then the same prepared/split/scaled
@@ -182,9 +188,10 @@ def chunk_argv(plan: EncodePlan, chunk: Chunk, *, ffmpeg: str, source: Path, out
     shift every timestamp by that delay). Writes out/video/<id>/init.mp4 and
     seg_<n>.m4s; the init segment does not depend on the chunk (no dates, no durations in it).
     """
-    start_us = chunk.start_frame * 1_000_000 * plan.fps.denominator // plan.fps.numerator  # floored
-    offset_us = round(Fraction(chunk.start_frame * 1_000_000) / plan.fps)
-    read_us = None if chunk.last else math.ceil(Fraction(chunk.frames * 1_000_000) / plan.fps) + 1_000_000
+    first = chunk.encode_start_frame  # (a pre-roll segment before the chunk: `encode_chunk` deletes it)
+    start_us = first * 1_000_000 * plan.fps.denominator // plan.fps.numerator  # floored
+    offset_us = round(Fraction(first * 1_000_000) / plan.fps)
+    read_us = None if chunk.last else math.ceil(Fraction(chunk.encode_frames * 1_000_000) / plan.fps) + 1_000_000
     stream = source_input(plan, source, seek_us=start_us, read_us=read_us)
     keyframes = ",".join(microseconds_text(round(Fraction(frame * 1_000_000) / plan.fps))
                          for frame in keyframe_frames(chunk, plan.gop_seconds, plan.fps))
@@ -192,16 +199,16 @@ def chunk_argv(plan: EncodePlan, chunk: Chunk, *, ffmpeg: str, source: Path, out
     for rung, scaled in zip(plan.video, _rung_streams(plan, stream), strict=True):
         folder = out / "video" / rung.id
         hls = {**hls_output_args(plan, folder, video=True), "hls_time": microseconds_text(chunk.split_us)}
-        if chunk.start_frame:
+        if first:
             hls.update({
-                "start_number": chunk.first_segment_number,
+                "start_number": chunk.encode_first_segment_number,
                 "hls_segment_options": f"movflags=+negative_cts_offsets+frag_discont:use_editlist=0:"
-                                       f"fragment_index={chunk.first_segment_number}",
+                                       f"fragment_index={chunk.encode_first_segment_number}",
                 "output_ts_offset": microseconds_text(offset_us),
             })
         video = {**video_output_args(plan, rung), "force_key_frames": keyframes}
         if not chunk.last:
-            video["frames:v"] = chunk.frames
+            video["frames:v"] = chunk.encode_frames
         outputs.append(ffmpeg_python.output(scaled, str(folder / SCRATCH_PLAYLIST), **video, **hls))
     return _compile(ffmpeg, outputs)
 

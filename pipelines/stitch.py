@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipelines.chunk import Chunk, segment_starts
 from pipelines.errors import CheckResult, FFmpegFailed, PipelineError
-from pipelines.ffmpeg import INIT_NAME, decode_argv
+from pipelines.ffmpeg import INIT_NAME, decode_argv, segment_name
 from pipelines.isobmff import read_init
 from pipelines.plan import EncodePlan, VideoRendition
 from pipelines.presentation import VideoTrack
@@ -35,11 +35,8 @@ from pipelines.tools import Tools
 from pipelines.tracks import join_track
 
 _X264_SEI = re.compile(rb"x264 - core [^\x00]*")
+X264_NOTE = "x264-sei.txt"  # beside a chunk's segments: the SEI of its first (pre-roll) segment, which is dropped
 _FRAME_LINE = re.compile(r"^frame=(\d+)\s*$", re.MULTILINE)
-
-
-def segment_name(number: int) -> str:
-    return f"seg_{number:05d}.m4s"
 
 
 def x264_settings(segment: bytes) -> str:
@@ -89,7 +86,7 @@ def _gather_checks(plan: EncodePlan, chunks: Sequence[Chunk], folders: Sequence[
             file_problems.append(f"chunk {chunk.index}: {rung.id} has segments {present[:3]}… ({len(present)}), "
                                  f"planned {planned[0]}…{planned[-1]} ({len(planned)})")
             continue
-        found = x264_settings((where / planned[0]).read_bytes())
+        found = x264_settings((where / planned[0]).read_bytes()) or _noted_settings(where)
         if settings is None:
             settings = found
         elif found != settings:
@@ -102,6 +99,12 @@ def _gather_checks(plan: EncodePlan, chunks: Sequence[Chunk], folders: Sequence[
         verdict(f"{prefix}.init", init_problems, f"{len(chunks)} byte-identical init segments"),
         verdict(f"{prefix}.encoder", x264_problems, f"one x264 build and option set: {settings or 'no SEI'}"[:200]),
     ]
+
+
+def _noted_settings(folder: Path) -> str:
+    """The x264 SEI a chunk's encode wrote into its dropped pre-roll segment, as `chunk_encode` noted it."""
+    note = folder / X264_NOTE
+    return note.read_text(encoding="latin-1") if note.is_file() else ""
 
 
 def _first_option_difference(reference: str, other: str) -> str:

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -58,6 +58,7 @@ class Fleet:
         self.state = state
         self.env = env
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.names: dict[int, str] = {}  # pid → the name a worker was started with
         self._logs: list[IO[bytes]] = []
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -69,7 +70,24 @@ class Fleet:
         self._logs.append(log)
         proc = subprocess.Popen(vodfleet_argv("worker", *args), env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(proc)
+        self.names[proc.pid] = name
         return proc
+
+    def supervise(self, current: subprocess.Popen[bytes], done: Callable[[], bool], timeout: float,
+                  what: str) -> tuple[list[int], subprocess.Popen[bytes]]:
+        """Keep worker `current` running, restarting it under its name when it dies (as an orchestrator would),
+        until `done()`. Return the exit codes of the deaths and the live worker."""
+        name = self.names[current.pid]
+        deaths: list[int] = []
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out after {timeout} s waiting for {what}\n{self.logs()[-5000:]}")
+            if current.poll() is not None:
+                deaths.append(current.returncode)
+                current = self.worker(name=name)
+            time.sleep(0.1)
+        return deaths, current
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.state.glob("worker-*.log")))

@@ -77,6 +77,21 @@ def failure_exit_code(exc: PipelineError | WorkerError) -> int:
     return EXIT_ENCODE_FAILED
 
 
+def stopped_by(exc: Exception, keeper: LeaseKeeper) -> bool:
+    """Whether `exc` ends an attempt that the keeper stopped (cancel, shutdown, lease lost, time limit)."""
+    return isinstance(exc, Cancelled) or (keeper.reason is not None and isinstance(exc, PipelineError | WorkerError))
+
+
+def failure_of(exc: Exception, what: str) -> Failure:
+    """The Failure an error that ends an attempt is recorded as; an unexpected one is logged with its traceback
+    and retried (a bug or an untranslated third-party error: retried, then failed with evidence)."""
+    if isinstance(exc, PipelineError | WorkerError):
+        return Failure(code=exc.code, retryable=exc.retryable, message=exc.message, hint=exc.hint,
+                       exit_code=failure_exit_code(exc))
+    log.exception("%s: unexpected error", what)
+    return Failure(code="internal_error", retryable=True, message=repr(exc), hint="report this with the worker's log")
+
+
 def retry_delay(attempt: int) -> float:
     """Backoff before attempt `attempt + 1` (pure): 5 s, 20 s, 80 s, … capped at 10 minutes."""
     return float(min(600, 5 * 4 ** max(0, attempt - 1)))
@@ -142,17 +157,10 @@ def _attempt(record: JobRecord, attempt: int, ctx: Context) -> Outcome:
         with keeper:
             keeper.check()
             output = _work(record, attempt, scratch, ctx, keeper)
-    except Cancelled as exc:
-        return _stopped(record, attempt, keeper.reason, exc, ctx)
-    except (PipelineError, WorkerError) as exc:
-        if keeper.reason is not None:
+    except Exception as exc:  # noqa: BLE001 - every error ends the attempt (failure_of logs an unexpected one)
+        if stopped_by(exc, keeper):
             return _stopped(record, attempt, keeper.reason, exc, ctx)
-        return _failed(record, attempt, Failure(code=exc.code, retryable=exc.retryable, message=exc.message,
-                                                hint=exc.hint, exit_code=failure_exit_code(exc)), ctx)
-    except Exception as exc:  # a bug or an untranslated third-party error: retried, then failed with evidence
-        log.exception("job %s: unexpected error", record.job_id)
-        return _failed(record, attempt, Failure(code="internal_error", retryable=True, message=repr(exc),
-                                                hint="report this with the worker's log"), ctx)
+        return _failed(record, attempt, failure_of(exc, f"job {record.job_id}"), ctx)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if output is not None:  # (None: chunk tasks were sent and use the cached master)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipelines.chunk import plan_chunks
 from pipelines.chunk_encode import encode_audio, encode_chunk
-from pipelines.errors import Cancelled, PipelineError
+from pipelines.errors import Cancelled
 from pipelines.plan import EncodePlan, PlanOptions
 from pipelines.tools import Tools
 from pipelines.transcode import TranscodeRequest, plan_transcode
@@ -33,7 +33,7 @@ from workers.errors import JobError, WorkerError
 from workers.fetch import cached_master, sweep_masters
 from workers.jobstate import TERMINAL, Failure, JobRecord, JobState, apply
 from workers.lease import LeaseKeeper, StopReason
-from workers.runjob import Context, Outcome, failure_exit_code, retry_delay
+from workers.runjob import STORE_UNAVAILABLE, Context, Outcome, failure_of, retry_delay, stopped_by
 from workers.store import IllegalTransition, update_checked
 
 log = logging.getLogger(__name__)
@@ -105,27 +105,34 @@ def _run(record: JobRecord, part: ChunkPart, lease: str, ctx: Context) -> Outcom
         with keeper:
             keeper.check()
             seconds = _encode_and_upload(record, part, scratch, ctx, keeper)
-    except Cancelled as exc:
-        return _stopped(record, part, keeper.reason, exc, ctx)
-    except (PipelineError, WorkerError) as exc:
-        if keeper.reason is not None:
+    except Exception as exc:  # noqa: BLE001 - every error ends the attempt (failure_of logs an unexpected one)
+        if stopped_by(exc, keeper):
             return _stopped(record, part, keeper.reason, exc, ctx)
-        return _part_failed(record, part, Failure(code=exc.code, retryable=exc.retryable, message=exc.message,
-                                                  hint=exc.hint, exit_code=failure_exit_code(exc)), ctx)
-    except Exception as exc:  # a bug or an untranslated third-party error: retried, then failed with evidence
-        log.exception("job %s: %s: unexpected error", job_id, part.name)
-        return _part_failed(record, part, Failure(code="internal_error", retryable=True, message=repr(exc),
-                                                  hint="report this with the worker's log"), ctx)
+        return _part_failed(record, part, failure_of(exc, f"job {job_id}: {part.name}"), ctx)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     try:
-        done = _update(ctx, job_id, lambda r: finish_part(r, index, ctx.owner, seconds, at=time.time()))
+        done = _finish(ctx, job_id, index, seconds)
     except IllegalTransition as exc:  # the job ended meanwhile: what was uploaded goes with it
         log.info("job %s: %s finished but not wanted any more: %s", job_id, part.name, exc.message)
         _cleanup_if_ended(job_id, ctx)
         return Outcome.DROPPED
     _maybe_stitch(done, ctx)
     return Outcome.DONE
+
+
+def _finish(ctx: Context, job_id: str, index: int, seconds: float) -> JobRecord:
+    """Mark the part done; a store that is briefly unreachable (restarting) is waited for while the part's
+    lease would still be ours, so an encoded and uploaded part is not thrown away for a blip."""
+    deadline = time.monotonic() + ctx.settings.lease_ttl
+    while True:
+        try:
+            return _update(ctx, job_id, lambda r: finish_part(r, index, ctx.owner, seconds, at=time.time()))
+        except WorkerError as exc:
+            if exc.code != STORE_UNAVAILABLE or time.monotonic() > deadline:
+                raise
+            log.warning("job %s: cannot mark part %d done yet: %s", job_id, index, exc)
+            time.sleep(0.5)
 
 
 def _part(record: JobRecord, index: int) -> ChunkPart:

@@ -4,26 +4,32 @@
 split-and-stitch job, `workers.runpart`).
 
 ``REQUEUE`` (the worker is shutting down) rejects the message with requeue, so it goes back to the broker
-unacknowledged; every other outcome acks it (the state store holds what happened).
+unacknowledged; every other outcome acks it (the state store holds what happened). So does a state store
+that cannot be reached (after a pause): acking then would lose the message while the store still says the
+job or part waits for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import socket
 import threading
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from celery.exceptions import Reject  # type: ignore[import-untyped]
 
 from workers import dispatch, routing
 from workers.app import RUN_JOB, RUN_PART
+from workers.errors import WorkerError
 from workers.jobstate import JobRecord
 from workers.observed_store import ObservedStore
-from workers.runjob import Context, Outcome, run_job
+from workers.runjob import STORE_UNAVAILABLE, Context, Outcome, run_job
 from workers.runpart import run_part
 from workers.settings import Settings
 from workers.storage import storage_for
@@ -31,6 +37,7 @@ from workers.store import open_store
 
 log = logging.getLogger(__name__)
 JOB_ID = re.compile(r"job-[0-9a-f]{24}")
+STORE_DOWN_PAUSE = 2.0  # seconds before a message is handed back because the state store is unreachable
 
 
 def build_context(app: Any) -> Context:
@@ -70,6 +77,21 @@ def decode_part(job_id: object, index: object) -> tuple[str, int] | None:
     return decoded, index
 
 
+@contextlib.contextmanager
+def handed_back_if_store_down(what: str) -> Iterator[None]:
+    """Turn an unreachable state store into a message handed back to the broker (after a pause, so a store
+    that stays down does not make a hot loop of deliveries)."""
+    try:
+        yield
+    except WorkerError as exc:
+        if exc.code != STORE_UNAVAILABLE:
+            raise
+        log.warning("%s: the state store is unreachable (%s); message handed back in %.0f s", what, exc,
+                    STORE_DOWN_PAUSE)
+        time.sleep(STORE_DOWN_PAUSE)
+        raise Reject(f"{what}: state store unreachable", requeue=True) from exc
+
+
 def register(app: Any) -> None:
     @app.task(name=RUN_JOB, bind=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
     def run_job_task(task: Any, job_id: object) -> str:
@@ -78,9 +100,10 @@ def register(app: Any) -> None:
             log.error("dropping a message that carries no job id: %r", job_id)
             return Outcome.DROPPED.value
         context = build_context(task.app)
-        if not routing.admit(task.app, context.store.get(decoded)):  # pinned to another encoder
-            return Outcome.DROPPED.value
-        outcome = run_job(decoded, context)
+        with handed_back_if_store_down(f"job {decoded}"):
+            if not routing.admit(task.app, context.store.get(decoded)):  # pinned to another encoder
+                return Outcome.DROPPED.value
+            outcome = run_job(decoded, context)
         if outcome is Outcome.REQUEUE:
             raise Reject(f"job {decoded}: worker shutting down", requeue=True)
         return outcome.value
@@ -92,9 +115,10 @@ def register(app: Any) -> None:
             log.error("dropping a part message that carries no job id and part: %r %r", job_id, index)
             return Outcome.DROPPED.value
         context = build_context(task.app)
-        if not routing.admit(task.app, context.store.get(decoded[0]), decoded[1]):  # pinned to another encoder
-            return Outcome.DROPPED.value
-        outcome = run_part(*decoded, context)
+        with handed_back_if_store_down(f"job {decoded[0]} part {decoded[1]}"):
+            if not routing.admit(task.app, context.store.get(decoded[0]), decoded[1]):  # pinned to another encoder
+                return Outcome.DROPPED.value
+            outcome = run_part(*decoded, context)
         if outcome is Outcome.REQUEUE:
             raise Reject(f"job {decoded[0]} part {decoded[1]}: worker shutting down", requeue=True)
         return outcome.value

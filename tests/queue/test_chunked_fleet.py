@@ -10,6 +10,7 @@ import secrets
 import signal
 import subprocess
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import m3u8
 import psutil
 import pytest
 from fleet.seaweed_server import SeaweedServer
-from fleetkit import Fleet, fresh_db, make_fleet, s3_settings
+from fleetkit import Fleet, RedisServer, fresh_db, make_fleet, s3_settings
 from mediagen import make_source
 from test_failures import broker_messages
 from test_fleet import status, wait_for
@@ -49,6 +50,14 @@ def big_episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def parts(record: dict[str, Any]) -> dict[int, dict[str, Any]]:
     return {int(p["index"]): p for p in record["chunks"]["parts"]}
+
+
+def job_in_state(fleet: Fleet, job: str, state: str) -> bool:
+    return status(fleet, job)["state"] == state
+
+
+def job_ended(fleet: Fleet, job: str) -> bool:
+    return status(fleet, job)["state"] in ("published", "failed", "cancelled")
 
 
 def owner_pid(part: dict[str, Any]) -> int:
@@ -156,23 +165,27 @@ def _running_chunk_of(fleet: Fleet, job: str, pid: int) -> dict[str, Any] | None
     return None
 
 
+def wait_mid_chunk(fleet: Fleet, job: str, pid: int) -> dict[str, Any]:
+    """Wait until worker `pid` encodes a video chunk of `job`; return that part."""
+    found: list[dict[str, Any]] = []
+
+    def mid_chunk() -> bool:
+        part = _running_chunk_of(fleet, job, pid)
+        found.extend([part] if part is not None else [])
+        return part is not None
+
+    wait_for(mid_chunk, 120, f"worker {pid} to be encoding a chunk", fleet)
+    return found[-1]
+
+
 def test_a_worker_killed_mid_chunk_costs_only_that_chunk(s3_fleet: tuple[Fleet, S3Storage], big_episode: Path
                                                          ) -> None:
     fleet, storage = s3_fleet
     a = fleet.worker(name="a")
     job = fleet.cli("submit", str(big_episode), *CHUNKED).stdout.strip()
     b = fleet.worker(name="b")
-    found: list[dict[str, Any]] = []
-
-    def a_mid_chunk() -> bool:
-        part = _running_chunk_of(fleet, job, a.pid)
-        if part is not None:
-            found.append(part)
-        return part is not None
-
-    wait_for(a_mid_chunk, 120, "worker a to be encoding a chunk", fleet)
+    victim = wait_mid_chunk(fleet, job, a.pid)["index"]
     time.sleep(0.5)  # into the middle of it
-    victim = found[-1]["index"]
     a_ffmpegs = [c for c in psutil.Process(a.pid).children(recursive=True) if c.name() == "ffmpeg"]
     a.send_signal(signal.SIGKILL)
     a.wait(10)
@@ -264,16 +277,7 @@ def test_sigterm_mid_chunk_hands_only_that_chunk_back(s3_fleet: tuple[Fleet, S3S
     fleet, storage = s3_fleet
     a = fleet.worker(name="a")
     job = fleet.cli("submit", str(big_episode), *CHUNKED).stdout.strip()
-    found: list[dict[str, Any]] = []
-
-    def a_mid_chunk() -> bool:
-        part = _running_chunk_of(fleet, job, a.pid)
-        if part is not None:
-            found.append(part)
-        return part is not None
-
-    wait_for(a_mid_chunk, 120, "worker a to be encoding a chunk", fleet)
-    victim = found[-1]["index"]
+    victim = wait_mid_chunk(fleet, job, a.pid)["index"]
     stopped = time.monotonic()
     a.send_signal(signal.SIGTERM)
     a.wait(15)
@@ -300,19 +304,9 @@ def test_a_chunk_that_kills_its_worker_fails_the_job_after_its_attempts(
     for fleet in make_fleet(tmp_path, broker_url=url, store_url=url, max_attempts="2",
                             **s3_settings(s3_server, prefix)):
         fleet.env[KILL_WORKER_AT] = "chunk2"
-        current = fleet.worker(name="crashy")
+        first = fleet.worker(name="crashy")
         job = fleet.cli("submit", str(small_episode), *CHUNKED).stdout.strip()
-        deaths: list[int] = []
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if status(fleet, job)["state"] == "failed":
-                break
-            if current.poll() is not None:
-                deaths.append(current.returncode)
-                current = fleet.worker(name="crashy")
-            time.sleep(0.1)
-        else:
-            pytest.fail(f"the job did not fail in time\n{fleet.logs()[-5000:]}")
+        deaths, _survivor = fleet.supervise(first, partial(job_in_state, fleet, job, "failed"), 180, "the job to fail")
         record = status(fleet, job)
         assert record["failure"]["code"] == "attempts_exhausted"
         assert "chunk 2 (" in record["failure"]["message"] and "delivered 3 times" in record["failure"]["message"]
@@ -325,3 +319,26 @@ def test_a_chunk_that_kills_its_worker_fails_the_job_after_its_attempts(
         dead = broker_messages(url, DEAD_QUEUE)
         assert [m.decode()[0] for m in dead] == [[job]]
     storage.close()
+
+
+def test_redis_restart_mid_chunk(tmp_path: Path, private_redis: RedisServer, big_episode: Path) -> None:
+    """Redis (broker AND job store, AOF on) is SIGKILLed while two workers encode chunks and started again 1.5 s
+    later: the workers reconnect, every part is marked done (a part finishing during the outage waits for the
+    store), and the job is published once; no part needs more than a re-run."""
+    url = private_redis.url + "/0"
+    for fleet in make_fleet(tmp_path, broker_url=url, store_url=url):
+        a = fleet.worker(name="a")
+        job = fleet.cli("submit", str(big_episode), *CHUNKED).stdout.strip()
+        b = fleet.worker(name="b")
+        wait_mid_chunk(fleet, job, a.pid)
+        private_redis.kill()
+        time.sleep(1.5)
+        private_redis.start()
+        wait_for(partial(job_ended, fleet, job), 300, "a terminal state after the restart", fleet)
+        record = status(fleet, job)
+        assert record["state"] == "published", fleet.logs()[-4000:]
+        assert [t["state"] for t in record["history"]].count("published") == 1
+        assert all(p["state"] == "done" and p["attempts"] <= 2 for p in record["chunks"]["parts"])
+        assert a.poll() is None and b.poll() is None, "a worker died instead of reconnecting"
+        output = Path(str(record["output"]).removeprefix("file://"))
+        assert json.loads((output / "report.json").read_text())["status"] == "passed"

@@ -11,6 +11,7 @@ import secrets
 import signal
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,11 @@ def job_record(store: JobStore, job: str) -> JobRecord | None:
         return store.get(job)
     except Exception:  # noqa: BLE001 - any store error while the server is down means "not now"
         return None
+
+
+def record_failed(store: JobStore, job: str) -> bool:
+    record = job_record(store, job)
+    return record is not None and record.state == "failed"
 
 
 def wait_state(store: JobStore, job: str, check: Callable[[JobRecord], bool], timeout: float, what: str,
@@ -217,20 +223,10 @@ def test_job_that_kills_its_worker_ends_in_the_dead_letter_queue(tmp_path: Path,
     for fleet in make_fleet(tmp_path, broker_url=url, store_url=url, max_attempts="2"):
         fleet.env[KILL_WORKER_AT] = "encoding"
         store = open_store(url)
-        current = fleet.worker(name="crashy")
+        first = fleet.worker(name="crashy")
         job = submit(fleet, small_source)
-        deaths: list[int] = []
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            record = job_record(store, job)
-            if record is not None and record.state == "failed":
-                break
-            if current.poll() is not None:
-                deaths.append(current.returncode)
-                current = fleet.worker(name="crashy")
-            time.sleep(0.1)
-        else:
-            pytest.fail(f"the job did not fail in time\n{fleet.logs()[-5000:]}")
+        deaths, current = fleet.supervise(first, partial(record_failed, store, job), 120, "the job to fail")
+        record = job_record(store, job)
         assert record is not None and record.failure is not None
         assert record.failure.code == "attempts_exhausted" and not record.failure.retryable
         assert record.attempt == 3  # two deliveries died in encoding; the third found no attempts left

@@ -50,6 +50,8 @@ def test_segment_starts_are_the_hls_muxer_grid(fps: Fraction, seconds: int, expe
     (40.0, 2, ChunkPolicy(count=4)),
     (41.0, 2, ChunkPolicy(count=4)),
     (90.0, 4, ChunkPolicy(count=3)),
+    (600.0, 6, ChunkPolicy(preroll_segments=0)),
+    (90.0, 2, ChunkPolicy(count=4, preroll_segments=2)),
 ])
 def test_chunks_tile_the_whole_file_segments(fps: Fraction, duration: float, segment: int,
                                              policy: ChunkPolicy) -> None:
@@ -70,10 +72,16 @@ def test_chunks_tile_the_whole_file_segments(fps: Fraction, duration: float, seg
         assert chunk.start_frame in {math.ceil(m * 2 * fps) for m in (near, near + 1)}
         assert chunk.duration >= 8.0
         assert chunk.start == pytest.approx(float(chunk.start_frame / fps))
+        # its encode starts policy.preroll_segments whole segments earlier (not the first chunk's)
+        first = chunk.encode_first_segment_number
+        assert first == max(1, chunk.first_segment_number - policy.preroll_segments)
+        assert chunk.encode_start_frame == starts[first - 1]
+        assert list(chunk.preroll_numbers) == list(range(first, chunk.first_segment_number))
         # the hls muxer, given the chunk's hls_time and keyframes, cuts exactly at the whole-file starts
-        local = [s - chunk.start_frame for s in starts[chunk.first_segment_number - 1:][:chunk.segment_count]]
+        count = chunk.segment_count + len(chunk.preroll_numbers)
+        local = [s - chunk.encode_start_frame for s in starts[first - 1:][:count]]
         keys = keyframe_frames(chunk, 2, fps)
-        assert muxer_cuts(keys, chunk.frames, chunk.split_us, fps) == local
+        assert muxer_cuts(keys, chunk.encode_frames, chunk.split_us, fps) == local
     sizes = [c.segment_count for c in chunks]
     assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True), "even split, remainder first"
 
@@ -112,16 +120,28 @@ def test_auto_never_makes_a_chunk_under_the_minimum() -> None:
 
 
 def test_ntsc_split_is_shorter_than_the_segment_where_the_grid_needs_it() -> None:
-    chunk = next(c for c in plan_chunks(72.0, 6, 2, NTSC_FILM, ChunkPolicy(count=2)) if c.index == 1)
+    chunk = next(c for c in plan_chunks(72.0, 6, 2, NTSC_FILM, ChunkPolicy(count=2, preroll_segments=0))
+                 if c.index == 1)
     assert chunk.start_frame == 864  # 6 × 144: the next boundary is 143 frames on (1007)
     assert keyframe_frames(chunk, 2, NTSC_FILM)[:4] == [0, 48, 96, 143]
     assert chunk.split_us < 6_000_000  # hls_time 6 would cut at 191 (a GOP late)
     assert muxer_cuts(keyframe_frames(chunk, 2, NTSC_FILM), chunk.frames, 6_000_000, NTSC_FILM)[1] != 143
 
 
+def test_pre_roll_starts_one_segment_early_on_the_grid() -> None:
+    chunk = next(c for c in plan_chunks(72.0, 6, 2, NTSC_FILM, ChunkPolicy(count=2)) if c.index == 1)
+    assert (chunk.start_frame, chunk.encode_start_frame) == (864, 720)  # segment 6 (720) is the pre-roll
+    assert (chunk.first_segment_number, chunk.encode_first_segment_number) == (7, 6)
+    assert list(chunk.preroll_numbers) == [6]
+    assert chunk.encode_frames == chunk.frames + 144
+    assert keyframe_frames(chunk, 2, NTSC_FILM)[:5] == [0, 48, 96, 144, 192]  # 720, 768, 816, 864, 912
+
+
 def test_policy_validation() -> None:
     with pytest.raises(ConfigError):
         ChunkPolicy(count=0)
+    with pytest.raises(ConfigError):
+        ChunkPolicy(preroll_segments=-1)
     with pytest.raises(ConfigError):
         ChunkPolicy(target_seconds=4)
 
