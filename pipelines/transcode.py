@@ -74,6 +74,7 @@ class TranscodeRequest:
     # a `chunks` policy cutting the title the same way. Its contents are moved into the output.
     encoded: Path | None = None
     encoded_runs: tuple[ChunkRun, ...] = ()  # their ffmpeg wall times, for report.json
+    encoded_wall: float | None = None  # wall seconds the chunks took elsewhere (first sent → last done): the speed
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             adopt_audio(root, ws.staging, ws.scratch)
             ws.check_space()
             lap("encode")
+            if request.encoded is not None and request.encoded_wall:
+                timings["encode"] = round(request.encoded_wall, 3)
             stitch_checks = _stitch(request, planned, chunks, root, ws, tools, cancel)
             lap("stitch")
         else:

@@ -90,6 +90,13 @@ class ChunkBoard(BaseModel):
         elapsed = max(0.0, now - self.dispatched)
         return round(share * 100, 1), round(elapsed * (1 - share) / share, 1)
 
+    def wall_seconds(self) -> float | None:
+        """From the first dispatch to the last part done (None until every part is done)."""
+        ends = [p.ended for p in self.parts]
+        if not self.complete or any(e is None for e in ends):
+            return None
+        return max(e for e in ends if e is not None) - self.dispatched
+
     def summary(self) -> str:
         running = sum(1 for p in self.parts if p.state is PartState.RUNNING)
         audio = self.part(AUDIO)

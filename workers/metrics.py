@@ -8,6 +8,8 @@ Worker-side (recorded where the work happens; names are the contract with docker
     vodfleet_published_bytes_total            counter: bytes of outputs written to the storage
     vodfleet_job_failures_total{code}         counter: jobs that ended failed, by error code
     vodfleet_job_retries_total{code}          counter: attempts that failed and were requeued, by code
+    vodfleet_chunk_parts_total{outcome}       counter: chunk tasks of split-and-stitch jobs by outcome (done,
+                                              retried, failed, stopped)
 
 Fleet-wide (read at scrape time by `vodfleet exporter`, `workers.exporter`): jobs by state from the store,
 queue depth and reserved messages per queue from the broker.
@@ -47,6 +49,7 @@ SOURCE_BYTES = Counter("vodfleet_source_bytes", "Bytes of masters and sidecars f
 PUBLISHED_BYTES = Counter("vodfleet_published_bytes", "Bytes of outputs published to the storage")
 FAILURES = Counter("vodfleet_job_failures", "Jobs that ended failed, by error code", ["code"])
 RETRIES = Counter("vodfleet_job_retries", "Attempts that failed and were requeued, by error code", ["code"])
+CHUNK_PARTS = Counter("vodfleet_chunk_parts", "Chunk tasks of split-and-stitch jobs, by outcome", ["outcome"])
 
 
 def record(found: Iterable[Observation]) -> None:
@@ -57,6 +60,11 @@ def record(found: Iterable[Observation]) -> None:
             FAILURES.labels(code=item.code).inc()
         elif isinstance(item, Retried):
             RETRIES.labels(code=item.code).inc()
+
+
+def record_part(outcome: str) -> None:
+    """One chunk task ended: done, retried, failed (it failed the job) or stopped (cancel, shutdown, lost)."""
+    CHUNK_PARTS.labels(outcome=outcome).inc()
 
 
 def record_fetched(size: int) -> None:

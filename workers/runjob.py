@@ -201,7 +201,7 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
         encoded = chunked.scratch_for_stitch(scratch)
         download_work(ctx.storage, job_id, encoded)
         request = dataclasses.replace(request, chunks=chunked.stitch_policy(board), encoded=encoded,
-                                      encoded_runs=chunked.encoded_runs(board))
+                                      encoded_runs=chunked.encoded_runs(board), encoded_wall=board.wall_seconds())
     elif chunkable:
         wanted = dataclasses.replace(request, chunks=policy)
         chunks = chunks_for(wanted, plan_transcode(wanted, scratch=scratch).plan)  # bad input is rejected here

@@ -25,7 +25,7 @@ from pipelines.errors import Cancelled
 from pipelines.plan import EncodePlan, PlanOptions
 from pipelines.tools import Tools
 from pipelines.transcode import TranscodeRequest, plan_transcode
-from workers import chunked, faults
+from workers import chunked, faults, metrics
 from workers.chunkboard import AUDIO, ChunkPart, PartState, part_lease
 from workers.chunkfiles import part_prefix, upload_part
 from workers.chunkjob import begin_part, finish_part, requeue_part
@@ -117,6 +117,7 @@ def _run(record: JobRecord, part: ChunkPart, lease: str, ctx: Context) -> Outcom
         log.info("job %s: %s finished but not wanted any more: %s", job_id, part.name, exc.message)
         _cleanup_if_ended(job_id, ctx)
         return Outcome.DROPPED
+    metrics.record_part("done")
     _maybe_stitch(done, ctx)
     return Outcome.DONE
 
@@ -186,6 +187,8 @@ def _maybe_stitch(record: JobRecord, ctx: Context) -> None:
 
 
 def _stopped(record: JobRecord, part: ChunkPart, reason: StopReason | None, exc: Exception, ctx: Context) -> Outcome:
+    if reason is not StopReason.TIMEOUT:
+        metrics.record_part("stopped")
     if reason is StopReason.SHUTDOWN:
         _requeue(record, part, ctx)
         return Outcome.REQUEUE
@@ -216,6 +219,7 @@ def _part_failed(record: JobRecord, part: ChunkPart, failure: Failure, ctx: Cont
         delay = retry_delay(part.attempts)
         log.warning("job %s: %s failed (%s); retry in %.0f s", record.job_id, part.name, failure.code, delay)
         ctx.enqueue_part(requeued, part.index, delay)
+        metrics.record_part("retried")
         return Outcome.RETRY
     suffix = f" (after {part.attempts} attempts)" if failure.retryable else ""
     return _fail_job(record, failure.model_copy(update={
@@ -234,6 +238,7 @@ def _end_job(record: JobRecord, dst: JobState, ctx: Context, *, detail: str, fai
 
 
 def _fail_job(record: JobRecord, failure: Failure, ctx: Context) -> Outcome:
+    metrics.record_part("failed")
     _end_job(record, JobState.FAILED, ctx, failure=failure, detail=failure.code)
     return Outcome.DONE
 

@@ -130,6 +130,9 @@ def test_two_workers_encode_the_chunks_in_parallel_and_publish_a_seamless_ladder
     assert all(c["passed"] for c in report["qc"]["checks"])
     assert report["chunks"]["count"] == 4
     assert all(c["seconds"] for c in report["chunks"]["chunks"])
+    wall = max(p["ended"] for p in by_index.values()) - board["dispatched"]
+    assert report["speed"]["encode_seconds"] == pytest.approx(wall, abs=0.01)  # the chunks' wall, not the stitch's
+    assert report["speed"]["x_realtime"] == pytest.approx(SECONDS / wall, rel=0.01)
     live = read_live(storage, prefix)
     assert live is not None
     base = f"{prefix}/{live.version}"

@@ -54,6 +54,7 @@ def test_parts_run_and_finish_with_progress_and_eta() -> None:
         record = finish_part(begin_part(record, index, "host:2:b", at=1011.0), index, "host:2:b", 1.0, at=1012.0)
     assert record.chunks is not None and record.chunks.complete
     assert record.percent == 100.0 and record.eta == 0.0
+    assert record.chunks.wall_seconds() == 1012.0 - 1000.0  # first dispatch → last part done
     assert [r.index for r in encoded_runs(record.chunks)] == [0, 1, 2, 3, AUDIO]
 
 
@@ -62,6 +63,7 @@ def test_all_video_done_but_the_audio_is_not_100_percent() -> None:
     for index in range(4):
         record = finish_part(begin_part(record, index, "w", at=1001.0), index, "w", 1.0, at=1002.0)
     assert record.percent == 99.0
+    assert record.chunks is not None and record.chunks.wall_seconds() is None  # the audio is not done
 
 
 def test_part_rules_refuse_what_does_not_apply() -> None:
