@@ -38,7 +38,7 @@ from pipelines.quality import measure_quality
 from pipelines.report import build_report, write_report
 from pipelines.runner import RunLimits, run
 from pipelines.source import SourceInfo
-from pipelines.stitch import check_decode, check_timeline, decode_rung, gather
+from pipelines.stitch import check_decode, check_timeline, decode_rung, gather, track_frames
 from pipelines.subtitles import SubtitleDocument, load_sidecar
 from pipelines.tools import Tools
 from pipelines.workspace import Workspace, workspace
@@ -258,12 +258,11 @@ def _stitch(request: TranscodeRequest, planned: Planned, chunks: tuple[Chunk, ..
                   for r in plan.video]
         for track in tracks:
             checks += check_timeline(chunks, plan.segment_seconds, plan.fps, track)
-        frames = chunks[-1].end_frame
         with ThreadPoolExecutor(max_workers=max(1, request.jobs), thread_name_prefix="stitch-decode") as pool:
             decodes = list(pool.map(lambda t: decode_rung(ws.staging, t, tools=tools, scratch=ws.scratch,
                                                           seconds=chunks[-1].end, cancel=cancel), tracks))
-        checks += [check_decode(t.id, frames, decoded, error) for t, (decoded, error) in zip(tracks, decodes,
-                                                                                          strict=True)]
+        checks += [check_decode(t.id, track_frames(t, plan.fps), decoded, error)
+                   for t, (decoded, error) in zip(tracks, decodes, strict=True)]
     failures = [c for c in checks if not c.passed]
     if failures:
         raise QCFailed(failures)

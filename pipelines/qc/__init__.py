@@ -150,7 +150,7 @@ def _probe_job(root: Path, track: Track, work: Path, tools: Tools,
             return probe
         folder = root / track.path
         shift = streams.ffmpeg_pts_shift((folder / track.init).read_bytes(),
-                                         (folder / track.segments[0].uri).read_bytes())
+                                         ((folder / segment.uri).read_bytes() for segment in track.segments))
         return probe.shifted(-shift)
 
     return job

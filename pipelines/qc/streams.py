@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import statistics
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -84,17 +85,19 @@ class Probe:
         return Probe(self.streams, tuple(replace(p, pts=p.pts + seconds) for p in self.packets))
 
 
-def ffmpeg_pts_shift(init: bytes, first_segment: bytes) -> float:
+def ffmpeg_pts_shift(init: bytes, segments: Iterable[bytes]) -> float:
     """Seconds that ffmpeg's mov demuxer adds to every pts of a track with negative composition offsets.
 
     ISO/IEC 14496-12 says CT = DT + CTO, and browsers (MSE) and AVPlayer present the first frame of our
-    trun-v1 tracks at 0. ffmpeg keeps pts >= dts by adding the largest negative offset (its dts_shift) to
-    every pts, so ffprobe reports the B-frame delay as a late start. QC re-bases ffprobe's times on the
-    spec's by exactly that amount (and no more, so a real offset still fails).
+    trun-v1 tracks at 0. ffmpeg keeps pts >= dts by adding the largest negative offset of the whole track
+    (its dts_shift, over every fragment it indexed, not just the first) to every pts, so ffprobe reports the
+    B-frame delay as a late start. QC re-bases ffprobe's times on the spec's by exactly that amount (and no
+    more, so a real offset still fails). Found at 23.976 fps: a first segment with a 1-frame delay and a
+    later one with 2 made ffprobe start every pts 2 frames late.
     """
     info = read_init(init)
-    fragment = read_fragment(first_segment, info)
-    return max(0, -min(fragment.composition_offsets, default=0)) / info.timescale
+    offsets = (min(read_fragment(segment, info).composition_offsets, default=0) for segment in segments)
+    return max(0, -min(offsets, default=0)) / info.timescale
 
 
 def probe_argv(ffprobe: str, path: Path) -> list[str]:

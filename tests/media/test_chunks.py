@@ -120,3 +120,23 @@ def test_a_chunk_from_other_settings_fails_the_stitch_and_publishes_nothing(enco
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [], "staging or scratch left behind"
     assert not list(tmp_path.parent.glob(f"{STAGING_PREFIX}mixed*"))
+
+
+@pytest.mark.parametrize(("name", "options"), [
+    ("ntsc-film", {"fps": "24000/1001"}),
+    ("ntsc", {"fps": "30000/1001"}),
+    ("vfr", {"vfr": True}),
+    ("interlaced", {"interlaced": True, "fps": "25"}),
+    ("mkv-subtitles", {"subtitle_langs": ("en",)}),
+])
+def test_odd_sources_stitch_to_the_whole_file_timeline(tmp_path: Path, name: str, options: dict[str, Any]) -> None:
+    """NTSC rates (segments of 143/144 frames), variable frame rate made constant, deinterlacing, an MKV with an
+    embedded subtitle track: the chunked encode (with its pre-roll) has the whole file's segments, box for box."""
+    suffix = ".mkv" if name.startswith("mkv") else ".mp4"
+    source = mediagen.make_source(tmp_path / f"{name}{suffix}", width=320, height=180, duration=36.0, **options)
+    chunked = transcode(request(source, tmp_path / "chunked", ChunkPolicy(count=3), jobs=2))
+    whole = transcode(request(source, tmp_path / "whole", None))
+    assert chunked.report["status"] == "passed", [c for c in chunked.report["qc"]["checks"] if not c["passed"]]
+    for rung in RUNGS:
+        assert timeline(chunked.output / "video" / rung) == timeline(whole.output / "video" / rung), rung
+    assert sorted(p.name for p in chunked.output.rglob("*.vtt")) == sorted(p.name for p in whole.output.rglob("*.vtt"))
