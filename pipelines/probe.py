@@ -5,7 +5,10 @@ Steps, cheapest first, so bad input stops early and with evidence:
 1. stat: missing, not a regular file, or empty → rejected before any process starts;
 2. ffprobe (``-show_format -show_streams``) under time/memory/output limits → `parse_probe` (pure);
 3. decode the first second of the chosen video stream (codec support, corrupt start);
-4. decode the last second (a truncated upload whose index survived still fails here).
+4. decode the last second (a truncated upload whose index survived still fails here);
+5. MPEG-TS/PS only: each audio stream's real end, from its last packets (those containers carry no
+   durations; ffprobe estimates one from the first and last PES timestamps, which misses the last PES:
+   with AAC, several frames, 0.1 s on a captured master; QC compares the output's audio with this).
 
 Inputs are always local files: the path goes to ffmpeg as ``file:<absolute path>`` with a protocol
 whitelist, so a file named ``concat:x`` or ``http:...`` can never be opened as a protocol; and every
@@ -17,23 +20,26 @@ Argv builders and stderr classifiers are pure and table-tested; only `probe` doe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import stat
 from pathlib import Path
 
 from pipelines.errors import FFmpegFailed, FFmpegTimeout, SourceRejected
 from pipelines.formats import REFUSED_HINT, demuxer_name, input_options
-from pipelines.probe_parse import DEFAULT_PROBE_LIMITS, ProbeLimits, parse_probe
+from pipelines.probe_parse import DEFAULT_PROBE_LIMITS, ProbeLimits, packets_end, parse_probe
 from pipelines.progress import Progress
 from pipelines.runner import RunLimits, run
-from pipelines.source import SourceInfo
+from pipelines.source import AudioStream, SourceInfo
 from pipelines.tools import Tools
 
 __all__ = [
     "DEFAULT_PROBE_LIMITS", "ProbeLimits", "check_decoded", "classify_decode_failure",
-    "classify_probe_failure", "decode_head_argv", "decode_tail_argv", "parse_probe", "probe", "probe_argv",
+    "classify_probe_failure", "decode_head_argv", "decode_tail_argv", "packets_tail_argv", "parse_probe", "probe",
+    "probe_argv",
 ]
 
+PTS_DURATION_DEMUXERS = frozenset({"mpegts", "mpeg"})  # stream durations are estimates from PES timestamps
 _ISOBMFF_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"styp"})
 _TRUNCATION_MARKS = ("moov atom not found", "partial file", "corrupt input packet", "end of file")
 _NO_DECODER_MARKS = ("decoder (codec", "unsupported codec", "no decoder", "could not find codec")
@@ -55,6 +61,13 @@ def decode_tail_argv(path: Path, tools: Tools, stream_index: int, start: float, 
     """Decode `length` seconds from `start` (input seeking: cheap, lands on the keyframe before it)."""
     return [*_decode_prefix(tools, demuxer), "-ss", f"{start:.3f}", "-i", _input(path),
             *_decode_suffix(stream_index, length)]
+
+
+def packets_tail_argv(path: Path, tools: Tools, stream_index: int, start: float) -> list[str]:
+    """Every packet's pts and duration of one stream from `start` to the end (cheap: a seek, no decode)."""
+    return [tools.ffprobe, "-v", "error", "-hide_banner", *input_options(probe=True), "-select_streams",
+            str(stream_index), "-read_intervals", f"{max(0.0, start):.3f}%", "-show_entries",
+            "packet=pts_time,duration_time", "-of", "csv=p=0", "-i", _input(path)]
 
 
 def _decode_prefix(tools: Tools, demuxer: str | None) -> list[str]:
@@ -111,7 +124,26 @@ def probe(path: Path, *, tools: Tools, limits: ProbeLimits = DEFAULT_PROBE_LIMIT
     if video_end > length:
         tail = decode_tail_argv(absolute, tools, info.video.index, video_end - length, length, demuxer=demuxer)
         _decode_check(tail, name, limits, at_end=True, min_time=length / 2 - frame)
+    if demuxer in PTS_DURATION_DEMUXERS:
+        info = dataclasses.replace(info, audio=tuple(_measured_audio(absolute, tools, a, limits) for a in info.audio))
     return info
+
+
+def _measured_audio(path: Path, tools: Tools, stream: AudioStream, limits: ProbeLimits) -> AudioStream:
+    """The stream with its duration measured from its last packets (see PTS_DURATION_DEMUXERS); unchanged if
+    that fails (the probe already accepted the file; this only sharpens a figure QC compares against)."""
+    if stream.duration is None or stream.start_time is None:
+        return stream
+    argv = packets_tail_argv(path, tools, stream.index, stream.start_time + stream.duration - 5.0)
+    try:
+        result = run(argv, limits=RunLimits(timeout=limits.probe_timeout, memory_bytes=limits.probe_memory,
+                                            max_stdout_bytes=limits.max_probe_output))
+    except (FFmpegFailed, FFmpegTimeout):
+        return stream
+    end = packets_end(result.stdout.decode("utf-8", "replace"))
+    if end is None or end <= stream.start_time:
+        return stream
+    return dataclasses.replace(stream, duration=round(end - stream.start_time, 6))
 
 
 def _stat_size(path: Path, name: str) -> int:

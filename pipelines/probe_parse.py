@@ -289,3 +289,18 @@ def _ratio(value: object, *, upper: int | None = None) -> Fraction | None:
         return None
     ratio = Fraction(int(parts.group(1)), int(parts.group(2)))
     return None if upper is not None and ratio > upper else ratio
+
+
+def packets_end(csv: str) -> float | None:
+    """The end (pts + duration) of the last timed packet in ffprobe's ``packet=pts_time,duration_time`` CSV
+    (pure); None when no line has both numbers."""
+    end = None
+    for line in csv.splitlines():
+        fields = line.strip().split(",")
+        if len(fields) < 2:
+            continue
+        try:
+            end = max(end or 0.0, float(fields[0]) + float(fields[1]))
+        except ValueError:
+            continue
+    return end

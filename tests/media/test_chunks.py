@@ -128,11 +128,13 @@ def test_a_chunk_from_other_settings_fails_the_stitch_and_publishes_nothing(enco
     ("vfr", {"vfr": True}),
     ("interlaced", {"interlaced": True, "fps": "25"}),
     ("mkv-subtitles", {"subtitle_langs": ("en",)}),
+    ("mpegts-aac", {"fps": "30000/1001"}),
 ])
 def test_odd_sources_stitch_to_the_whole_file_timeline(tmp_path: Path, name: str, options: dict[str, Any]) -> None:
     """NTSC rates (segments of 143/144 frames), variable frame rate made constant, deinterlacing, an MKV with an
-    embedded subtitle track: the chunked encode (with its pre-roll) has the whole file's segments, box for box."""
-    suffix = ".mkv" if name.startswith("mkv") else ".mp4"
+    embedded subtitle track, an MPEG-TS capture (non-zero start, AAC): the chunked encode (with its pre-roll) has
+    the whole file's segments, box for box."""
+    suffix = {"mkv-subtitles": ".mkv", "mpegts-aac": ".ts"}.get(name, ".mp4")
     source = mediagen.make_source(tmp_path / f"{name}{suffix}", width=320, height=180, duration=36.0, **options)
     chunked = transcode(request(source, tmp_path / "chunked", ChunkPolicy(count=3), jobs=2))
     whole = transcode(request(source, tmp_path / "whole", None))

@@ -14,6 +14,8 @@ import mediagen
 import pytest
 
 from pipelines.plan import PlanOptions
+from pipelines.probe import probe
+from pipelines.tools import Tools
 from pipelines.transcode import TranscodeRequest, transcode
 
 pytestmark = pytest.mark.media
@@ -141,3 +143,20 @@ def test_streams_starting_late_keep_sync(delay: str, tmp_path: Path) -> None:
     else:
         assert video["duration"] == pytest.approx(3.3, abs=0.05)
         assert audio["duration"] == pytest.approx(3.0, abs=0.06)
+
+
+def test_mpegts_with_aac_has_its_audio_end_measured(tmp_path: Path) -> None:
+    """MPEG-TS carries no durations: ffprobe's estimate misses the last PES packet, which holds several AAC
+    frames (about 0.1 s). The probe measures the real end from the last packets, so QC compares the output's
+    audio with what the master really holds."""
+    source = mediagen.make_source(tmp_path / "capture.ts", width=320, height=180, duration=6.0)
+    estimate = json.loads(subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+                                          "stream=duration", "-of", "json", str(source)], capture_output=True,
+                                         text=True, check=True).stdout)["streams"][0]["duration"]
+    audio = probe(source, tools=Tools.resolve()).audio[0]
+    assert audio.duration is not None and audio.duration > float(estimate) + 0.05  # the last PES is counted
+    assert audio.duration == pytest.approx(6.0, abs=0.05)
+    result = transcode(TranscodeRequest(source=source, output=tmp_path / "out", ladder=TINY, measure_quality=False,
+                                        options=PlanOptions(segment_seconds=2, profile="draft")))
+    assert result.report["qc"]["passed"]
+    assert result.report["renditions"]["audio"][0]["duration"] == pytest.approx(audio.duration, abs=0.043)

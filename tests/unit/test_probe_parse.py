@@ -28,6 +28,7 @@ from pipelines.probe import (
     parse_probe,
     probe_argv,
 )
+from pipelines.probe_parse import packets_end
 from pipelines.source import AudioStream, SourceInfo, SubtitleStream, VideoStream
 from pipelines.tools import Tools
 
@@ -395,3 +396,15 @@ def test_check_decoded(frames: int | None, out_time: float, at_end: bool, min_ti
     if rejected:
         assert rejected.message.startswith("/s/a.mp4: ")
         assert rejected.hint
+
+
+@pytest.mark.parametrize(("csv", "end"), [
+    ("1.400000,0.021333\n1.421333,0.021333\n", 1.442666),
+    ("1.0,0.5\n2.0,N/A\n", 1.5),  # a packet without a duration does not count
+    ("N/A,N/A\n", None),
+    ("", None),
+    ("3.0,0.02\n2.0,0.02\n", 3.02),  # out of order: the latest end wins
+])
+def test_packets_end(csv: str, end: float | None) -> None:
+    found = packets_end(csv)
+    assert found == (None if end is None else pytest.approx(end))
