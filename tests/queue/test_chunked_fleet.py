@@ -345,3 +345,20 @@ def test_redis_restart_mid_chunk(tmp_path: Path, private_redis: RedisServer, big
         assert a.poll() is None and b.poll() is None, "a worker died instead of reconnecting"
         output = Path(str(record["output"]).removeprefix("file://"))
         assert json.loads((output / "report.json").read_text())["status"] == "passed"
+
+
+def test_too_many_chunks_for_the_master_fail_at_once_with_what_to_do(embedded_fleet: Fleet,
+                                                                      small_episode: Path) -> None:
+    """A chunk count that would cut chunks under 8 s is refused when the job is planned: failed (configuration,
+    exit 6), the message names the count and the minimum, nothing was sent, encoded or published."""
+    embedded_fleet.worker()
+    done = embedded_fleet.cli("submit", str(small_episode), "--profile", "draft", "--segment-seconds", "2",
+                              "--no-quality", "--chunks", "5", "--wait", timeout=120)
+    assert done.returncode == 6, done.stdout + done.stderr
+    record = status(embedded_fleet, done.stdout.splitlines()[0])
+    assert record["state"] == "failed" and record["chunks"] is None
+    failure = record["failure"]
+    assert "5 chunks" in failure["message"] and "shorter than 8 s" in failure["message"]
+    assert "fewer chunks" in failure["hint"]
+    assert not (embedded_fleet.state / "storage" / "_chunks").exists()
+    assert not (embedded_fleet.state / "storage" / "outputs").exists()
