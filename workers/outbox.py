@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol, cast
 
 from workers.errors import JobError
+from workers.sqlite_tx import transaction
 from workers.webhook_event import WebhookEvent
 
 PENDING, DELIVERED, ABANDONED = "pending", "delivered", "abandoned"
@@ -77,13 +78,8 @@ class SQLiteOutbox:
             raise JobError(f"outbox {self.path}: {exc}", code="store_unavailable") from exc
         try:
             conn.executescript(_SCHEMA)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(conn):
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise JobError(f"outbox {self.path}: {exc}", code="store_unavailable") from exc
         finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from workers.errors import JobError
 from workers.jobstate import JobRecord, JobState
+from workers.sqlite_tx import transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, state TEXT NOT NULL, created REAL NOT NULL,
@@ -45,13 +46,8 @@ class SQLiteStore:
                 conn.executescript(_SCHEMA)
                 self._ready = True
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
+            with transaction(conn, write=write):
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise JobError(f"job store {self.path}: {exc}", code="store_unavailable",
                            hint="another process may hold the database; retry") from exc

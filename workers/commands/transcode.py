@@ -27,12 +27,9 @@ def chunk_count(text: str) -> str | int:
     if text == "auto":
         return text
     try:
-        count = int(text)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"--chunks {text!r}: expected 'auto' or a positive number")
-    return count
+        return positive_int(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"--chunks {text!r}: expected 'auto' or a positive number") from exc
 
 
 def positive_int(text: str) -> int:
