@@ -154,17 +154,35 @@ def test_two_workers_encode_the_chunks_in_parallel_and_publish_a_seamless_ladder
     assert "chunks 4/4 done" in shown.stdout
 
 
+def live_ffmpegs(pid: int) -> list[tuple[psutil.Process, str]]:
+    """(process, command line) of every ffmpeg under `pid` that is running now (one that just exited, a zombie
+    not reaped yet, or vanished between listing and reading is not)."""
+    found = []
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if child.name() == "ffmpeg" and child.status() != psutil.STATUS_ZOMBIE:
+                found.append((child, " ".join(child.cmdline())))
+        except psutil.Error:
+            continue
+    return found
+
+
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def _running_chunk_of(fleet: Fleet, job: str, pid: int) -> dict[str, Any] | None:
     """A video chunk `pid` is encoding right now (its ffmpeg is running), or None."""
     record = status(fleet, job)
     if record.get("chunks") is None:
         return None
     for part in parts(record).values():
-        if part["index"] >= 0 and part["state"] == "running" and owner_pid(part) == pid:
-            children = psutil.Process(pid).children(recursive=True)
-            if any(c.name() == "ffmpeg" and f"vodfleet-part-{job}-{part['index']}-" in " ".join(c.cmdline())
-                   for c in children):
-                return part
+        mine = part["index"] >= 0 and part["state"] == "running" and owner_pid(part) == pid
+        if mine and any(f"vodfleet-part-{job}-{part['index']}-" in cmdline for _, cmdline in live_ffmpegs(pid)):
+            return part
     return None
 
 
@@ -189,10 +207,10 @@ def test_a_worker_killed_mid_chunk_costs_only_that_chunk(s3_fleet: tuple[Fleet, 
     b = fleet.worker(name="b")
     victim = wait_mid_chunk(fleet, job, a.pid)["index"]
     time.sleep(0.5)  # into the middle of it
-    a_ffmpegs = [c for c in psutil.Process(a.pid).children(recursive=True) if c.name() == "ffmpeg"]
+    a_ffmpegs = [process for process, _ in live_ffmpegs(a.pid)]
     a.send_signal(signal.SIGKILL)
     a.wait(10)
-    wait_for(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in a_ffmpegs), 5,
+    wait_for(lambda: not any(alive(p) for p in a_ffmpegs), 5,
              "worker a's ffmpeg to die with it", fleet)
     wait_for(lambda: status(fleet, job)["state"] == "published", 300, "the job to publish on worker b", fleet)
     record = status(fleet, job)
@@ -240,8 +258,7 @@ def test_cancel_stops_the_running_chunks_and_sends_no_more(s3_fleet: tuple[Fleet
     assert "cancelled" in cancelled.stdout
     record = status(fleet, job)
     assert record["state"] == "cancelled"  # at once: the chunk tasks stop on their own
-    wait_for(lambda: not [c for c in psutil.Process(a.pid).children(recursive=True) if c.name() == "ffmpeg"],
-             5, "the running chunk's ffmpeg to stop", fleet)
+    wait_for(lambda: not live_ffmpegs(a.pid), 5, "the running chunk's ffmpeg to stop", fleet)
     wait_for(lambda: work_objects(storage) == [], 15, "the chunk objects to be removed", fleet)
     time.sleep(2)  # the queued parts are delivered now and must not start
     after = parts(status(fleet, job))
