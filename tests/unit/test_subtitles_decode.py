@@ -93,8 +93,8 @@ def test_bom_with_invalid_body_is_refused() -> None:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [("ko", ("cp949",)), ("zh-Hant", ("cp950", "big5hkscs")), ("zh-TW", ("cp950", "big5hkscs")),
-     ("zh", ("gb18030",)), ("zh-Hans", ("gb18030",)), ("ja", ("cp932", "euc_jp")), ("fa", ("cp1256",)),
-     ("uk", ("cp1251",)), ("sr-Latn", ("cp1250",)), ("pt-BR", ("cp1252",)), ("und", ())],
+     ("zh", ("gb18030",)), ("zh-Hans", ("gb18030",)), ("ja", ("cp932", "euc_jp")), ("fa", ("cp1256", "iso8859_6")),
+     ("uk", ("cp1251", "koi8_u")), ("sr-Latn", ("cp1250",)), ("pt-BR", ("cp1252",)), ("und", ())],
 )
 def test_code_pages_by_language(language: str, expected: tuple[str, ...]) -> None:
     assert code_pages(language)[0] == expected
