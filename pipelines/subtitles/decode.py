@@ -163,9 +163,10 @@ def decide_charset(data: bytes, language: str, *, source: str) -> CharsetDecisio
 def confidence(text: str, codec: str, scripts: frozenset[str]) -> tuple[float, str]:
     """(0..1, what was measured): the share of non-ASCII letters that are in ``scripts``, times the
     share of those in the codec's everyday repertoire (CJK), times the share of words whose letter
-    case is natural (bicameral scripts: KOI8-R read as CP1251 swaps case inside words), times one minus
-    charset-normalizer's per-character mess ratio of this text alone (never compared with other charsets'
-    readings, which may be in any script).
+    case is natural (bicameral scripts: KOI8-R read as CP1251 swaps case inside words), and for the
+    double-byte codecs times one minus charset-normalizer's per-character mess ratio of this text alone
+    (never compared with other charsets' readings, which may be in any script). The mess ratio is left
+    out for 8-bit code pages: it penalises dense accents, so a short Polish line would fail it.
 
     Each factor is a per-character or per-word ratio, meaningful from a handful of words on."""
     letters = [c for c in text if not c.isascii() and unicodedata.category(c).startswith("L")]
@@ -186,8 +187,10 @@ def confidence(text: str, codec: str, scripts: frozenset[str]) -> tuple[float, s
         good = sum(1 for w in words if w.islower() or w.isupper() or w.istitle() or not w.isalpha())
         natural = good / len(words)
         parts.append(f"{good}/{len(words)} words with natural case")
-    mess = mess_ratio(text[:200_000], 1.0)
-    parts.append(f"mess {mess:.2f}")
+    mess = 0.0
+    if everyday is not None:  # double-byte codecs: any byte pair is some Han/Hangul, so the script says little
+        mess = mess_ratio(text[:200_000], 1.0)
+        parts.append(f"mess {mess:.2f}")
     return share * common * natural * (1.0 - mess), ", ".join(parts)
 
 

@@ -65,6 +65,7 @@ class _Document:
         self.extent = self._pixels(_attr(root, "extent"))
         self._resolved: dict[str, tuple[str, ...]] = {}
         self._placements: dict[tuple[str, str], Placement] = {}
+        self._values: dict[tuple[str, str], str | None] = {}
 
     def _pixels(self, value: str | None) -> tuple[float, float] | None:
         match = _LENGTHS.fullmatch(value or "")
@@ -90,7 +91,16 @@ class _Document:
     def style_value(self, element: ET.Element, name: str) -> str | None:
         """An attribute from the element itself, else from the <style>s it references (breadth-first)."""
         value = _attr(element, name)
-        pending, seen = (_attr(element, "style") or "").split()[:_MAX_STYLE_REFS], set[str]()
+        refs = _attr(element, "style") or ""
+        if value is not None or not refs:
+            return value
+        if (refs, name) not in self._values:  # resolved once per distinct reference list (fan-out floods)
+            self._values[(refs, name)] = self._referenced_value(refs, name)
+        return self._values[(refs, name)]
+
+    def _referenced_value(self, refs: str, name: str) -> str | None:
+        value = None
+        pending, seen = refs.split()[:_MAX_STYLE_REFS], set[str]()
         while value is None and pending and len(seen) < _MAX_STYLE_REFS:
             ref = pending.pop(0)
             if ref in seen or ref not in self.styles:
