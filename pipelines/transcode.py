@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipelines.chunk import Chunk, ChunkPolicy, plan_chunks
@@ -40,6 +40,7 @@ from pipelines.runner import RunLimits, run
 from pipelines.source import SourceInfo
 from pipelines.stitch import check_decode, check_timeline, decode_rung, gather, track_frames
 from pipelines.subtitles import SubtitleDocument, load_sidecar
+from pipelines.subtitles.flags import track_suffix
 from pipelines.tools import Tools
 from pipelines.workspace import Workspace, workspace
 
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 class Sidecar:
     language: str  # BCP-47 as given by the user; validated
     path: Path
+    forced: bool = False  # a forced-narrative track (pipelines.subtitles.flags)
+    sdh: bool = False  # subtitles for the deaf and hard of hearing
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class Planned:
     source: SourceInfo
     plan: EncodePlan
     argv: list[str]
-    subtitles: tuple[tuple[str, SubtitleDocument], ...]  # (language id, parsed document)
+    subtitles: tuple[tuple[str, SubtitleDocument], ...]  # (track id: language + flag suffix, parsed document)
 
 
 @dataclass(frozen=True)
@@ -120,11 +123,22 @@ def chunks_for(request: TranscodeRequest, plan: EncodePlan) -> tuple[Chunk, ...]
 
 
 def load_subtitles(sidecars: tuple[Sidecar, ...], duration: float) -> tuple[tuple[str, SubtitleDocument], ...]:
-    docs = []
+    """(track id, document) per sidecar; ids are the language plus "-forced"/"-sdh", unique ("-2" ...)."""
+    docs: list[tuple[str, SubtitleDocument]] = []
     for sidecar in sidecars:
         language = normalize_language(sidecar.language, source=str(sidecar.path))
-        docs.append((language, load_sidecar(sidecar.path, language, duration=duration)))
+        doc = replace(load_sidecar(sidecar.path, language, duration=duration), forced=sidecar.forced,
+                      sdh=sidecar.sdh)
+        docs.append((unique_id(language + track_suffix(sidecar.forced, sidecar.sdh), {i for i, _ in docs}), doc))
     return tuple(docs)
+
+
+def unique_id(wanted: str, taken: set[str]) -> str:
+    number, candidate = 1, wanted
+    while candidate in taken:
+        number += 1
+        candidate = f"{wanted}-{number}"
+    return candidate
 
 
 def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
@@ -272,8 +286,9 @@ def _stitch(request: TranscodeRequest, planned: Planned, chunks: tuple[Chunk, ..
 def _embedded_subtitles(planned: Planned, ws: Workspace) -> tuple[tuple[str, SubtitleDocument], ...]:
     docs = []
     taken = {lang for lang, _ in planned.subtitles}
+    languages = {doc.language for _, doc in planned.subtitles if not doc.forced}
     for sub in planned.plan.embedded_subtitles:
-        if sub.language in taken:
+        if sub.language in taken or sub.language in languages:
             continue  # a sidecar in the same language wins over the embedded track
         path = ws.scratch / f"embedded_{sub.stream_index}.vtt"
         try:
