@@ -15,7 +15,7 @@ from pipelines.hls import SDH_CHARACTERISTICS, render_master
 from pipelines.packaging import subtitle_default, subtitle_names
 from pipelines.presentation import Presentation, Segment, SubtitleTrack, VideoTrack
 from pipelines.subtitles import SubtitleDocument
-from pipelines.subtitles.flags import FlagError, flags_from_name, parse_subtitle_argument
+from pipelines.subtitles.flags import FlagError, parse_subtitle_argument
 from pipelines.transcode import unique_id
 from workers.commands.transcode import sidecar
 from workers.jobs import JobSpec, SubtitleRef
@@ -36,7 +36,7 @@ def test_subtitle_argument_syntax(text: str, expected: tuple[str, frozenset[str]
 
 @pytest.mark.parametrize("text", ["en", "=a.srt", "en:", "en:narrative=a.srt", "en:forced="])
 def test_bad_subtitle_arguments_say_what_to_write(text: str) -> None:
-    with pytest.raises(FlagError, match="LANG=PATH|unknown flag"):
+    with pytest.raises(FlagError, match=r"LANG=PATH|unknown flag"):
         parse_subtitle_argument(text)
 
 
