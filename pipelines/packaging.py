@@ -75,10 +75,10 @@ def write_subtitle_track(root: Path, track_id: str, doc: SubtitleDocument, timel
     segments = []
     for number, ((start, duration), text) in enumerate(zip(bounds, segment_webvtt(doc, bounds),
                                                             strict=True), start=1):
-        name = f"seg_{number:05d}.vtt"
+        uri = f"seg_{number:05d}.vtt"
         data = text.encode("utf-8")
-        (folder / name).write_bytes(data)
-        segments.append(Segment(uri=name, start=start, duration=duration, size=len(data)))
+        (folder / uri).write_bytes(data)
+        segments.append(Segment(uri=uri, start=start, duration=duration, size=len(data)))
     return SubtitleTrack(id=track_id, path=f"subtitles/{track_id}", language=doc.language,
                          name=name or language_name(doc.language), vtt=SUBTITLE_FILE, segments=tuple(segments),
                          default=default, forced=doc.forced, sdh=doc.sdh)
