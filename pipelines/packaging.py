@@ -70,7 +70,8 @@ def write_subtitle_track(root: Path, track_id: str, doc: SubtitleDocument, timel
     """WebVTT for DASH (one file) and for HLS (one file per media segment, same boundaries as video)."""
     folder = root / "subtitles" / track_id
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / SUBTITLE_FILE).write_text(to_webvtt(doc), encoding="utf-8")
+    # The whole-title file is what ffmpeg-based DASH clients read: no REGION/STYLE blocks (to_webvtt).
+    (folder / SUBTITLE_FILE).write_text(to_webvtt(doc, head=False), encoding="utf-8")
     bounds = [(s.start, s.duration) for s in timeline.segments]
     segments = []
     for number, ((start, duration), text) in enumerate(zip(bounds, segment_webvtt(doc, bounds),

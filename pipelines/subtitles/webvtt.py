@@ -2,14 +2,16 @@
 
 HLS segments carry X-TIMESTAMP-MAP so players place cue times on the media timeline; our CMAF
 media starts at 0, so MPEGTS:0 maps LOCAL 0 to media time 0 and cues keep absolute times.
-Every file opens with the document's REGION blocks and one STYLE block (the source's STYLE rules,
-then a ``::cue(.class)`` colour rule for each colour class the cues use), before the first cue as
-W3C WebVTT §4.1 requires; cue settings follow each timing line.
+HLS segment files open with the document's REGION blocks and one STYLE block (the source's STYLE
+rules, then a ``::cue(.class)`` colour rule for each colour class the cues use), before the first cue
+as W3C WebVTT §4.1 requires; cue settings follow each timing line. The whole-title file for DASH is
+written without those blocks (see `to_webvtt`): ffmpeg-based DASH clients read it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from pipelines.subtitles.cue import Cue, SubtitleDocument
 from pipelines.subtitles.payload import classes_in, stylesheet
@@ -37,9 +39,15 @@ def _split(doc_or_cues: SubtitleDocument | Iterable[Cue]) -> tuple[tuple[Cue, ..
     return cues, "".join(blocks)
 
 
-def to_webvtt(doc_or_cues: SubtitleDocument | Iterable[Cue]) -> str:
-    cues, head = _split(doc_or_cues)
-    return "WEBVTT\n\n" + head + "\n".join(_block(cue) for cue in cues)
+def to_webvtt(doc_or_cues: SubtitleDocument | Iterable[Cue], *, head: bool = True) -> str:
+    """The whole title as one WebVTT file; ``head=False`` leaves out the REGION and STYLE blocks (and so the
+    cues' ``region:`` settings) for readers that stop at them: ffmpeg 5.1's webvtt demuxer skips only NOTE
+    blocks and ends the file at the first other block without a timing line, so ffprobe, ffplay and mpv
+    would read no cue at all."""
+    cues, blocks = _split(doc_or_cues)
+    if not head:
+        cues = tuple(replace(cue, placement=replace(cue.placement, region="")) for cue in cues)
+    return "WEBVTT\n\n" + (blocks if head else "") + "\n".join(_block(cue) for cue in cues)
 
 
 def segment_webvtt(cues: SubtitleDocument | Iterable[Cue], boundaries: Sequence[tuple[float, float]], *,

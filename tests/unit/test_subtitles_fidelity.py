@@ -160,3 +160,12 @@ def test_invalid_settings_are_ignored_like_a_webvtt_parser_does() -> None:
     assert parse_settings("line:abc position:150% size:-3% align:diagonal region:x") == Placement(region="x")
     assert parse_settings("line:0 align:middle") == Placement(line=0, line_percent=False, align="center")
     assert parse_settings("") == Placement()
+
+
+def test_whole_title_file_has_no_blocks_that_stop_ffmpeg() -> None:
+    doc = _doc(VTT, ".vtt")
+    plain = to_webvtt(doc, head=False)
+    assert "STYLE" not in plain and "REGION" not in plain and "region:" not in plain
+    assert "line:10%,start position:20%,line-left size:50% align:left" in plain
+    [segment] = segment_webvtt(doc, [(0.0, 8.0)])
+    assert "REGION\nid:speaker" in segment and "STYLE\n" in segment and "region:speaker" in segment
