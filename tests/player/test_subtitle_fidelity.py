@@ -3,7 +3,8 @@ overlapping cues on screen together, a top-positioned cue drawn in the upper par
 track chosen without the viewer asking.
 
 Its own small title: 640x360, 8 s, English audio; French subtitles (SRT) with a 1-5 s cue overlapped by a
-2-4 s cue and an ``{\\an8}`` cue alone at 5.5-7.5 s; an English forced track named ``*.en.forced.srt``.
+2-4 s cue and an ``{\\an8}`` cue alone at 5.5-7.5 s; an English forced track named ``*.en.forced.srt`` and an
+English SDH track (two text tracks in one language: the page's picker must tell them apart).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.player
 
-LONG, SHORT, TOP, FORCED = "The long line stays", "A short one over it", "Up at the top", "EXIT"
+LONG, SHORT, TOP, FORCED, SDH = "The long line stays", "A short one over it", "Up at the top", "EXIT", "[door slams]"
 FRENCH = (f"1\n00:00:01,000 --> 00:00:05,000\n{LONG}\n\n2\n00:00:02,000 --> 00:00:04,000\n{SHORT}\n\n"
           f"3\n00:00:05,500 --> 00:00:07,500\n{{\\an8}}{TOP}\n")
 ENGLISH_FORCED = f"1\n00:00:01,500 --> 00:00:03,000\n{FORCED}\n"
+ENGLISH_SDH = f"1\n00:00:01,500 --> 00:00:03,000\n{SDH}\n"
 
 SHOWING_JS = """() => [...vodfleetPlayer.video.textTracks].filter((t) => t.mode === 'showing')
   .map((t) => ({label: t.label, language: t.language,
@@ -70,9 +72,11 @@ def fidelity_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Address]
     source = make_source(work / "source.mp4", width=640, height=360, duration=8.0, audio=("eng",))
     (work / "film.fr.srt").write_text(FRENCH, encoding="utf-8")
     (work / "film.en.forced.srt").write_text(ENGLISH_FORCED, encoding="utf-8")
+    (work / "film.en.sdh.srt").write_text(ENGLISH_SDH, encoding="utf-8")
     result = transcode(TranscodeRequest(
         source=source, output=work / "out", options=PlanOptions(segment_seconds=2, profile="draft"),
-        subtitles=(Sidecar("fr", work / "film.fr.srt"), Sidecar("en", work / "film.en.forced.srt", forced=True))))
+        subtitles=(Sidecar("fr", work / "film.fr.srt"), Sidecar("en", work / "film.en.forced.srt", forced=True),
+                   Sidecar("en", work / "film.en.sdh.srt", sdh=True))))
     with running(open_site(result.output)) as address:
         yield address
 
@@ -97,7 +101,7 @@ def test_forced_track_is_selected_without_asking(viewer: PlayerPage, mode: str) 
     viewer.seek(2.2)
     viewer.wait_cue_text("en", FORCED, what="the forced cue at 2.2 s")
     [track] = _showing(viewer)
-    assert track["language"] == "en" and track["cues"] == [FORCED]
+    assert (track["language"], track["label"], track["cues"]) == ("en", "English (forced)", [FORCED])
     assert viewer.fatal_errors() == [] and viewer.page_errors == []
 
 
@@ -135,3 +139,15 @@ def test_top_positioned_cue_is_drawn_in_the_upper_part(viewer: PlayerPage, mode:
     assert box["changed"] >= 8, f"the cue left no mark on the picture: {box}"  # rows of a line of text
     assert box["bottom"] < 0.4 * box["height"], f"the top cue was drawn at rows {box['top']}-{box['bottom']} " \
                                                 f"of {box['height']}: not in the upper part"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_page_picker_tells_two_english_tracks_apart(viewer: PlayerPage, mode: str) -> None:
+    viewer.open(mode)
+    options = viewer.option_values("text-select")
+    assert options["English (SDH) (en)"] != options["English (forced) (en)"]
+    viewer.pause()
+    viewer.pick("text-select", options["English (SDH) (en)"])
+    viewer.seek(2.2)
+    viewer.wait_cue_text("en", SDH, what="the SDH cue after picking the SDH track")
+    assert [t["label"] for t in _showing(viewer)] == ["English (SDH)"]
