@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.player
 
-SHAKA = Path(__file__).resolve().parents[2] / "node_modules" / "shaka-player" / "dist" / "shaka-player.compiled.debug.js"
+SHAKA = Path(__file__).resolve().parents[2] / "node_modules" / "shaka-player" / "dist" / \
+    "shaka-player.compiled.debug.js"
 CUES = (Cue(1.0, 7.0, "The long line"), Cue(2.0, 4.0, "Up <i>here</i>", Placement(line=0, line_percent=False)))
 BOUNDS = [(0.0, 2.0), (2.0, 4.0), (4.0, 6.0), (6.0, 8.0)]
 
