@@ -106,6 +106,13 @@ def test_the_readme_demo_publishes_the_sample_on_a_pristine_debian(
     output = (run.stdout + run.stderr).decode(errors="replace")
     assert run.returncode == 0, f"./scripts/demo exited {run.returncode} on a pristine Debian:\n{output[-6000:]}"
     assert "Traceback" not in output, output[-6000:]
+    # a new user's screen: no logged warning (kombu's "No hostname was supplied"), no deprecation from the install
+    noise = [line for line in output.splitlines() if line.startswith("WARNING") or "deprecated" in line.lower()]
+    assert not noise, noise
+    # what a fresh Debian lacks is installed by scripts/bootstrap (not by this test), each package named once
+    [installing] = re.findall(r"^bootstrap: installing (.+) \(apt\)$", output, flags=re.MULTILINE)
+    packages = installing.split()
+    assert {"ffmpeg", "python3", "python3-venv"} <= set(packages) and len(packages) == len(set(packages)), installing
     published = re.findall(r"^published: file://(\S+)$", output, flags=re.MULTILINE)
     assert published == [PUBLISHED], output[-3000:]
 
