@@ -90,9 +90,10 @@ def resolve(ref: str, storage: Storage, *, settings: Settings) -> tuple[str, Inp
 def preflight(path: Path, *, ladder: str, options: PlanOptions, chunks: ChunkPolicy | None,
               tools: Tools) -> float | None:
     """Probe and plan a local master before it is uploaded, with the calls the worker makes (pure planning after
-    one ffprobe): an option planning refuses (a chunk count that would cut chunks under the minimum, a segment
-    length off the GOP grid) raises the worker's own `ConfigError` here, before anything is uploaded. A master
-    that cannot be probed or planned is left to the worker, whose job record then says why (the job exists).
+    one ffprobe): an option planning refuses (a chunk count that would cut chunks under the minimum, more
+    --audio-language values than the master has audio streams) raises the worker's own `ConfigError` here, before
+    anything is uploaded. A master that cannot be probed or planned is left to the worker, whose job record then
+    says why (the job exists).
     Returns the master's duration in seconds, or None when ffprobe cannot read it."""
     try:
         source = probe(path, tools=tools)
