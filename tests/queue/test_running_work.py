@@ -14,9 +14,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import psutil
 import pytest
+import yaml
 from fleetkit import Fleet, free_port, fresh_db, make_fleet, vodfleet_argv, wait_port
 from mediagen import make_source
 from prometheus_client.parser import text_string_to_metric_families
@@ -63,8 +65,18 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
             for family in text_string_to_metric_families(body.decode()) for s in family.samples}
 
 
+def keda_trigger() -> dict[str, str]:
+    """The metrics-api trigger of docker/k8s/scaledobject.yaml (what KEDA will ask, and which field it reads)."""
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker/k8s/scaledobject.yaml").read_text())
+    [trigger] = manifest["spec"]["triggers"]
+    metadata: dict[str, str] = trigger["metadata"]
+    return metadata
+
+
 def scale(port: int, *queues: str) -> dict[str, Any]:
-    status, body = get(f"http://127.0.0.1:{port}/scale?" + "&".join(f"queue={q}" for q in queues))
+    """GET /scale as KEDA does (the manifest's path; its queues replaced by this host's encoder queue)."""
+    path = urlsplit(keda_trigger()["url"]).path
+    status, body = get(f"http://127.0.0.1:{port}{path}?" + urlencode([("queue", q) for q in queues]))
     assert status == 200, body
     reply: dict[str, Any] = json.loads(body)
     return reply
@@ -130,6 +142,9 @@ def test_a_running_job_is_counted_by_the_exporter_scale_endpoint_and_autoscaler(
         running = scale(port, *pool)
         assert running == {"queues": pool, "waiting": 0, "running": 1, "load": 1, "desired": 1,
                            "jobs_per_worker": 1}
+        trigger = keda_trigger()  # KEDA: replicas = value / targetValue, active above activationTargetValue
+        value = running[trigger["valueLocation"]]
+        assert value / float(trigger["targetValue"]) == 1 and value > float(trigger["activationTargetValue"])
 
         # the autoscaler, past its cooldown, with the one worker it runs: keeps it (not 0 → requeue forever)
         demand = observe(settings, store, pool)
