@@ -133,3 +133,12 @@ def test_exporter_service_and_monitors_select_their_pods() -> None:
     assert monitor["spec"]["endpoints"][0]["port"] == service["spec"]["ports"][0]["name"]
     [pod_monitor] = by_kind("PodMonitor")
     assert pod_monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "vodfleet-worker"}
+
+
+def test_grafana_dashboard_shows_running_work_on_every_broker() -> None:
+    dashboard = json.loads((DOCKER / "grafana" / "dashboards" / "vodfleet.json").read_text())
+    [panel] = [p for p in dashboard["panels"] if any("vodfleet_running_tasks" in t["expr"] for t in p["targets"])]
+    exprs = [t["expr"] for t in panel["targets"]]
+    assert exprs[0] == 'sum by (queue, kind) (vodfleet_running_tasks{queue=~"vodfleet.*"})'  # the exporter's gauge
+    assert "vodfleet_queue_messages" in exprs[1]  # demand: waiting + running, what the autoscalers scale on
+    assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
