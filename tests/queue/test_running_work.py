@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from workers import routing
 from workers.app import JOBS_QUEUE
 from workers.autoscale import Policy, decide
+from workers.chunkboard import PartState
 from workers.demand import Demand, observe
 from workers.jobstate import JobState
 from workers.settings import Settings
@@ -159,6 +160,87 @@ def test_a_running_job_is_counted_by_the_exporter_scale_endpoint_and_autoscaler(
             idle = scale(port, *pool)
             assert (idle["waiting"], idle["running"], idle["desired"]) == (0, 0, 0)
             assert scrape(port)[("vodfleet_running_tasks", (("kind", "job"), ("queue", queue)))] == 0
+        finally:
+            exporter.terminate()
+            exporter.wait(10)
+            store.close()
+
+
+@pytest.fixture(scope="module")
+def chunked_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_source(tmp_path_factory.mktemp("src") / "chunked.mp4", width=320, height=180, duration=20)
+
+
+def pause_running_parts(fleet: Fleet, job: str, want: int) -> tuple[list[psutil.Process], int]:
+    """SIGSTOP the ffmpegs once `want` parts of the chunked job run and stay so (a part may be past its ffmpeg,
+    uploading: then it ends and another starts, and we try again); return them and the parts still queued."""
+    store = open_store(fleet.env["VODFLEET_STORE_URL"])
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            record = store.get(job)
+            board = record.chunks if record is not None else None
+            running = {p.index for p in board.parts if p.state is PartState.RUNNING} if board else set()
+            procs = ffmpegs_under(fleet.state)
+            if len(running) == want and len(procs) >= want:
+                for proc in procs:
+                    proc.send_signal(signal.SIGSTOP)
+                time.sleep(1.0)
+                again = store.get(job)
+                assert again is not None and again.chunks is not None
+                still = {p.index for p in again.chunks.parts if p.state is PartState.RUNNING}
+                if still == running and set(ffmpegs_under(fleet.state)) == set(procs):
+                    return procs, sum(1 for p in again.chunks.parts if p.state is PartState.QUEUED)
+                for proc in procs:
+                    proc.send_signal(signal.SIGCONT)
+            time.sleep(0.05)
+    finally:
+        store.close()
+    pytest.fail(f"never saw {want} parts running\n{fleet.logs()[-4000:]}")
+
+
+@pytest.fixture
+def amqp_fleet(tmp_path: Path, redis_url: str, amqp_url: str) -> Iterator[Fleet]:
+    store = fresh_db(redis_url, abs(hash(tmp_path.name)) % 15 + 1)
+    yield from make_fleet(tmp_path, broker_url=amqp_url, store_url=store)
+
+
+@pytest.mark.timeout(300)
+def test_running_chunk_parts_are_counted_on_rabbitmq(amqp_fleet: Fleet, chunked_source: Path) -> None:
+    fleet = amqp_fleet
+    store_url = fleet.env["VODFLEET_STORE_URL"]
+    settings = settings_of(fleet)
+    done = fleet.cli("submit", str(chunked_source), *DRAFT, "--chunks", "2")
+    assert done.returncode == 0, done.stderr
+    job = done.stdout.splitlines()[0]
+    store = open_store(store_url)
+    record = store.get(job)
+    assert record is not None
+    queue = routing.queue_for(record.encoder)
+    port = free_port()
+    exporter = subprocess.Popen(vodfleet_argv("exporter", "--port", str(port), "--queues", queue),
+                                env=fleet.env, stderr=subprocess.DEVNULL)
+    paused: list[psutil.Process] = []
+    try:
+        wait_port(port, 20, exporter)
+        fleet.worker(name="a")
+        fleet.worker(name="b")
+        paused, queued = pause_running_parts(fleet, job, 2)  # two chunk tasks, one per worker
+        metrics = scrape(port)
+        assert metrics[("vodfleet_running_tasks", (("kind", "part"), ("queue", queue)))] == 2
+        assert metrics[("vodfleet_running_tasks", (("kind", "job"), ("queue", queue)))] == 0
+        assert ("vodfleet_queue_reserved", (("queue", queue),)) not in metrics  # AMQP 0-9-1 cannot tell
+        assert metrics[("vodfleet_queue_messages", (("queue", queue),))] == queued
+        demand = observe(settings, store, [queue, JOBS_QUEUE])
+        assert demand == Demand(waiting=queued, running=2)
+        assert scale(port, queue, JOBS_QUEUE)["desired"] == 2 + queued
+        policy = Policy(min_replicas=0, max_replicas=4, jobs_per_worker=1, cooldown=0)
+        assert decide(policy, demand, current=2, now=1e9, busy_since=0).replicas == 2 + queued  # both busy stay
+    finally:
+        for proc in paused:
+            proc.send_signal(signal.SIGCONT)
+        try:
+            wait(lambda: (r := store.get(job)) is not None and r.state is JobState.PUBLISHED, 180, "publish", fleet)
         finally:
             exporter.terminate()
             exporter.wait(10)
