@@ -1,6 +1,6 @@
 """Split-and-stitch bench: the same episode encoded whole and in chunks, in one run.
 
-    python bench/bench_chunks.py [--episode PATH] [--duration 30] [--ladder compact] [--jobs 1,2,4] [--json -]
+    .venv/bin/python bench/bench_chunks.py [--episode PATH] [--duration 30] [--ladder compact] [--jobs 1,2,4] [--json -]
 
 Lines: `whole` (transcode(), one ffmpeg for the title) and `chunked jN` (transcode() with a ChunkPolicy,
 N chunk ffmpegs at a time, the process pinned to min(N, cores) distinct cores with os.sched_setaffinity;

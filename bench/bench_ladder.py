@@ -1,6 +1,6 @@
 """Ladder encode bench: vodfleet's one-decode transcode against one ffmpeg per rung and against its own argv.
 
-    python bench/bench_ladder.py [--episode PATH] [--duration 60] [--ladder compact] [--repeat 2] [--json -]
+    .venv/bin/python bench/bench_ladder.py [--episode PATH] [--duration 60] [--ladder compact] [--repeat 2] [--json -]
 
 Lines: vodfleet (transcode(), quality off) · per-rung (one ffmpeg per rung, each decoding the source,
 MediaCMS-style, same x264/HLS settings) · raw (vodfleet's own argv via subprocess) · vodfleet+quality.
@@ -28,7 +28,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import ffmpeg as ffmpeg_python
-import psutil
+
+try:
+    import psutil
+except ModuleNotFoundError:  # a dev package (the RSS columns): the runtime install (./scripts/bootstrap) lacks it
+    sys.exit("bench needs psutil, from the dev install: run ./scripts/bootstrap --test once, then "
+             ".venv/bin/python bench/bench_ladder.py (see bench/README.md)")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing

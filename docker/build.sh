@@ -24,7 +24,7 @@ VODFLEET_BASE_TAG="$base" "$here/build-base.sh"
 ctx="$(mktemp -d /tmp/vodfleet-context.XXXXXX)"
 trap 'rm -rf "$ctx"' EXIT
 mkdir -p "$ctx/docker/ca"
-cp "$repo/pyproject.toml" "$repo/README.md" "$ctx/"
+cp "$repo/pyproject.toml" "$repo/README.md" "$repo/LICENSE" "$ctx/"
 cp -r "$repo/pipelines" "$repo/workers" "$ctx/"
 cp "$here/Dockerfile" "$here/requirements.lock" "$ctx/docker/"
 cp "$lock" "$ctx/docker/encoder.lock"

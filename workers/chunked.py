@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Literal
 
 from pipelines.chunk import Chunk, ChunkPolicy
 from pipelines.chunk_encode import ChunkRun
@@ -24,7 +25,6 @@ from workers.chunkboard import ChunkBoard, PartState
 from workers.chunkfiles import discard_work
 from workers.chunkjob import plan_board
 from workers.fetch import drop_master
-from workers.jobs import JobSpec
 from workers.jobstate import JobRecord, JobState, apply
 from workers.settings import Settings
 from workers.storage.base import Storage
@@ -33,13 +33,13 @@ from workers.store import JobStore, update_checked
 log = logging.getLogger(__name__)
 
 
-def chunk_policy(spec: JobSpec, settings: Settings) -> ChunkPolicy | None:
-    """How the job asks to be cut (pure): None for ``chunks=1``; auto uses the fleet's threshold and target."""
-    if spec.chunks == 1:
+def chunk_policy(chunks: Literal["auto"] | int, settings: Settings) -> ChunkPolicy | None:
+    """How a job's ``chunks`` asks to be cut (pure): None for 1; auto uses the fleet's threshold and target."""
+    if chunks == 1:
         return None
-    if spec.chunks == "auto":
+    if chunks == "auto":
         return ChunkPolicy(threshold_seconds=settings.chunk_threshold, target_seconds=settings.chunk_target)
-    return ChunkPolicy(count=spec.chunks)
+    return ChunkPolicy(count=chunks)
 
 
 def may_chunk(record: JobRecord, policy: ChunkPolicy | None) -> bool:

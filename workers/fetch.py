@@ -3,6 +3,7 @@
 Chunk tasks of one job all need the master; `cached_master` keeps one copy per job and worker under
 ``<scratch>/masters/<job id>/`` (downloaded to a temporary name, then renamed: a reader never sees half a
 file), and `sweep_masters` removes the copies of jobs that ended (every task start and the stitch do).
+`named_as_submitted` keeps those local names out of the errors a job records.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines.errors import FileRejected
 from workers import metrics
 from workers.jobstate import TERMINAL
 from workers.keys import parse_s3_uri
@@ -35,6 +39,21 @@ def fetch(uri: str, folder: Path, settings: Settings, storage: Storage) -> Path:
     path = folder / key.rsplit("/", 1)[-1]
     metrics.record_fetched(storage.get_file(key, path).size)
     return path
+
+
+@contextmanager
+def named_as_submitted(fetched: Mapping[Path, str]) -> Iterator[None]:
+    """Re-raise a `FileRejected` about a fetched local copy (``fetched``: local path → the URI or fleet key the
+    job names) as the same error naming the file as it was submitted: the user never saw this worker's scratch
+    path, and a stored failure must say which of their files is bad. Other errors pass unchanged."""
+    try:
+        yield
+    except FileRejected as exc:
+        local = next((path for path in fetched if str(path) == exc.path), None)
+        if local is None:
+            raise
+        submitted = fetched[local]
+        raise type(exc)(submitted, exc.what.replace(str(local), submitted), hint=exc.hint, code=exc.code) from exc
 
 
 def masters_folder(settings: Settings) -> Path:

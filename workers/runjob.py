@@ -31,7 +31,7 @@ from workers import chunked, faults, metrics
 from workers.chunkfiles import download_work
 from workers.errors import AccessDenied, KeyInvalid, ObjectNotFound, WorkerError
 from workers.exitcodes import EXIT_CONFIG, EXIT_ENCODE_FAILED, EXIT_INPUT_REJECTED, exit_code
-from workers.fetch import cached_master, drop_master, fetch
+from workers.fetch import cached_master, drop_master, fetch, named_as_submitted
 from workers.jobstate import RUNNING, TERMINAL, Failure, JobRecord, JobState
 from workers.lease import LeaseKeeper, StopReason
 from workers.publish import publish
@@ -185,13 +185,15 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
         for index in queued:
             ctx.enqueue_part(resumed, index, 0.0)
         return None
-    policy = chunked.chunk_policy(spec, ctx.settings)
+    policy = chunked.chunk_policy(spec.chunks, ctx.settings)
     chunkable = stitching or chunked.may_chunk(record, policy)
     source = (cached_master(job_id, spec.source, ctx.settings, ctx.storage) if chunkable
               else fetch(spec.source, scratch / "in", ctx.settings, ctx.storage))
     sidecars = tuple(Sidecar(language=s.language, path=fetch(s.uri, scratch / "in" / f"sub{n}", ctx.settings,
                                                              ctx.storage), forced=s.forced, sdh=s.sdh)
                      for n, s in enumerate(spec.subtitles))
+    # errors name a bad master or sidecar as submitted, not as this worker's scratch copy
+    fetched = {source: spec.source, **{s.path: ref.uri for s, ref in zip(sidecars, spec.subtitles, strict=True)}}
     request = TranscodeRequest(
         source=source, output=scratch / "out" / job_id, subtitles=sidecars, ladder=spec.ladder,
         options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
@@ -204,14 +206,16 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
                                       encoded_runs=chunked.encoded_runs(board), encoded_wall=board.wall_seconds())
     elif chunkable:
         wanted = dataclasses.replace(request, chunks=policy)
-        chunks = chunks_for(wanted, plan_transcode(wanted, scratch=scratch).plan)  # bad input is rejected here
+        with named_as_submitted(fetched):  # bad input is rejected here
+            chunks = chunks_for(wanted, plan_transcode(wanted, scratch=scratch).plan)
         if chunks:
             started = chunked.start_chunks(ctx.store, record, chunks, attempt)
             for part in started.chunks.parts if started.chunks else ():
                 ctx.enqueue_part(started, part.index, 0.0)
             return None
     writer = _StateWriter(ctx, job_id, attempt, keeper, stitching=stitching)
-    result = transcode(request, on_event=writer, cancel=keeper.cancel)
+    with named_as_submitted(fetched):
+        result = transcode(request, on_event=writer, cancel=keeper.cancel)
     keeper.check()
     if keeper.cancel.is_set():
         raise Cancelled(f"job {job_id} stopped before publishing ({keeper.reason})")

@@ -30,7 +30,7 @@ from workers.chunkboard import AUDIO, ChunkPart, PartState, part_lease
 from workers.chunkfiles import part_prefix, upload_part
 from workers.chunkjob import begin_part, finish_part, requeue_part
 from workers.errors import JobError, WorkerError
-from workers.fetch import cached_master, sweep_masters
+from workers.fetch import cached_master, named_as_submitted, sweep_masters
 from workers.jobstate import TERMINAL, Failure, JobRecord, JobState, apply
 from workers.lease import LeaseKeeper, StopReason
 from workers.runjob import STORE_UNAVAILABLE, Context, Outcome, failure_of, retry_delay, stopped_by
@@ -156,7 +156,8 @@ def _encode_and_upload(record: JobRecord, part: ChunkPart, scratch: Path, ctx: C
     board = record.chunks
     assert board is not None  # run_part checked it
     source = cached_master(record.job_id, record.spec.source, ctx.settings, ctx.storage)
-    plan = _plan(record, source, scratch)
+    with named_as_submitted({source: record.spec.source}):
+        plan = _plan(record, source, scratch)
     tools = Tools.resolve()
     out = scratch / "part"
     if part.index == AUDIO:

@@ -3,7 +3,7 @@
 | variable                      | default                                          |
 |-------------------------------|--------------------------------------------------|
 | VODFLEET_STATE_DIR            | $XDG_STATE_HOME/vodfleet (~/.local/state/vodfleet) |
-| VODFLEET_BROKER_URL           | filesystem:// (folders under <state>/broker)     |
+| VODFLEET_BROKER_URL           | filesystem://localhost/ (folders under <state>/broker) |
 | VODFLEET_STORE_URL            | sqlite:///<state>/jobs.sqlite                    |
 | VODFLEET_STORAGE_URI          | file://<state>/storage                           |
 | VODFLEET_SCRATCH_DIR          | <state>/scratch                                  |
@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 BROKER_SCHEMES = ("filesystem", "redis", "rediss", "amqp", "pyamqp", "sqla+sqlite")
 STORE_SCHEMES = ("sqlite", "redis", "rediss")
 STORAGE_SCHEMES = ("file", "s3")
+# The embedded broker. Its folders come from the transport options, so the host means nothing to kombu's
+# filesystem transport, but a URL without one makes kombu log "No hostname was supplied. Reverting to default
+# 'localhost'" on every connection it clones (Celery's producer pool clones one per send): name it here.
+EMBEDDED_BROKER = "filesystem://localhost/"
 
 
 def default_state_dir() -> Path:
@@ -137,7 +141,9 @@ class Settings(BaseSettings):
 
     @property
     def broker(self) -> str:
-        return self.broker_url or "filesystem://"
+        """The broker URL Celery gets; the embedded broker's names a host (`EMBEDDED_BROKER`)."""
+        url = self.broker_url or EMBEDDED_BROKER
+        return EMBEDDED_BROKER if url.rstrip("/") == "filesystem:" else url
 
     @property
     def broker_folder(self) -> Path:

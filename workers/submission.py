@@ -13,9 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import PipelineError, SourceRejected
+from pipelines.chunk import ChunkPolicy
+from pipelines.errors import ConfigError, PipelineError, SourceRejected
+from pipelines.ladder import load_ladder
+from pipelines.plan import PlanOptions, plan_encode
 from pipelines.probe import probe
 from pipelines.tools import Tools
+from pipelines.transcode import TranscodeRequest, chunks_for
 from workers.dispatch import enqueue
 from workers.errors import ObjectNotFound
 from workers.fingerprint import local as local_fingerprint
@@ -68,13 +72,41 @@ def remote_identity(uri: str, storage: Storage, *, settings: Settings) -> InputI
     return InputIdentity(uri=uri, size=info.size, etag=info.etag, version=info.version)
 
 
+def local_path(ref: str) -> Path | None:
+    """A source/sidecar as typed → its local path, or None for an s3:// URI or a fleet key (`key:KEY`) (pure)."""
+    return None if ref.startswith(("s3://", "key:")) else Path(ref)
+
+
 def resolve(ref: str, storage: Storage, *, settings: Settings) -> tuple[str, InputIdentity, Path | None]:
     """A source/sidecar as typed (local path, s3:// URI or fleet key) → (uri, identity, local path)."""
-    if ref.startswith("s3://") or ref.startswith("key:"):
+    path = local_path(ref)
+    if path is None:
         uri = ref.removeprefix("key:")
         return uri, remote_identity(uri, storage, settings=settings), None
-    key, identity = upload(Path(ref), storage)
-    return key, identity, Path(ref)
+    key, identity = upload(path, storage)
+    return key, identity, path
+
+
+def preflight(path: Path, *, ladder: str, options: PlanOptions, chunks: ChunkPolicy | None,
+              tools: Tools) -> float | None:
+    """Probe and plan a local master before it is uploaded, with the calls the worker makes (pure planning after
+    one ffprobe): an option planning refuses (a chunk count that would cut chunks under the minimum, more
+    --audio-language values than the master has audio streams) raises the worker's own `ConfigError` here, before
+    anything is uploaded. A master that cannot be probed or planned is left to the worker, whose job record then
+    says why (the job exists).
+    Returns the master's duration in seconds, or None when ffprobe cannot read it."""
+    try:
+        source = probe(path, tools=tools)
+    except PipelineError:
+        return None
+    try:
+        plan = plan_encode(source, load_ladder(ladder), options)
+        chunks_for(TranscodeRequest(source=path, output=path, ladder=ladder, options=options, chunks=chunks), plan)
+    except ConfigError:
+        raise
+    except PipelineError:
+        pass  # bad input: the worker rejects it with the full story
+    return source.duration
 
 
 def source_duration(path: Path | None, tools: Tools) -> float | None:

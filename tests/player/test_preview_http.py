@@ -132,13 +132,14 @@ def test_root_redirects_to_the_page(server: Address) -> None:
 def test_the_command_serves_until_interrupted(site: Site) -> None:
     """`vodfleet preview OUT --port 0` as a user runs it: prints the page URL, serves, stops cleanly on SIGINT."""
     modules = site.libraries["hls.js"].parents[2]
-    argv = [sys.executable, "-m", "workers.cli", "preview", str(site.output), "--port", "0",
-            "--node-modules", str(modules)]
+    # A child inherits an ignored SIGINT (non-interactive background jobs, CI) and Python then installs no
+    # KeyboardInterrupt handler: start it as a terminal would, with SIGINT at its default before the exec.
+    as_from_a_terminal = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                          "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+    argv = [sys.executable, "-c", as_from_a_terminal, "-m", "workers.cli", "preview", str(site.output),
+            "--port", "0", "--node-modules", str(modules)]
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                          # a child inherits an ignored SIGINT (non-interactive background jobs, CI) and Python then
-                          # installs no KeyboardInterrupt handler: start it as a terminal would
-                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as process:
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"}) as process:
         try:
             assert process.stdout is not None
             lines = [process.stdout.readline() for _ in range(2)]

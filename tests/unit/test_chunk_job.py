@@ -105,10 +105,10 @@ def test_decode_part(body: object, index: object, expected: tuple[str, int] | No
 
 def test_chunk_policy_from_the_spec_and_the_fleet_settings() -> None:
     settings = Settings(chunk_threshold=120, chunk_target=30)
-    auto = chunk_policy(SPEC, settings)
+    auto = chunk_policy(SPEC.chunks, settings)
     assert auto == ChunkPolicy(threshold_seconds=120, target_seconds=30)
-    assert chunk_policy(SPEC.model_copy(update={"chunks": 1}), settings) is None
-    assert chunk_policy(SPEC.model_copy(update={"chunks": 6}), settings) == ChunkPolicy(count=6)
+    assert chunk_policy(1, settings) is None
+    assert chunk_policy(6, settings) == ChunkPolicy(count=6)
     short = JobRecord(job_id=JOB, spec=SPEC, created=0, updated=0, duration=60)
     assert not may_chunk(short, auto)  # known and short: no extra probe
     assert may_chunk(short.model_copy(update={"duration": None}), auto)  # unknown: probe and see

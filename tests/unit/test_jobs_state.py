@@ -93,7 +93,7 @@ def test_retry_backoff_grows_and_is_capped() -> None:
 def test_settings_validate_fields_and_derive_defaults(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VODFLEET_STATE_DIR", "/srv/vf")
     s = Settings()
-    assert s.broker == "filesystem://"
+    assert s.broker == "filesystem://localhost/"  # a host named: kombu warns on every clone of a hostless URL
     assert s.store == "sqlite:////srv/vf/jobs.sqlite"
     assert s.storage == "file:///srv/vf/storage"
     assert s.time_limits(10) == (pytest.approx(540.0), 600.0)
@@ -101,6 +101,8 @@ def test_settings_validate_fields_and_derive_defaults(tmp_path: object, monkeypa
     monkeypatch.setenv("VODFLEET_BROKER_URL", "kafka://x")
     with pytest.raises(ValueError, match=r"broker_url.*filesystem://, redis://"):
         Settings()
+    monkeypatch.setenv("VODFLEET_BROKER_URL", "filesystem://")
+    assert Settings().broker == "filesystem://localhost/"
     monkeypatch.delenv("VODFLEET_BROKER_URL")
     monkeypatch.setenv("VODFLEET_CONCURRENCY", "0")
     with pytest.raises(ValueError, match="concurrency"):

@@ -1,28 +1,32 @@
-"""`vodfleet submit`: queue a master for the fleet; print the job id; with --wait, follow it to the end."""
+"""`vodfleet submit`: plan a local master, queue it for the fleet, print the job id (with --json, one JSON object);
+with --wait, follow it to the end."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from pipelines.ladder import builtin_ladders
-from pipelines.plan import PROFILES
+from pipelines.plan import PROFILES, PlanOptions
 from pipelines.subtitles.flags import FlagError, parse_subtitle_argument
 from pipelines.tools import Tools
 from workers.app import create_app
+from workers.chunked import chunk_policy
 from workers.commands.transcode import chunk_count
 from workers.commands.worker import prepare
+from workers.errors import JobError
 from workers.exitcodes import EXIT_OK
 from workers.jobs import JobSpec, SubtitleRef, validate_webhook_url
-from workers.jobstate import TERMINAL, JobRecord, exit_code_for
+from workers.jobstate import TERMINAL, JobRecord, JobState, exit_code_for
 from workers.jobview import block, progress_text
 from workers.settings import Settings
 from workers.storage import storage_for
 from workers.store import JobStore, open_store
-from workers.submission import resolve, safe_name, source_duration, submit
+from workers.submission import local_path, preflight, resolve, safe_name, submit
 
 
 def subtitle(text: str) -> tuple[str, frozenset[str], str]:
@@ -63,6 +67,9 @@ def add_parser(sub: Any) -> None:
                    help="POST the job's published/failed/cancelled events here (http or https)")
     p.add_argument("--force", action="store_true", help="make a new version even if this job exists")
     p.add_argument("--wait", action="store_true", help="follow the job until it is published or failed")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object on stdout: job_id, state, created, output (where it is published) "
+                        "and error (code, message, hint, exit_code) when it failed; progress stays on stderr")
     p.set_defaults(func=run)
 
 
@@ -72,6 +79,11 @@ def run(args: argparse.Namespace) -> int:
     storage = storage_for(settings)
     store = open_store(settings.store)
     tools = Tools.resolve()
+    options = PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
+                          audio_languages=tuple(args.audio_language))
+    master = local_path(args.source)
+    duration = None if master is None else preflight(  # planned here, before it is uploaded
+        master, ladder=args.ladder, options=options, chunks=chunk_policy(args.chunks, settings), tools=tools)
     source_uri, source_id, local = resolve(args.source, storage, settings=settings)
     subs = [(lang, flags, *resolve(ref, storage, settings=settings)[:2]) for lang, flags, ref in args.subtitle]
     name = Path(args.source).stem if local else source_uri.rsplit("/", 1)[-1].rsplit(".", 1)[0]
@@ -84,34 +96,44 @@ def run(args: argparse.Namespace) -> int:
                    webhook=args.webhook, chunks=args.chunks)
     app = create_app(settings)
     done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
-                  duration=source_duration(local, tools), force=args.force, tools=tools)
-    print(done.record.job_id)
+                  duration=duration, force=args.force, tools=tools)
+    if not args.json:
+        print(done.record.job_id)
     if not done.created:
         print(f"already submitted ({done.record.state}); use --force for a new version", file=sys.stderr)
+    record = follow(store, done.record.job_id) if args.wait else done.record
+    if args.json:
+        print(json.dumps(summary(record, created=done.created), indent=2, ensure_ascii=False))
     if not args.wait:
         return EXIT_OK
-    return follow(store, done.record.job_id)
+    if not record.output:
+        print(block(record), file=sys.stderr)
+    elif not args.json:
+        print(f"published: {record.output}")
+    return exit_code_for(record)
 
 
-def follow(store: JobStore, job_id: str, *, poll: float = 0.3) -> int:
-    """Print each state change (and every 10 % of the encode) until the job is finished."""
+def summary(record: JobRecord, *, created: bool) -> dict[str, object]:
+    """`submit --json`'s object (pure): the job, its state, where it is published, and its error when it failed.
+    ``error`` has the shape of `vodfleet transcode --json`'s (the stable code of docs/errors.md) plus exit_code."""
+    failed = record.failure if record.state is JobState.FAILED else None
+    return {"job_id": record.job_id, "state": str(record.state), "created": created, "output": record.output,
+            "error": failed.model_dump(mode="json") if failed else None}
+
+
+def follow(store: JobStore, job_id: str, *, poll: float = 0.3) -> JobRecord:
+    """Print each state change (and every 10 % of the encode) on stderr until the job is finished; return it."""
     shown = ""
-    record: JobRecord | None = None
     while True:
         record = store.get(job_id)
         if record is None:
-            print(f"job {job_id} disappeared from the store", file=sys.stderr)
-            return 1
+            raise JobError(f"job {job_id} disappeared from the store while it was followed", code="job_not_found",
+                           hint="another process removed it; list jobs with `vodfleet jobs`")
         text = progress_text(record)
         key = text if record.percent is None else f"{record.state}{int(record.percent // 10)}"
         if key != shown:
             print(f"  {text}", file=sys.stderr)
             shown = key
         if record.state in TERMINAL:
-            break
+            return record
         time.sleep(poll)
-    if record.output:
-        print(f"published: {record.output}")
-    else:
-        print(block(record), file=sys.stderr)
-    return exit_code_for(record)
