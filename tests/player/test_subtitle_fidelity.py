@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.player
 
 LONG, SHORT, TOP, FORCED, SDH = "The long line stays", "A short one over it", "Up at the top", "EXIT", "[door slams]"
-FRENCH = (f"1\n00:00:01,000 --> 00:00:05,000\n{LONG}\n\n2\n00:00:02,000 --> 00:00:04,000\n{SHORT}\n\n"
+# The short cue is coloured: its HLS segments carry a STYLE block, which must not stop a player's parser.
+FRENCH = (f"1\n00:00:01,000 --> 00:00:05,000\n{LONG}\n\n2\n00:00:02,000 --> 00:00:04,000\n"
+          f'<font color="yellow">{SHORT}</font>\n\n'
           f"3\n00:00:05,500 --> 00:00:07,500\n{{\\an8}}{TOP}\n")
 ENGLISH_FORCED = f"1\n00:00:01,500 --> 00:00:03,000\n{FORCED}\n"
 ENGLISH_SDH = f"1\n00:00:01,500 --> 00:00:03,000\n{SDH}\n"
@@ -115,7 +117,7 @@ def test_overlapping_cues_are_on_screen_together(viewer: PlayerPage, mode: str) 
         "() => { const c = [...vodfleetPlayer.video.textTracks].filter((t) => t.mode === 'showing' && "
         "t.language === 'fr').flatMap((t) => [...(t.activeCues || [])].map((x) => x.text)); "
         "return c.length === 2 ? c : false; }", timeout=10, what="two active French cues at 3 s")
-    assert sorted(cues) == sorted([LONG, SHORT])
+    assert sorted(cues) == sorted([LONG, f"<c.yellow>{SHORT}</c>"])  # the colour span reaches the player
     viewer.seek(4.5)  # the short cue is over; the long one (cut at 2 s before) is still on screen
     viewer.wait_cue_text("fr", LONG, what="the long cue alone at 4.5 s")
 
