@@ -33,6 +33,7 @@ _STYLES = {"fontStyle": ("italic", "i"), "fontWeight": ("bold", "b"), "textDecor
 MAX_DEPTH = 64  # element nesting; real TTML uses fewer than 10 levels
 _MAX_STYLE_REFS = 64  # <style> elements visited per element (chains, fan-out)
 _RATE = re.compile(r"\d{1,9}(?:\.\d{1,9})?")
+_TEXT_ALIGN = {"left": "left", "right": "right", "start": "start", "end": "end", "center": "center"}
 _LENGTHS = re.compile(r"\s*(-?\d+(?:\.\d+)?)(%|px)\s+(-?\d+(?:\.\d+)?)(%|px)\s*")
 
 
@@ -118,7 +119,9 @@ class _Document:
             origin = self._percent(self.style_value(region, "origin")) if region is not None else None
             extent = self._percent(self.style_value(region, "extent")) if region is not None else None
             if region is None or (origin is None and extent is None):
-                self._placements[key] = AUTO
+                # No box to place: keep the paragraph's own alignment (tts:textAlign) on the default line.
+                align = _TEXT_ALIGN.get(text_align, "")
+                self._placements[key] = Placement(align=align) if align else AUTO
             else:
                 x, y = origin or (0.0, 0.0)
                 width, height = extent or (100.0 - x, 100.0 - y)

@@ -169,3 +169,9 @@ def test_whole_title_file_has_no_blocks_that_stop_ffmpeg() -> None:
     assert "line:10%,start position:20%,line-left size:50% align:left" in plain
     [segment] = segment_webvtt(doc, [(0.0, 8.0)])
     assert "REGION\nid:speaker" in segment and "STYLE\n" in segment and "region:speaker" in segment
+
+
+def test_ttml_text_align_without_a_region_keeps_the_alignment() -> None:
+    ttml = ('<tt xmlns="http://www.w3.org/ns/ttml" xmlns:tts="http://www.w3.org/ns/ttml#styling"><body><div>'
+            '<p begin="1s" end="2s" tts:textAlign="left">Left</p><p begin="3s" end="4s">Plain</p></div></body></tt>')
+    assert [c.placement.settings() for c in _doc(ttml, ".ttml").cues] == ["align:left", ""]
