@@ -17,7 +17,10 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 _SKIPPED = re.compile(r"(NOTE|STYLE|REGION)(?:[ \t]|$)")
 
 
-_MAX_STYLE_CHARS = 10_000
+# Carried blocks are repeated in every HLS segment file: a few kilobytes of CSS and a few regions are real,
+# more is a sidecar trying to multiply the output's size (the rest is dropped and counted).
+MAX_STYLE_CHARS = 16_384
+MAX_REGIONS = 16
 
 
 def parse_vtt(text: str, *, source: str = "<vtt>", notes: ParseNotes | None = None) -> list[Cue]:
@@ -30,10 +33,16 @@ def parse_vtt(text: str, *, source: str = "<vtt>", notes: ParseNotes | None = No
         skipped = _SKIPPED.match(lines[0])
         if skipped and "-->" not in block:
             if skipped[1] == "REGION" and not cues and (region := parse_region(" ".join(lines[1:]))):
-                notes.regions.append(region)
-                regions.add(region.split()[0].removeprefix("id:"))
-            elif skipped[1] == "STYLE" and not cues and len(block) < _MAX_STYLE_CHARS:
-                notes.styles.append("\n".join(lines[1:]))
+                if len(notes.regions) < MAX_REGIONS:
+                    notes.regions.append(region)
+                    regions.add(region.split()[0].removeprefix("id:"))
+                else:
+                    notes.dropped["region"] += 1
+            elif skipped[1] == "STYLE" and not cues:
+                if sum(map(len, notes.styles)) + len(block) <= MAX_STYLE_CHARS:
+                    notes.styles.append("\n".join(lines[1:]))
+                else:
+                    notes.dropped["style"] += 1
             continue
         if skipped and "-->" not in lines[0]:
             continue

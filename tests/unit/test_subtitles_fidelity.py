@@ -175,3 +175,13 @@ def test_ttml_text_align_without_a_region_keeps_the_alignment() -> None:
     ttml = ('<tt xmlns="http://www.w3.org/ns/ttml" xmlns:tts="http://www.w3.org/ns/ttml#styling"><body><div>'
             '<p begin="1s" end="2s" tts:textAlign="left">Left</p><p begin="3s" end="4s">Plain</p></div></body></tt>')
     assert [c.placement.settings() for c in _doc(ttml, ".ttml").cues] == ["align:left", ""]
+
+
+def test_carried_style_and_region_blocks_are_capped() -> None:
+    from pipelines.subtitles.vtt import MAX_REGIONS, MAX_STYLE_CHARS
+
+    style = "STYLE\n::cue { color: red; }" + " " * 4000 + "\n\n"
+    regions = "".join(f"REGION\nid:r{n} width:40%\n\n" for n in range(MAX_REGIONS + 3))
+    doc = _doc("WEBVTT\n\n" + style * 10 + regions + "00:01.000 --> 00:02.000 region:r1\nx\n", ".vtt")
+    assert sum(map(len, doc.styles)) <= MAX_STYLE_CHARS and len(doc.regions) == MAX_REGIONS
+    assert dict(doc.dropped) == {"style": 10 - len(doc.styles), "region": 3}
