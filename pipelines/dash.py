@@ -2,9 +2,11 @@
 
 ``render_mpd`` is pure (built with xml.etree, so escaping is the library's job); ``write_mpd`` is the effect.
 A static, isoff-live MPD: one Period; one video AdaptationSet; one AdaptationSet per audio language and
-per subtitle language (a player switches language by AdaptationSet). Segments are addressed by
-``$Number$`` from 1 with a SegmentTimeline of the measured tfdt/durations, runs folded with ``r``, so
-each ``S`` matches a real file even when the last segment is short.
+per subtitle track (a player switches language by AdaptationSet). Text is WebVTT in ISO-BMFF
+(``application/mp4``, codecs ``wvtt``; DASH-IF IOP) segmented like the media, or, when the job opted in, a
+whole-title ``.vtt`` sidecar as a BaseURL (ffmpeg-based clients then need ``-allowed_extensions``).
+Segments are addressed by ``$Number$`` from 1 with a SegmentTimeline of the measured tfdt/durations, runs
+folded with ``r``, so each ``S`` matches a real file even when the last segment is short.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
-from pipelines.presentation import Presentation, Segment, Track
+from pipelines.presentation import Presentation, Segment, SubtitleTrack, Track
 from pipelines.textfile import write_text_atomic
 
 MPD_NAME = "manifest.mpd"
@@ -25,6 +27,7 @@ ROLE_SCHEME = "urn:mpeg:dash:role:2011"
 # and TV-Anytime's AudioPurposeCS "2", hard of hearing (DVB-DASH, ETSI TS 103 285; Shaka reads this one).
 TVA_PURPOSE_SCHEME = "urn:tva:metadata:cs:AudioPurposeCS:2007"
 CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
+WVTT_CODECS = "wvtt"  # RFC 6381 string of WebVTT in ISO-BMFF (ISO/IEC 14496-30)
 MEDIA_TEMPLATE = "seg_$Number%05d$.m4s"  # the names ffmpeg's hls muxer writes: seg_%05d.m4s from 1
 
 
@@ -60,12 +63,13 @@ def _element(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
     return ET.SubElement(parent, tag, attributes)
 
 
-def _template(parent: ET.Element, track: Track) -> None:
+def _template(parent: ET.Element, track: Track | SubtitleTrack) -> None:
+    segments = track.fragments if isinstance(track, SubtitleTrack) else track.segments
     template = _element(parent, "SegmentTemplate", timescale=str(track.timescale),
                         initialization=f"{track.path}/{track.init}", media=f"{track.path}/{MEDIA_TEMPLATE}",
                         startNumber="1")
     runs = _element(template, "SegmentTimeline")
-    for t, d, r in timeline(track.segments):
+    for t, d, r in timeline(segments):
         run = _element(runs, "S", **({"t": str(t)} if t is not None else {}), d=str(d))
         if r:
             run.set("r", str(r))
@@ -111,8 +115,13 @@ def render_mpd(p: Presentation) -> str:
         _template(rep, audio)
     main_text = next((i for i, s in enumerate(p.subtitles) if s.default), None)
     for i, sub in enumerate(p.subtitles):
+        # DASH-IF IOP text: WebVTT in ISO-BMFF segments (14496-30), or the opt-in whole-title sidecar.
         text_set = _element(period, "AdaptationSet", id=str(next(ids)), contentType="text",
-                            mimeType="text/vtt", lang=sub.language)
+                            mimeType="text/vtt" if sub.vtt else "application/mp4", lang=sub.language)
+        if not sub.vtt:
+            text_set.set("codecs", WVTT_CODECS)
+            text_set.set("segmentAlignment", "true")
+            text_set.set("startWithSAP", "1")
         _element(text_set, "Label").text = sub.name or sub.language
         if sub.sdh:  # transcribes dialogue and describes sounds (schema order: Accessibility before Role)
             _element(text_set, "Accessibility", schemeIdUri=ROLE_SCHEME, value="caption")
@@ -121,11 +130,16 @@ def render_mpd(p: Presentation) -> str:
         _element(text_set, "Role", schemeIdUri=ROLE_SCHEME, value=role)
         if i == main_text:  # the HLS DEFAULT=YES subtitle: shown unless the viewer turns it off
             _element(text_set, "Role", schemeIdUri=ROLE_SCHEME, value="main")
-        seconds = sum(s.duration for s in sub.segments)
-        bits = sum(s.size for s in sub.segments) * 8
+        addressed = sub.segments if sub.vtt else sub.fragments
+        seconds = sum(s.duration for s in addressed)
+        peak = max((s.size * 8 / s.duration for s in addressed if s.duration > 0), default=0.0)
+        bits = sum(s.size for s in addressed) * 8
         rep = _element(text_set, "Representation", id=f"text-{sub.id}",
-                       bandwidth=str(max(1, round(bits / seconds) if seconds > 0 else 0)))
-        _element(rep, "BaseURL").text = f"{sub.path}/{sub.vtt}"
+                       bandwidth=str(max(1, round(bits / seconds if sub.vtt and seconds > 0 else peak))))
+        if sub.vtt:
+            _element(rep, "BaseURL").text = f"{sub.path}/{sub.vtt}"
+        else:
+            _template(rep, sub)
     ET.indent(mpd, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(mpd, encoding="unicode") + "\n"
 

@@ -33,12 +33,14 @@ zu Zulu zul
 """
 _NAMES: dict[str, str] = {}
 _ALPHA3: dict[str, str] = {"iw": "he", "in": "id", "ji": "yi", "mo": "ro"}  # also deprecated 639-1
+_TERMINOLOGY: dict[str, str] = {}  # ISO 639-1 -> ISO 639-2/T
 for _entry in _TABLE.replace("\n", "|").split("|"):
     if _entry.strip():
         _code, *_words = _entry.split()
         _threes = [w for w in _words if len(w) == 3 and w.islower()]
         _NAMES[_code] = " ".join(w for w in _words if w not in _threes)
         _ALPHA3.update(dict.fromkeys(_threes, _code))
+        _TERMINOLOGY[_code] = _threes[0]
 _NAMES.update({"fil": "Filipino", "yue": "Cantonese", "und": "Undetermined", "mul": "Multiple languages",
                "zxx": "No linguistic content"})
 _ALPHA3["fil"] = "fil"  # has no 639-1 code; listed so it is not mistaken for a typo
@@ -85,6 +87,15 @@ def language_name(tag: str) -> str:
         return canonical
     details = [_SCRIPTS.get(part, part) if len(part) == 4 else _REGIONS.get(part, part) for part in rest]
     return f"{name} ({', '.join(details)})" if details else name
+
+
+def iso639_2t(tag: str) -> str:
+    """A BCP-47 tag's primary language as the ISO 639-2/T code an MP4 ``mdhd`` carries: "pt-BR" -> "por",
+    "zh-Hant" -> "zho", "fil" -> "fil"; "und" for a language without one (ISO/IEC 14496-12 8.4.2)."""
+    primary = tag.split("-", 1)[0].lower()
+    if len(primary) == 3:
+        return primary if primary.isalpha() and primary.isascii() else "und"
+    return _TERMINOLOGY.get(primary, "und")
 
 
 def parse_iso639_2(code: str | None) -> str | None:

@@ -79,11 +79,17 @@ class SubtitleTrack:
     path: str  # folder: "subtitles/ko"
     language: str  # BCP-47
     name: str
-    vtt: str  # whole-title WebVTT file name within `path` (used by DASH)
+    vtt: str  # whole-title WebVTT sidecar within `path`, the DASH text when opted in; "" when not written
     segments: tuple[Segment, ...]  # HLS WebVTT segments aligned to the media segments
     default: bool = False
     forced: bool = False  # forced narrative: HLS FORCED=YES, DASH Role forced-subtitle
     sdh: bool = False  # for the deaf and hard of hearing: HLS CHARACTERISTICS, DASH Accessibility
+    # DASH text as WebVTT in ISO-BMFF (ISO/IEC 14496-30 wvtt, timescale 1000), one fragment per media
+    # segment with the same boundaries; "" and () when the sidecar is the DASH text instead.
+    init: str = ""
+    fragments: tuple[Segment, ...] = ()
+    init_size: int = 0
+    timescale: int = 1000
 
 
 @dataclass(frozen=True)

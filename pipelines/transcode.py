@@ -64,6 +64,8 @@ class TranscodeRequest:
     options: PlanOptions = PlanOptions()
     measure_quality: bool = True
     overwrite: bool = False
+    # DASH text as a whole-title subtitles.vtt per track (opt-in) instead of WebVTT-in-ISO-BMFF segments.
+    dash_vtt_sidecar: bool = False
     probe_limits: ProbeLimits = ProbeLimits()
     # Encode time budget in seconds; None: 120 s plus 30 s per second of source (the slowest
     # profile on 2 cores stays far inside that; a hung ffmpeg does not).
@@ -187,7 +189,8 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         emit(Event("packaging"))
         embedded = _embedded_subtitles(planned, ws)
         subtitles = planned.subtitles + embedded
-        presentation = build_presentation(ws.staging, planned.plan, subtitles, identity)
+        presentation = build_presentation(ws.staging, planned.plan, subtitles, identity,
+                                          dash_sidecar=request.dash_vtt_sidecar)
         remove_scratch_playlists(ws.staging)
         write_manifests(ws.staging, presentation)
         lap("package")

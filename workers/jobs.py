@@ -111,6 +111,9 @@ class JobSpec(BaseModel):
     # Split-and-stitch: "auto" (chunked above the fleet's VODFLEET_CHUNK_THRESHOLD), or N chunks (1: never).
     # How the job is run, not what it makes (same segments, same manifests): not part of the job id.
     chunks: Literal["auto"] | Annotated[int, Field(ge=1, le=1000)] = "auto"
+    # DASH text as one whole-title .vtt sidecar per track instead of WebVTT-in-ISO-BMFF segments (opt-in, for
+    # DASH clients that read only sidecar WebVTT; ffmpeg-based clients then refuse the MPD without options).
+    dash_vtt_sidecar: bool = False
 
     @field_validator("source")
     @classmethod
@@ -154,10 +157,13 @@ class JobSpec(BaseModel):
         """Stable JSON (sorted keys, no whitespace): what the job id hashes.
 
         Priority, the webhook and the chunking are excluded: they change how the job is run and announced,
-        not what it makes, and ids of specs written before they existed stay the same.
+        not what it makes, and ids of specs written before they existed stay the same. ``dash_vtt_sidecar``
+        changes what is made, so it counts, but only when set (the same reason).
         """
-        return json.dumps(self.model_dump(mode="json", exclude={"priority", "webhook", "chunks"}), sort_keys=True,
-                          separators=(",", ":"))
+        dumped = self.model_dump(mode="json", exclude={"priority", "webhook", "chunks"})
+        if not self.dash_vtt_sidecar:
+            del dumped["dash_vtt_sidecar"]
+        return json.dumps(dumped, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

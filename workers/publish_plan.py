@@ -2,7 +2,8 @@
 
 A player must never find a manifest that names an object not yet uploaded, so objects go up leaves first:
 
-    1. media        init.mp4, seg_*.m4s, seg_*.vtt, subtitles.vtt, anything else a playlist names (parallel)
+    1. media        init.mp4, seg_*.m4s (text ones too), seg_*.vtt, subtitles.vtt (opt-in), anything else a
+                    manifest names (parallel)
     2. playlists    every .m3u8 below the top level: media, I-frame and subtitle playlists (parallel)
     3. masters      top-level master.m3u8, manifest.mpd and report.json (parallel, after 1 and 2 are complete)
     4. pointer      <prefix>/live.json names the version (written by `workers.publish`, never from the folder)
@@ -80,6 +81,8 @@ def content_type(relative: str) -> str:
     suffix = name[name.rfind("."):] if "." in name else ""
     if suffix == ".mp4" and relative.startswith("audio/"):
         return "audio/mp4"
+    if suffix == ".mp4" and relative.startswith("subtitles/"):
+        return "application/mp4"  # text in ISO-BMFF (RFC 4337; the MPD's text AdaptationSet mimeType)
     return CONTENT_TYPES.get(suffix, "application/octet-stream")
 
 

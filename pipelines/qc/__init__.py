@@ -12,9 +12,10 @@ Every check has a stable dotted name and a detail carrying expected vs measured 
     hls.master.uris · hls.master.renditions · hls.<playlist>.uris · hls.<playlist>.target_duration
         (<playlist> is its path with dots: video.720p.index, video.720p.iframes, subtitles.ko.index)
     hls.variant.<id>.bandwidth · .average_bandwidth · .codecs · hls.iframes.<id>.bandwidth
-    dash.representations · dash.<kind>.<id>.segments · dash.text.<id>.file
-    languages.audio · languages.subtitles · client.hls · client.dash
-    subtitles.<id>.cues (subtitles.vtt via ffprobe) · subtitles.<id>.segments (HLS WebVTT segments)
+    dash.representations · dash.<kind>.<id>.segments (text too) · dash.text.<id>.file (opt-in sidecar)
+    languages.audio · languages.subtitles · client.hls · client.dash · client.dash.text (wvtt via the MPD)
+    subtitles.<id>.cues (the wvtt fragments' cues, or the sidecar via ffprobe) · subtitles.<id>.fragments
+    (wvtt timing against the media segments) · subtitles.<id>.segments (HLS WebVTT segments)
 
 Module map: `streams` (ffprobe a joined rendition), `timing` (keyframe/segment/duration rules),
 `playlists` + `mpd` (HLS/DASH re-read with m3u8/mpegdash), `manifests` (their rules), `bandwidth`,
@@ -54,7 +55,7 @@ from pipelines.qc.playlists import (
     resolve,
 )
 from pipelines.qc.verdict import failed, verdict
-from pipelines.subtitles import SubtitleDocument
+from pipelines.subtitles import SubtitleDocument, wvtt
 from pipelines.tools import Tools
 from pipelines.tracks import join_track, segment_paths
 
@@ -89,8 +90,13 @@ def run_qc(root: Path, presentation: Presentation, plan: EncodePlan, subtitles: 
     for track in complete:
         jobs[track.path] = _probe_job(root, track, work, tools, cancel)
     jobs["client.hls"] = lambda: clients.probe_client(root / MASTER, tools, cancel=cancel)
-    jobs["client.dash"] = lambda: clients.probe_client(root / MPD_NAME, tools, cancel=cancel)
-    for sub in presentation.subtitles:
+    sidecars = [sub for sub in presentation.subtitles if sub.vtt]
+    in_segments = [sub for sub in presentation.subtitles if not sub.vtt]
+    jobs["client.dash"] = lambda: clients.probe_client(root / MPD_NAME, tools, cancel=cancel,
+                                                       sidecar=bool(sidecars))
+    if in_segments:
+        jobs["client.dash.text"] = lambda: captions.probe_text_packets(root / MPD_NAME, tools, cancel=cancel)
+    for sub in sidecars:
         jobs[f"{sub.path}/{sub.vtt}"] = functools.partial(captions.probe_vtt, root / sub.path / sub.vtt, tools,
                                                           cancel=cancel)
     outcomes = _run_parallel(jobs)
@@ -122,14 +128,18 @@ def run_qc(root: Path, presentation: Presentation, plan: EncodePlan, subtitles: 
     reps = _dash_checks(root, presentation, plan, results)
     results += _language_checks(master, presentation, reps)
     sizes = [(r.width, r.height) for r in plan.video]
-    for name, manifest, texts in (("client.hls", MASTER, None),
-                                  ("client.dash", MPD_NAME, len(presentation.subtitles))):
+    for name, manifest, texts, data in (("client.hls", MASTER, None, None),
+                                        ("client.dash", MPD_NAME, len(sidecars), len(in_segments))):
         found = outcomes[name]
         results.append(failed(name, f"ffprobe cannot open {manifest}: {_describe(found)}")
                        if isinstance(found, Exception) else
-                       clients.check_client(name, manifest, _client_streams(found), sizes, len(plan.audio), texts))
+                       clients.check_client(name, manifest, _client_streams(found), sizes, len(plan.audio), texts,
+                                            data))
+    if in_segments:
+        results.append(_client_text_check(outcomes["client.dash.text"], in_segments, subtitles, presentation, plan))
     for sub in presentation.subtitles:
-        results += _caption_checks(root, sub, subtitles, outcomes.get(f"{sub.path}/{sub.vtt}"), plan)
+        results += _caption_checks(root, sub, subtitles, outcomes.get(f"{sub.path}/{sub.vtt}"), plan,
+                                   presentation)
     return results
 
 
@@ -386,7 +396,7 @@ def _dash_checks(root: Path, presentation: Presentation, plan: EncodePlan, resul
     results.append(manifests.check_dash_representations(reps, [(r.width, r.height) for r in plan.video],
                                                         len(plan.audio), len(presentation.subtitles)))
     for rep in reps:
-        if rep.content_type == "text":
+        if rep.content_type == "text" and rep.media is None:  # the opt-in sidecar
             rel = resolve(MPD_NAME, rep.base_url) if rep.base_url else None
             results.append(manifests.check_dash_text(f"dash.text.{rep.lang or rep.id}.file", rep,
                                                      file_sizes(root, [rel] if rel else [])))
@@ -425,19 +435,64 @@ def _client_streams(found: object) -> list[tuple[str, int, int]]:
 # --- captions ---------------------------------------------------------------------------------------
 
 
-def _caption_checks(root: Path, sub: SubtitleTrack, documents: Mapping[str, SubtitleDocument],
-                    probed: object, plan: EncodePlan) -> list[CheckResult]:
+def _document(documents: Mapping[str, SubtitleDocument], sub: SubtitleTrack) -> SubtitleDocument | None:
+    return documents.get(sub.id) or documents.get(sub.language)
+
+
+def _text_end(presentation: Presentation) -> float:
+    """Where the text timeline ends: the end of the last video segment (the fragments follow the video)."""
+    last = presentation.video[0].segments[-1] if presentation.video and presentation.video[0].segments else None
+    return last.start + last.duration if last else presentation.duration
+
+
+def _client_text_check(found: object, tracks: Sequence[SubtitleTrack], documents: Mapping[str, SubtitleDocument],
+                       presentation: Presentation, plan: EncodePlan) -> CheckResult:
+    name = "client.dash.text"
+    if isinstance(found, Exception):
+        return failed(name, f"ffprobe cannot read the text streams of {MPD_NAME}: {_describe(found)}")
+    docs = [_document(documents, sub) for sub in tracks]
+    if any(doc is None for doc in docs):
+        return failed(name, "a text track has no SubtitleDocument to compare with")
+    packets = list(found) if isinstance(found, list) else []
+    return captions.check_client_text(name, MPD_NAME, packets, [doc.cues for doc in docs if doc is not None],
+                                      _text_end(presentation), timing.frame_seconds(plan.fps) / 2)
+
+
+def _fragment_checks(root: Path, sub: SubtitleTrack, doc: SubtitleDocument,
+                     presentation: Presentation) -> list[CheckResult]:
     prefix = f"subtitles.{sub.id}"
-    doc = documents.get(sub.id) or documents.get(sub.language)
+    read: list[tuple[str, wvtt.FragmentCues | str]] = []
+    for segment in sub.fragments:
+        rel = f"{sub.path}/{segment.uri}"
+        try:
+            read.append((rel, wvtt.read_fragment_cues((root / rel).read_bytes())))
+        except OSError as exc:
+            read.append((rel, f"cannot be read ({exc.strerror or exc})"))
+        except (PipelineError, UnicodeDecodeError) as exc:
+            read.append((rel, str(exc)))
+    media = [(s.start, s.duration) for s in presentation.video[0].segments] if presentation.video else []
+    fragments = [r for _, r in read if not isinstance(r, str)]
+    end_ms = round(_text_end(presentation) * 1000)
+    return [captions.check_text_fragments(f"{prefix}.fragments", read, media),
+            captions.check_fragment_cues(f"{prefix}.cues", wvtt.join_cues(fragments), doc.cues, end_ms)]
+
+
+def _caption_checks(root: Path, sub: SubtitleTrack, documents: Mapping[str, SubtitleDocument],
+                    probed: object, plan: EncodePlan, presentation: Presentation) -> list[CheckResult]:
+    prefix = f"subtitles.{sub.id}"
+    doc = _document(documents, sub)
     if doc is None:
         return [failed(f"{prefix}.cues", f"no SubtitleDocument for {sub.language!r} to compare with")]
     frame = timing.frame_seconds(plan.fps)
     vtt = f"{sub.path}/{sub.vtt}"
-    if isinstance(probed, Exception):
-        cues = failed(f"{prefix}.cues", f"ffprobe cannot read {vtt}: {_describe(probed)}")
+    dash: list[CheckResult]
+    if not sub.vtt:  # DASH text in ISO-BMFF
+        dash = _fragment_checks(root, sub, doc, presentation)
+    elif isinstance(probed, Exception):
+        dash = [failed(f"{prefix}.cues", f"ffprobe cannot read {vtt}: {_describe(probed)}")]
     else:
-        cues = captions.check_cue_times(f"{prefix}.cues", vtt, list(probed) if isinstance(probed, list) else [],
-                                        doc.cues, frame)
+        dash = [captions.check_cue_times(f"{prefix}.cues", vtt, list(probed) if isinstance(probed, list) else [],
+                                         doc.cues, frame)]
     files: list[tuple[str, str | None]] = []
     for segment in sub.segments:
         path = root / sub.path / segment.uri
@@ -445,4 +500,4 @@ def _caption_checks(root: Path, sub: SubtitleTrack, documents: Mapping[str, Subt
             files.append((f"{sub.path}/{segment.uri}", path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError):
             files.append((f"{sub.path}/{segment.uri}", None))
-    return [cues, captions.check_segment_files(f"{prefix}.segments", files, doc.cues)]
+    return [*dash, captions.check_segment_files(f"{prefix}.segments", files, doc.cues)]

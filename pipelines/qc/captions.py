@@ -1,8 +1,9 @@
 """Captions: the written WebVTT against the SubtitleDocument it came from.
 
-Two independent readers: ffprobe's webvtt demuxer for the whole-title ``subtitles.vtt`` (DASH), and a
-small parser here for the HLS segment files (header, X-TIMESTAMP-MAP, cue blocks). Both are pure
-functions of text; ``probe_vtt`` is the one effect.
+Independent readers: ffprobe's webvtt demuxer for the opt-in whole-title ``subtitles.vtt`` (DASH), a small
+parser here for the HLS segment files (header, X-TIMESTAMP-MAP, cue blocks), and for the DASH text in
+ISO-BMFF the fragments' boxes (``pipelines.isobmff``) plus ffprobe reading the MPD as a client does. The
+checks are pure; ``probe_vtt`` and ``probe_text_packets`` are the effects.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,8 @@ from pipelines.errors import CheckResult
 from pipelines.qc.verdict import verdict
 from pipelines.runner import RunLimits, run
 from pipelines.subtitles import Cue
+from pipelines.subtitles.timestamp import to_millis
+from pipelines.subtitles.wvtt import FragmentCues, TimedCue
 from pipelines.tools import Tools
 
 VTT_PROBE_TIMEOUT = 60.0
@@ -151,3 +155,117 @@ def check_segment_files(name: str, files: Sequence[tuple[str, str | None]], expe
     problems += [f"segment cue {_show(c)} is not in the document" for c in extra]
     return verdict(name, problems, f"{len(files)} segment files, {len(union)} distinct cues, "
                                    f"{len(want)} in the document")
+
+
+# --- DASH text in ISO-BMFF (wvtt) -------------------------------------------------------------------
+
+
+def check_text_fragments(name: str, fragments: Sequence[tuple[str, FragmentCues | str]],
+                         media: Sequence[tuple[float, float]]) -> CheckResult:
+    """One wvtt fragment per media segment, each starting (tfdt) and lasting (trun) what its media segment
+    does, to the millisecond (DASH-IF IOP: text segments aligned with the media segments). ``fragments``:
+    (uri, what was read or why it could not be); ``media``: (start, duration) seconds of the video segments."""
+    problems = []
+    if len(fragments) != len(media):
+        problems.append(f"{len(fragments)} text segments, {len(media)} media segments")
+    for (uri, read), (start, duration) in zip(fragments, media, strict=False):
+        if isinstance(read, str):
+            problems.append(f"{uri}: {read}")
+            continue
+        low, high = to_millis(start), to_millis(start + duration)
+        if (read.decode_time, read.decode_time + read.duration) != (low, high):
+            problems.append(f"{uri} covers {read.decode_time}-{read.decode_time + read.duration} ms, its media "
+                            f"segment {low}-{high} ms")
+    return verdict(name, problems, f"{len(fragments)} text segments aligned with {len(media)} media segments")
+
+
+def check_fragment_cues(name: str, found: Sequence[TimedCue], expected: Sequence[Cue], end_ms: int) -> CheckResult:
+    """The cues joined back from the fragments are the document's (times to the millisecond, settings and
+    text), each clipped to the presentation's end ``end_ms``."""
+    want = Counter(TimedCue(to_millis(c.start), min(to_millis(c.end), end_ms), c.placement.settings(), c.text)
+                   for c in expected if to_millis(c.start) < end_ms)
+    got = Counter(found)
+    problems = [f"document cue {_show_timed(c)} is in no text segment" for c in sorted(want - got, key=_order)]
+    problems += [f"text segment cue {_show_timed(c)} is not in the document"
+                 for c in sorted(got - want, key=_order)]
+    return verdict(name, problems, f"{sum(got.values())} cues read back from the text segments, "
+                                   f"{sum(want.values())} in the document")
+
+
+def _show_timed(cue: TimedCue) -> str:
+    return f"[{cue.start_ms / 1000:.3f}-{cue.end_ms / 1000:.3f} {cue.payload[:24]!r}]"
+
+
+def _order(cue: TimedCue) -> tuple[int, int, str]:
+    return cue.start_ms, cue.end_ms, cue.payload
+
+
+def check_client_text(name: str, manifest: str, packets: Sequence[tuple[int, float, int]],
+                      tracks: Sequence[Sequence[Cue]], end: float, tolerance: float) -> CheckResult:
+    """The text as an ffmpeg-based DASH client reads it: ffmpeg 5.1 has no wvtt decoder and lists each text
+    AdaptationSet as a data stream, so ``packets`` are (stream index, pts s, size bytes) of the data streams,
+    in MPD order = ``tracks`` order. Its dash demuxer gives these packets no duration, so a sample lasts until
+    the next one starts (the last one until ``end``, the text timeline's end). The first sample must start at
+    0, and the samples holding cues (bigger than an 8-byte empty ``vtte``) must cover exactly the times where
+    the track's document has a cue (within ``tolerance`` s at each edge)."""
+    by_stream: dict[int, list[tuple[float, int]]] = {}
+    for index, pts, size in packets:
+        by_stream.setdefault(index, []).append((pts, size))
+    problems = []
+    if len(by_stream) != len(tracks):
+        problems.append(f"ffprobe reads {len(by_stream)} text (data) stream(s) through {manifest}, "
+                        f"the MPD has {len(tracks)}")
+    for number, (index, cues) in enumerate(zip(sorted(by_stream), tracks, strict=False), start=1):
+        rows = sorted(by_stream[index])
+        if abs(rows[0][0]) > tolerance:
+            problems.append(f"text stream {number} starts at {rows[0][0]:.3f} s, not 0")
+        if rows[-1][0] >= end:
+            problems.append(f"text stream {number} has a sample at {rows[-1][0]:.3f} s, past the end {end:.3f} s")
+        edges = [pts for pts, _ in rows[1:]] + [end]
+        shown = _union([(pts, stop) for (pts, size), stop in zip(rows, edges, strict=True) if size > EMPTY_SAMPLE])
+        want = _union([(c.start, min(c.end, end)) for c in cues if c.start < end])
+        if len(shown) != len(want) or any(abs(a - b) > tolerance for x, y in zip(shown, want, strict=False)
+                                          for a, b in zip(x, y, strict=True)):
+            problems.append(f"text stream {number} has text on screen at {_spans(shown)}, the document at "
+                            f"{_spans(want)}")
+    return verdict(name, problems, f"{len(by_stream)} text stream(s), {len(packets)} samples, timing within "
+                                   f"±{tolerance:.3f} s")
+
+
+EMPTY_SAMPLE = 8  # bytes of a sample holding only an empty-cue box ('vtte')
+
+
+def _union(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1] + 1e-6:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _spans(spans: Sequence[tuple[float, float]]) -> str:
+    return ", ".join(f"{s:.3f}-{e:.3f}" for s, e in spans) or "no time"
+
+
+def text_packets_argv(ffprobe: str, manifest: Path) -> list[str]:
+    """Every sample of the MPD's data streams (the wvtt text) as ffmpeg's dash demuxer reads them, no
+    options beyond the local-protocol whitelist (the other streams are discarded, not downloaded)."""
+    return [ffprobe, "-v", "error", "-hide_banner", "-protocol_whitelist", "file,crypto,data",
+            "-select_streams", "d", "-show_entries", "packet=stream_index,pts_time,size",
+            "-of", "json=c=1", f"file:{manifest.absolute()}"]
+
+
+def parse_text_packets(text: str | bytes) -> list[tuple[int, float, int]]:
+    """ffprobe packets → (stream index, pts s, size bytes). Raises ValueError if not JSON."""
+    doc = json.loads(text)
+    return [(int(p["stream_index"]), float(p["pts_time"]), int(p["size"]))
+            for p in (doc.get("packets", []) if isinstance(doc, dict) else [])]
+
+
+def probe_text_packets(manifest: Path, tools: Tools, *, cancel: threading.Event | None = None
+                       ) -> list[tuple[int, float, int]]:
+    result = run(text_packets_argv(tools.ffprobe, manifest), limits=RunLimits(timeout=VTT_PROBE_TIMEOUT),
+                 cancel=cancel)
+    return parse_text_packets(result.stdout)

@@ -2,9 +2,12 @@
 
 Only local protocols are whitelisted (file, crypto, data): a manifest that points anywhere else fails
 to open instead of reaching the network. The path goes in as ``file:<absolute>`` (the dash demuxer
-resolves relative segment URLs only against an absolute manifest path). The dash demuxer refuses file
-extensions outside a short list (``.vtt`` included) unless told: it gets exactly ours, never ``ALL``.
-ffmpeg 5.1's hls demuxer ignores SUBTITLES renditions, so only the DASH client is held to a subtitle count.
+resolves relative segment URLs only against an absolute manifest path). The MPD must open with no other
+option: its text is WebVTT in ISO-BMFF segments, which ffmpeg 5.1 lists as one *data* stream per text
+AdaptationSet (it has no wvtt decoder). Only an opt-in whole-title ``.vtt`` sidecar, which the dash
+demuxer refuses unless told, gets ``-allowed_extensions`` (exactly ours, never ``ALL``) and counts as a
+subtitle stream. ffmpeg 5.1's hls demuxer ignores SUBTITLES renditions, so only the DASH client is held to
+a text count.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ DASH_EXTENSIONS = "mp4,m4s,m4a,m4v,vtt"  # what our MPD addresses
 CLIENT_TIMEOUT = 120.0
 
 
-def client_argv(ffprobe: str, manifest: Path) -> list[str]:
-    dash = ["-allowed_extensions", DASH_EXTENSIONS] if manifest.suffix == ".mpd" else []
+def client_argv(ffprobe: str, manifest: Path, *, sidecar: bool = False) -> list[str]:
+    """``sidecar``: the MPD addresses a whole-title .vtt (opt-in), which needs -allowed_extensions."""
+    dash = ["-allowed_extensions", DASH_EXTENSIONS] if manifest.suffix == ".mpd" and sidecar else []
     return [ffprobe, "-v", "error", "-hide_banner", *dash, "-protocol_whitelist", LOCAL_PROTOCOLS,
             "-show_entries", "stream=codec_type,codec_name,width,height", "-of", "json=c=1",
             f"file:{manifest.absolute()}"]
@@ -40,16 +44,18 @@ def parse_client_streams(text: str | bytes) -> list[tuple[str, int, int]]:
             for s in streams if isinstance(s, dict)]
 
 
-def probe_client(manifest: Path, tools: Tools, *, cancel: threading.Event | None = None
+def probe_client(manifest: Path, tools: Tools, *, cancel: threading.Event | None = None, sidecar: bool = False
                  ) -> list[tuple[str, int, int]]:
-    result = run(client_argv(tools.ffprobe, manifest), limits=RunLimits(timeout=CLIENT_TIMEOUT), cancel=cancel)
+    result = run(client_argv(tools.ffprobe, manifest, sidecar=sidecar), limits=RunLimits(timeout=CLIENT_TIMEOUT),
+                 cancel=cancel)
     return parse_client_streams(result.stdout)
 
 
 def check_client(name: str, manifest: str, streams: Sequence[tuple[str, int, int]],
-                 sizes: Sequence[tuple[int, int]], audio: int, subtitles: int | None = None) -> CheckResult:
+                 sizes: Sequence[tuple[int, int]], audio: int, subtitles: int | None = None,
+                 data: int | None = None) -> CheckResult:
     """One video stream per rung (compared by resolution), one audio stream per audio rendition and,
-    unless `subtitles` is None, one subtitle stream per subtitle track."""
+    unless None, `subtitles` subtitle streams (sidecar text) and `data` data streams (text in ISO-BMFF)."""
     video = Counter((w, h) for kind, w, h in streams if kind == "video")
     audio_found = sum(kind == "audio" for kind, _, _ in streams)
     problems = []
@@ -61,5 +67,9 @@ def check_client(name: str, manifest: str, streams: Sequence[tuple[str, int, int
     subtitles_found = sum(kind == "subtitle" for kind, _, _ in streams)
     if subtitles is not None and subtitles_found != subtitles:
         problems.append(f"ffprobe opens {manifest} with {subtitles_found} subtitle stream(s), expected {subtitles}")
-    return verdict(name, problems, f"{sum(video.values())} video, {audio_found} audio, {subtitles_found} subtitle "
-                                   "streams")
+    data_found = sum(kind == "data" for kind, _, _ in streams)
+    if data is not None and data_found != data:
+        problems.append(f"ffprobe opens {manifest} with {data_found} data (text in ISO-BMFF) stream(s), "
+                        f"expected {data}")
+    return verdict(name, problems, f"{sum(video.values())} video, {audio_found} audio, {subtitles_found} subtitle, "
+                                   f"{data_found} data streams")

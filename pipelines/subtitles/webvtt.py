@@ -50,6 +50,13 @@ def to_webvtt(doc_or_cues: SubtitleDocument | Iterable[Cue], *, head: bool = Tru
     return "WEBVTT\n\n" + (blocks if head else "") + "\n".join(_block(cue) for cue in cues)
 
 
+def webvtt_header(doc_or_cues: SubtitleDocument | Iterable[Cue]) -> str:
+    """The WebVTT file header up to the first cue: "WEBVTT", then the REGION and STYLE blocks the cues use
+    (what ISO/IEC 14496-30 puts in a ``wvtt`` sample entry's ``vttC`` box)."""
+    _, blocks = _split(doc_or_cues)
+    return ("WEBVTT\n\n" + blocks).rstrip("\n")
+
+
 def segment_webvtt(cues: SubtitleDocument | Iterable[Cue], boundaries: Sequence[tuple[float, float]], *,
                    mpegts: int = 0) -> list[str]:
     """One file per (start, duration) segment holding every cue that intersects [start, start+duration).

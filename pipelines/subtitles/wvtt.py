@@ -6,6 +6,7 @@ refuse. Pure: cues and segment boundaries in, bytes out.
 
     init_segment(language, header)            ftyp + moov (one 'text' track, sample entry 'wvtt' + 'vttC')
     media_segment(cues, start, end, number)   styp + moof (mfhd, traf: tfhd, tfdt, trun) + mdat
+    read_fragment_cues(data), join_cues(...)  the reverse, for QC: samples back, then whole cues
 
 Timing follows 14496-30 §5: a segment's time is cut at every cue start and end into samples; a sample with
 no cue is one empty-cue box ``vtte``; a sample with cues holds one ``vttc`` per active cue (overlapping cues
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import itertools
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+from pipelines.isobmff import InitInfo, iter_boxes, read_fragment
 from pipelines.subtitles.cue import Cue
 from pipelines.subtitles.timestamp import to_millis
 
@@ -103,3 +106,57 @@ def media_segment(cues: Sequence[Cue], start: float, end: float, number: int) ->
     fragment = moof(len(moof(0)) + 8)  # samples start after the moof and the mdat header
     styp = _box("styp", b"msdh", struct.pack(">I", 0), b"msdhmsixcmfs")
     return styp + fragment + _box("mdat", data)
+
+
+@dataclass(frozen=True)
+class TimedCue:
+    """A cue as read back from fragments: times in milliseconds, its settings (sttg) and payload (payl)."""
+
+    start_ms: int
+    end_ms: int
+    settings: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class FragmentCues:
+    decode_time: int  # tfdt, milliseconds
+    duration: int  # sum of the sample durations, milliseconds
+    samples: tuple[tuple[int, int, tuple[tuple[str, str], ...]], ...]  # (start ms, end ms, ((settings, payload)…))
+
+
+def read_fragment_cues(data: bytes) -> FragmentCues:
+    """One wvtt media segment read back: its timing (with ``pipelines.isobmff.read_fragment``, a reader
+    independent of this writer) and each sample's cue boxes. Raises PipelineError(code="cmaf_malformed")."""
+    info = read_fragment(data, InitInfo(track_id=TRACK_ID, timescale=TIMESCALE, handler="text", codec="wvtt"))
+    offset = info.iframe_offset + info.iframe_length - info.sizes[0]  # sample 0; one trun: the rest follow
+    time, rows = info.decode_time, []
+    for duration, size in zip(info.durations, info.sizes, strict=True):
+        cues = []
+        for box in iter_boxes(data, offset, offset + size):
+            if box.type == "vttc":
+                kids = {k.type: data[k.body:k.end].decode("utf-8") for k in iter_boxes(data, box.body, box.end)}
+                cues.append((kids.get("sttg", ""), kids.get("payl", "")))
+        rows.append((time, time + duration, tuple(cues)))
+        time, offset = time + duration, offset + size
+    return FragmentCues(info.decode_time, info.duration, tuple(rows))
+
+
+def join_cues(fragments: Iterable[FragmentCues]) -> list[TimedCue]:
+    """The cues the samples carry, each piece joined to the same cue (settings and payload) in the sample
+    right before it, so a cue cut at sample and segment edges comes back whole; sorted by (start, end)."""
+    done: list[TimedCue] = []
+    open_: dict[tuple[str, str], list[TimedCue]] = {}  # by (settings, payload): cues ending at the last edge
+    for fragment in fragments:
+        for start, end, cues in fragment.samples:
+            still: dict[tuple[str, str], list[TimedCue]] = {}
+            for key in cues:
+                pending = open_.get(key, [])
+                previous = next((c for c in pending if c.end_ms == start), None)
+                if previous is not None:
+                    pending.remove(previous)
+                still.setdefault(key, []).append(TimedCue(previous.start_ms if previous else start, end, *key))
+            done += [c for pending in open_.values() for c in pending]
+            open_ = still
+    done += [c for pending in open_.values() for c in pending]
+    return sorted(done, key=lambda c: (c.start_ms, c.end_ms, c.payload))

@@ -119,6 +119,9 @@ def test_chunk_policy_from_the_spec_and_the_fleet_settings() -> None:
 
 def test_chunking_is_how_a_job_runs_not_what_it_makes() -> None:
     assert SPEC.canonical() == SPEC.model_copy(update={"chunks": 4}).canonical()
+    # The DASH sidecar opt-in changes what is made (a new id), while specs without it keep their ids.
+    assert "dash_vtt_sidecar" not in SPEC.canonical()
+    assert '"dash_vtt_sidecar":true' in SPEC.model_copy(update={"dash_vtt_sidecar": True}).canonical()
     with pytest.raises(ValueError, match="chunks"):
         JobSpec(source="m.mov", output_prefix="t", chunks=0)
 

@@ -45,10 +45,11 @@ def audio(track_id: str, name: str, *, default: bool) -> AudioTrack:
 
 
 def subtitle(track_id: str, name: str, *, default: bool = False, forced: bool = False) -> SubtitleTrack:
+    """DASH text as WebVTT in ISO-BMFF: fragments on the video's boundaries, timescale 1000."""
     return SubtitleTrack(id=track_id, path=f"subtitles/{track_id}", language=track_id, name=name,
-                         vtt="subtitles.vtt",
-                         segments=segs([2000, 2000, 1280], 1000, [120, 80, 40], ext="vtt"),
-                         default=default, forced=forced)
+                         vtt="", segments=segs([2000, 2000, 1280], 1000, [120, 80, 40], ext="vtt"),
+                         default=default, forced=forced, init="init.mp4",
+                         fragments=segs([2000, 2000, 1280], 1000, [250, 90, 16]))
 
 
 V720 = video("720p", 1280, 720, "avc1.64001f", Fraction(30000, 1001), 30000, [60060, 60060, 30030],
@@ -83,7 +84,8 @@ def test_mpd_reparses_with_mpegdash() -> None:
     assert period.start == "PT0S"
     kinds = [(a.content_type, a.mime_type, a.lang) for a in period.adaptation_sets]
     assert kinds == [("video", "video/mp4", None), ("audio", "audio/mp4", "en"), ("audio", "audio/mp4", "es"),
-                     ("text", "text/vtt", "en"), ("text", "text/vtt", "ko"), ("text", "text/vtt", "fr")]
+                     ("text", "application/mp4", "en"), ("text", "application/mp4", "ko"),
+                     ("text", "application/mp4", "fr")]
     video_set = period.adaptation_sets[0]
     assert (video_set.max_width, video_set.max_height, video_set.max_frame_rate, video_set.par) == (
         1280, 720, "30000/1001", "16:9")
@@ -108,8 +110,25 @@ def test_mpd_reparses_with_mpegdash() -> None:
     text_sets = period.adaptation_sets[3:]
     assert [[r.value for r in t.roles] for t in text_sets] == [["subtitle"], ["subtitle", "main"],
                                                                ["forced-subtitle"]]
+    # DASH-IF IOP text: WebVTT in ISO-BMFF, addressed like the media (init + $Number$ + SegmentTimeline).
+    assert [t.codecs for t in text_sets] == ["wvtt", "wvtt", "wvtt"]
+    assert [t.representations[0].base_urls for t in text_sets] == [None, None, None]
+    template = text_sets[0].representations[0].segment_templates[0]
+    assert (template.timescale, template.initialization, template.media) == (
+        1000, "subtitles/en/init.mp4", "subtitles/en/seg_$Number%05d$.m4s")
+    assert [(s.t, s.d, s.r) for s in template.segment_timelines[0].Ss] == [(0, 2000, 1), (None, 1280, None)]
+    assert text_sets[0].representations[0].bandwidth == 1000  # the peak fragment: 250 bytes in 2 s
+
+
+def test_opt_in_sidecar_text_is_a_base_url() -> None:
+    sidecars = tuple(replace(t, vtt="subtitles.vtt", init="", fragments=())
+                     for t in PRESENTATION.subtitles)
+    mpd = MPEGDASHParser.parse(render_mpd(replace(PRESENTATION, subtitles=sidecars)))
+    text_sets = mpd.periods[0].adaptation_sets[3:]
+    assert [(t.mime_type, t.codecs) for t in text_sets] == [("text/vtt", None)] * 3
     assert [t.representations[0].base_urls[0].base_url_value for t in text_sets] == [
         "subtitles/en/subtitles.vtt", "subtitles/ko/subtitles.vtt", "subtitles/fr/subtitles.vtt"]
+    assert [t.representations[0].segment_templates for t in text_sets] == [None, None, None]
 
 
 def test_mpd_is_namespaced_xml_with_escaped_labels_and_safe_comments() -> None:

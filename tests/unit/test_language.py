@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pipelines.errors import SubtitleRejected
-from pipelines.language import language_name, normalize_language, parse_iso639_2
+from pipelines.language import iso639_2t, language_name, normalize_language, parse_iso639_2
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,9 @@ def test_language_name(tag: str, name: str) -> None:
 )
 def test_parse_iso639_2(code: str | None, expected: str | None) -> None:
     assert parse_iso639_2(code) == expected
+
+
+@pytest.mark.parametrize(("tag", "code"), [("en", "eng"), ("pt-BR", "por"), ("zh-Hant", "zho"), ("fr", "fra"),
+                                           ("fil", "fil"), ("und", "und"), ("x-klingon", "und")])
+def test_mdhd_language_is_iso639_2t(tag: str, code: str) -> None:
+    assert iso639_2t(tag) == code  # the terminology code (fra, zho), not the bibliographic one (fre, chi)

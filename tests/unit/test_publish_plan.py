@@ -24,7 +24,7 @@ OUTPUT = [
     "video/720p/index.m3u8", "video/720p/iframes.m3u8",
     "video/360p/init.mp4", "video/360p/seg_00001.m4s", "video/360p/index.m3u8", "video/360p/iframes.m3u8",
     "audio/en/init.mp4", "audio/en/seg_00001.m4s", "audio/en/index.m3u8",
-    "subtitles/ko/subtitles.vtt", "subtitles/ko/seg_00001.vtt", "subtitles/ko/index.m3u8",
+    "subtitles/ko/init.mp4", "subtitles/ko/seg_00001.m4s", "subtitles/ko/seg_00001.vtt", "subtitles/ko/index.m3u8",
 ]
 
 
@@ -76,6 +76,8 @@ def test_unsafe_names_are_rejected(stray: str) -> None:
     ("manifest.mpd", "application/dash+xml"), ("video/720p/seg_00001.m4s", "video/iso.segment"),
     ("video/720p/init.mp4", "video/mp4"), ("audio/en/init.mp4", "audio/mp4"),
     ("subtitles/ko/seg_00001.vtt", "text/vtt; charset=utf-8"), ("report.json", "application/json"),
+    ("subtitles/ko/init.mp4", "application/mp4"), ("subtitles/ko/seg_00001.m4s", "video/iso.segment"),
+    ("subtitles/ko/subtitles.vtt", "text/vtt; charset=utf-8"),
     ("notes", "application/octet-stream"),
 ])
 def test_content_types(name: str, expected: str) -> None:

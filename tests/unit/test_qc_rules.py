@@ -12,7 +12,8 @@ from pipelines.qc import bandwidth, captions, clients, manifests, streams, timin
 from pipelines.qc.mpd import DashRepresentation, expand_template, expand_timeline, segment_uris
 from pipelines.qc.playlists import Entry, Master, MediaPlaylist, Rendition, Variant, parse_master, parse_media, resolve
 from pipelines.qc.verdict import MAX_LISTED, verdict
-from pipelines.subtitles import Cue
+from pipelines.subtitles import Cue, wvtt
+from pipelines.subtitles.cue import Placement
 
 F25 = Fraction(25)
 F2997 = Fraction(30000, 1001)
@@ -415,8 +416,62 @@ def test_client_streams() -> None:
     assert "with video [(640, 360)], the rungs are [(640, 360), (1280, 720)]" in result.detail
     assert "with 1 audio stream(s), expected 2" in result.detail
     from pathlib import Path
-    assert "-allowed_extensions" in clients.client_argv("ffprobe", Path("/o/manifest.mpd"))
-    assert "-allowed_extensions" not in clients.client_argv("ffprobe", Path("/o/master.m3u8"))
+    # The MPD opens with no option; only the opt-in .vtt sidecar needs the dash demuxer told about .vtt.
+    assert "-allowed_extensions" not in clients.client_argv("ffprobe", Path("/o/manifest.mpd"))
+    assert "-allowed_extensions" in clients.client_argv("ffprobe", Path("/o/manifest.mpd"), sidecar=True)
+    assert "-allowed_extensions" not in clients.client_argv("ffprobe", Path("/o/master.m3u8"), sidecar=True)
+    wvtt_text = clients.parse_client_streams(json.dumps({"streams": [
+        {"codec_type": "video", "width": 640, "height": 360}, {"codec_type": "audio"}, {"codec_type": "data"}]}))
+    assert clients.check_client("client.dash", "manifest.mpd", wvtt_text, [(640, 360)], 1, 0, 1).passed
+    missing = clients.check_client("client.dash", "manifest.mpd", found, [(640, 360)], 1, 0, 1)
+    assert "with 0 data (text in ISO-BMFF) stream(s), expected 1" in missing.detail
+
+
+# --- DASH text in ISO-BMFF ----------------------------------------------------------------------------
+
+OVERLAP = (Cue(1.0, 5.0, "Long"), Cue(2.0, 4.0, "Top", Placement(line=0, line_percent=False)),
+           Cue(5.5, 9.0, "Past the end"))
+
+
+def _fragments(cues: tuple[Cue, ...], bounds: list[tuple[float, float]]) -> list[wvtt.FragmentCues]:
+    return [wvtt.read_fragment_cues(wvtt.media_segment(cues, s, e, n)) for n, (s, e) in enumerate(bounds, 1)]
+
+
+def test_fragment_cues_join_back_across_samples_and_segments() -> None:
+    fragments = _fragments(OVERLAP, [(0.0, 2.0), (2.0, 4.0), (4.0, 6.0)])
+    assert [(f.decode_time, f.duration) for f in fragments] == [(0, 2000), (2000, 2000), (4000, 2000)]
+    joined = wvtt.join_cues(fragments)
+    assert [(c.start_ms, c.end_ms, c.settings, c.payload) for c in joined] == [
+        (1000, 5000, "", "Long"), (2000, 4000, "line:0", "Top"), (5500, 6000, "", "Past the end")]
+    assert captions.check_fragment_cues("subtitles.fr.cues", joined, OVERLAP, 6000).passed
+    lost = captions.check_fragment_cues("c", joined[:1] + joined[2:], OVERLAP, 6000)
+    assert "document cue [2.000-4.000 'Top'] is in no text segment" in lost.detail
+    moved = captions.check_fragment_cues("c", joined, (*OVERLAP[:1], Cue(2.0, 4.0, "Top"), OVERLAP[2]), 6000)
+    assert "text segment cue [2.000-4.000 'Top'] is not in the document" in moved.detail  # its line:0 differs
+
+
+def test_text_fragments_aligned_with_media_segments() -> None:
+    fragments = _fragments(OVERLAP, [(0.0, 2.0), (2.0, 4.0), (4.0, 6.0)])
+    read = [(f"subtitles/fr/seg_{n:05d}.m4s", f) for n, f in enumerate(fragments, 1)]
+    media = [(0.0, 2.0), (2.0, 2.0), (4.0, 2.0)]
+    assert captions.check_text_fragments("subtitles.fr.fragments", read, media).passed
+    shifted = captions.check_text_fragments("f", read, [(0.0, 2.04), (2.04, 1.96), (4.0, 2.0)])
+    assert "subtitles/fr/seg_00001.m4s covers 0-2000 ms, its media segment 0-2040 ms" in shifted.detail
+    short = captions.check_text_fragments("f", [*read[:2], ("subtitles/fr/seg_00003.m4s", "is missing")], media)
+    assert "subtitles/fr/seg_00003.m4s: is missing" in short.detail
+
+
+def test_client_text_timing_from_sample_starts() -> None:
+    # What ffprobe reads of OVERLAP through the MPD: sample starts and sizes (no durations), one data stream.
+    packets = [(2, 0.0, 8), (2, 1.0, 20), (2, 2.0, 41), (2, 4.0, 20), (2, 5.0, 8), (2, 5.5, 28)]
+    assert captions.check_client_text("client.dash.text", "manifest.mpd", packets, [OVERLAP], 6.0, 0.02).passed
+    late = [(2, 0.0, 8), (2, 1.5, 20), *packets[2:]]
+    assert "has text on screen at 1.500-5.000, 5.500-6.000, the document at 1.000-5.000, 5.500-6.000" in \
+        captions.check_client_text("c", "manifest.mpd", late, [OVERLAP], 6.0, 0.02).detail
+    assert "reads 1 text (data) stream(s) through manifest.mpd, the MPD has 2" in \
+        captions.check_client_text("c", "manifest.mpd", packets, [OVERLAP, OVERLAP], 6.0, 0.02).detail
+    assert captions.parse_text_packets('{"packets": [{"stream_index": 2, "pts_time": "1.000000", "size": "20"}]}') \
+        == [(2, 1.0, 20)]
 
 
 # --- captions ---------------------------------------------------------------------------------------

@@ -58,6 +58,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--profile", default="fast", choices=sorted(PROFILES))
     p.add_argument("--segment-seconds", type=int, default=6)
     p.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
+    p.add_argument("--dash-vtt-sidecar", action="store_true",
+                   help="DASH text as one whole-title subtitles.vtt per track (the old layout, for "
+                        "DASH clients that read only sidecar WebVTT) instead of WebVTT-in-MP4 segments; "
+                        "ffmpeg-based clients then need -allowed_extensions to open the MPD")
     p.add_argument("--chunks", type=chunk_count, default="auto", metavar="auto|N",
                    help="split-and-stitch across workers: auto (default: chunked when the master is longer than "
                         "the fleet's VODFLEET_CHUNK_THRESHOLD), or N chunks (1: one task encodes it all)")
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                    audio_languages=tuple(args.audio_language), ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
-                   webhook=args.webhook, chunks=args.chunks)
+                   webhook=args.webhook, chunks=args.chunks, dash_vtt_sidecar=args.dash_vtt_sidecar)
     app = create_app(settings)
     done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
                   duration=duration, force=args.force, tools=tools)

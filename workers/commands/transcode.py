@@ -81,6 +81,10 @@ def add_parser(sub: Any) -> None:
     tc.add_argument("--chunk-threshold", type=positive_seconds, default=DEFAULT_THRESHOLD_SECONDS, metavar="S",
                     help="--chunks auto chunks only masters longer than this many seconds")
     tc.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
+    tc.add_argument("--dash-vtt-sidecar", action="store_true",
+                    help="DASH text as one whole-title subtitles.vtt per track (the old layout, for "
+                         "DASH clients that read only sidecar WebVTT) instead of WebVTT-in-MP4 segments; "
+                         "ffmpeg-based clients then need -allowed_extensions to open the MPD")
     tc.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (only once all checks pass)")
     tc.add_argument("--dry-run", action="store_true",
                     help="probe and plan, print the exact ffmpeg argv, encode nothing")
@@ -102,7 +106,7 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
                             audio_languages=tuple(args.audio_language)),
-        measure_quality=not args.no_quality, overwrite=args.overwrite)
+        measure_quality=not args.no_quality, overwrite=args.overwrite, dash_vtt_sidecar=args.dash_vtt_sidecar)
 
 
 def run(args: argparse.Namespace) -> int:
