@@ -102,13 +102,17 @@ def test_dry_run_prints_the_exact_argv(tiny_source: Path, tmp_path: Path) -> Non
 
 
 def test_sample_clip_with_every_sidecar(tmp_path: Path) -> None:
-    """The README's demo, minus the venv: five languages in five charsets and four formats."""
+    """The README's demo, minus the venv: five languages in five charsets and four formats; with the opt-in
+    whole-title .vtt as the DASH text (--dash-vtt-sidecar)."""
     out = tmp_path / "bbb"
     sidecars = {"en": "en.ttml", "es": "es.ass", "ko": "ko.srt", "zh-Hant": "zh-Hant.srt", "ar": "ar.vtt"}
     args = [arg for lang, name in sidecars.items() for arg in ("--subtitle", f"{lang}={SUBS / f'bigbuckbunny.{name}'}")]
     result = vodfleet("transcode", str(SAMPLE), "-o", str(out), "--profile", "draft", "--audio-language", "en",
-                      "--segment-seconds", "2", *args)
+                      "--segment-seconds", "2", "--dash-vtt-sidecar", *args)
     assert result.returncode == 0, result.stderr
+    mpd = (out / "manifest.mpd").read_text(encoding="utf-8")
+    assert mpd.count('mimeType="text/vtt"') == 5 and "wvtt" not in mpd
+    assert not list((out / "subtitles").glob("*/*.m4s"))  # no ISO-BMFF text when the sidecar is the DASH text
     assert f"published to {out}" in result.stdout
     expected = json.loads((SUBS / "expected.json").read_text(encoding="utf-8"))
     for lang in sidecars:

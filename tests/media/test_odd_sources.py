@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.plan import PlanOptions
 from pipelines.probe import probe
+from pipelines.subtitles import wvtt
 from pipelines.tools import Tools
 from pipelines.transcode import TranscodeRequest, transcode
 
@@ -79,9 +80,10 @@ def test_embedded_text_subtitles_become_webvtt(tmp_path: Path) -> None:
                                         options=PlanOptions(segment_seconds=2, profile="draft")))
     subs = result.report["renditions"]["subtitles"]
     assert [(s["language"], s["cues"]) for s in subs] == [("en", 2), ("es", 2)]
-    vtt = (result.output / "subtitles" / "es" / "subtitles.vtt").read_text(encoding="utf-8")
-    assert "00:00:00.200 --> 00:00:01.000\nHello (spa)" in vtt
-    assert "00:00:01.200 --> 00:00:02.000\nWorld (spa)" in vtt
+    folder = result.output / "subtitles" / "es"
+    cues = wvtt.join_cues(wvtt.read_fragment_cues(p.read_bytes()) for p in sorted(folder.glob("seg_*.m4s")))
+    assert [(c.start_ms, c.end_ms, c.payload) for c in cues] == [(200, 1000, "Hello (spa)"),
+                                                                 (1200, 2000, "World (spa)")]
     master = (result.output / "master.m3u8").read_text(encoding="utf-8")
     assert 'TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="en"' in master
 

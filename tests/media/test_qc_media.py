@@ -26,7 +26,7 @@ from pipelines.plan import EncodePlan, PlanOptions
 from pipelines.presentation import Presentation
 from pipelines.qc import run_qc
 from pipelines.runner import RunLimits, run
-from pipelines.subtitles import SubtitleDocument
+from pipelines.subtitles import SubtitleDocument, wvtt
 from pipelines.tools import Tools
 from pipelines.transcode import Sidecar, TranscodeRequest, plan_transcode, transcode
 
@@ -106,7 +106,8 @@ def test_untouched_output_passes_every_check(built: Built, tmp_path: Path) -> No
         "renditions.video.count", "renditions.audio.count", "video.keyframes.aligned",
         "hls.master.uris", "hls.master.renditions", "dash.representations", "languages.audio",
         "languages.subtitles", "client.hls", "client.dash", "subtitles.en.cues", "subtitles.en.segments",
-        "hls.subtitles.en.index.uris", "dash.text.en.file", "audio.en.duration", "audio.en.codec",
+        "hls.subtitles.en.index.uris", "dash.text.en.segments", "subtitles.en.fragments", "client.dash.text",
+        "audio.en.duration", "audio.en.codec",
     }
     for rung in ("144p", "180p"):
         expected |= {f"video.{rung}.{what}" for what in (
@@ -145,13 +146,27 @@ def test_inflated_bandwidth_fails_with_both_numbers(built: Built, copy: Path, tm
     assert "+50.0%" in detail
 
 
-def test_shifted_vtt_cue_fails_cue_timing(built: Built, copy: Path, tmp_path: Path) -> None:
-    vtt = copy / "subtitles/en/subtitles.vtt"
-    vtt.write_text(vtt.read_text(encoding="utf-8").replace("00:00:01.500 -->", "00:00:02.000 -->"), "utf-8")
+def test_shifted_text_fragment_fails_alignment_and_cues(built: Built, copy: Path, tmp_path: Path) -> None:
+    # The second DASH text segment rewritten to start 0.5 s late: the cue across the 2 s cut comes apart.
+    # (ffmpeg's dash demuxer gives no sample durations, so through the MPD the gap reads as the previous
+    # sample lasting longer: client.dash.text cannot see this one; the fragments' own timing does.)
+    fragment = copy / "subtitles/en/seg_00002.m4s"
+    fragment.write_bytes(wvtt.media_segment(built.subtitles["en"].cues, 2.5, 4.0, 2))
     failed = failures(qc(built, copy, tmp_path / "scratch"))
-    assert set(failed) == {"subtitles.en.cues"}
-    assert "cue 2 start 2.000 s in subtitles/en/subtitles.vtt, 1.500 s in the document (+0.500 s" in \
-        failed["subtitles.en.cues"]
+    assert set(failed) == {"subtitles.en.fragments", "subtitles.en.cues"}
+    assert "subtitles/en/seg_00002.m4s covers 2500-4000 ms, its media segment 2000-4000 ms" in \
+        failed["subtitles.en.fragments"]
+    assert "document cue [1.500-2.600 'Across the cut'] is in no text segment" in failed["subtitles.en.cues"]
+    assert "text segment cue [1.500-2.000 'Across the cut'] is not in the document" in failed["subtitles.en.cues"]
+
+
+def test_missing_cue_in_a_text_fragment_fails_cues(built: Built, copy: Path, tmp_path: Path) -> None:
+    cues = built.subtitles["en"].cues
+    fragment = copy / "subtitles/en/seg_00002.m4s"
+    fragment.write_bytes(wvtt.media_segment([c for c in cues if c.start < 2.0], 2.0, 4.0, 2))
+    failed = failures(qc(built, copy, tmp_path / "scratch"))
+    assert set(failed) == {"subtitles.en.cues", "client.dash.text"}
+    assert "is in no text segment" in failed["subtitles.en.cues"]
 
 
 def test_shifted_cue_in_an_hls_segment_fails_the_segment_union(built: Built, copy: Path, tmp_path: Path) -> None:

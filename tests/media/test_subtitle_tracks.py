@@ -18,6 +18,7 @@ import webvtt
 from mpegdash.parser import MPEGDASHParser
 
 from pipelines.hls import SDH_CHARACTERISTICS
+from pipelines.subtitles import wvtt
 
 pytestmark = pytest.mark.media
 
@@ -76,17 +77,19 @@ def test_report_lists_every_track_with_its_decisions(published: Path) -> None:
 
 
 def test_overlapping_cues_are_whole_in_dash_and_hls_files(published: Path) -> None:
-    whole = _cues(published / "subtitles" / "en" / "subtitles.vtt")
-    expected = [(1.0, 7.0, "The long line stays seven seconds"), (2.0, 4.0, "A short one at the top")]
+    # DASH: WebVTT in ISO-BMFF; the long cue is carried in four fragments and joins back whole.
+    folder = published / "subtitles" / "en"
+    whole = wvtt.join_cues(wvtt.read_fragment_cues(p.read_bytes()) for p in sorted(folder.glob("seg_*.m4s")))
+    expected = [(1.0, 7.0, "", "The long line stays seven seconds"), (2.0, 4.0, "line:0", "A short one at the top")]
     assert len(whole) == 2
-    for (start, end, text), (w_start, w_end, w_text) in zip(whole, expected, strict=True):
-        assert abs(start - w_start) <= FRAME and abs(end - w_end) <= FRAME and text == w_text
+    for cue, (w_start, w_end, w_settings, w_text) in zip(whole, expected, strict=True):
+        assert abs(cue.start_ms / 1000 - w_start) <= FRAME and abs(cue.end_ms / 1000 - w_end) <= FRAME
+        assert (cue.settings, cue.payload) == (w_settings, w_text)  # {\an8}: the top line
     # HLS: the 4-6 s segment still carries the long cue (it was cut at 2 s before).
     third = _cues(published / "subtitles" / "en" / "seg_00003.vtt")
     assert [(s, e) for s, e, _ in third] == [(1.0, 7.0)]
-    timing_lines = [line for line in (published / "subtitles" / "en" / "subtitles.vtt").read_text().splitlines()
-                    if "-->" in line]
-    assert timing_lines[1].endswith(" line:0")  # {\an8}: the top line
+    timing_lines = [line for line in (folder / "seg_00002.vtt").read_text().splitlines() if "-->" in line]
+    assert timing_lines[1].endswith(" line:0")
 
 
 def test_hls_master_signals_forced_and_sdh(published: Path) -> None:

@@ -22,6 +22,7 @@ from mpegdash.parser import MPEGDASHParser
 
 from pipelines.errors import Cancelled, FFmpegTimeout
 from pipelines.plan import PlanOptions
+from pipelines.subtitles import wvtt
 from pipelines.transcode import Event, Sidecar, TranscodeRequest, transcode
 from pipelines.workspace import STAGING_PREFIX, remove_abandoned
 
@@ -78,8 +79,10 @@ def test_layout_is_the_documented_one(episode: dict[str, Any]) -> None:
     for expected in ["master.m3u8", "manifest.mpd", "report.json", "video/234p/init.mp4",
                      "video/234p/seg_00001.m4s", "video/234p/index.m3u8", "video/234p/iframes.m3u8",
                      "video/360p/index.m3u8", "audio/en/index.m3u8", "audio/es/seg_00003.m4s",
-                     "subtitles/fr/index.m3u8", "subtitles/fr/subtitles.vtt", "subtitles/fr/seg_00003.vtt"]:
+                     "subtitles/fr/index.m3u8", "subtitles/fr/seg_00003.vtt", "subtitles/fr/init.mp4",
+                     "subtitles/fr/seg_00003.m4s"]:
         assert expected in names
+    assert "subtitles/fr/subtitles.vtt" not in names  # the whole-title sidecar is opt-in
     assert not any(n.endswith("ffmpeg.m3u8") for n in names), "ffmpeg's scratch playlists leaked"
     assert not list(root.parent.glob(f"{STAGING_PREFIX}*")), "staging folder left behind"
 
@@ -149,19 +152,35 @@ def test_ffprobe_as_a_client_sees_every_rendition(episode: dict[str, Any]) -> No
     sizes = {(s.get("width"), s.get("height")) for s in hls["streams"] if s["codec_type"] == "video"}
     assert sizes == {(416, 234), (640, 360)}
     assert sum(s["codec_type"] == "audio" for s in hls["streams"]) >= 2
-    dash = ffprobe_json("-protocol_whitelist", "file", "-allowed_extensions", "mp4,m4s,vtt", "-show_streams",
-                        str(root / "manifest.mpd"))
+    # `ffprobe manifest.mpd`, no option at all: every AdaptationSet is a stream; ffmpeg 5.1 has no wvtt
+    # decoder, so the text is a data stream tagged wvtt.
+    bare = subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_streams", "manifest.mpd"], cwd=root,
+                          check=True, capture_output=True)
+    dash = json.loads(bare.stdout)
     assert {(s.get("width"), s.get("height")) for s in dash["streams"] if s["codec_type"] == "video"} == sizes
+    assert sorted((s["codec_type"], s["codec_tag_string"]) for s in dash["streams"] if s["codec_type"] != "video") \
+        == [("audio", "mp4a"), ("audio", "mp4a"), ("data", "wvtt")]
+    # The text's samples through the MPD: one starts at every cue edge and segment cut, text only in the cues.
+    packets = ffprobe_json("-select_streams", "d", "-show_entries", "packet=pts_time,size",
+                           str(root / "manifest.mpd"))["packets"]
+    starts = [float(p["pts_time"]) for p in packets]
+    assert starts == pytest.approx([0, 0.5, 1.5, 2, 2.25, 3.75, 4, 4.1, 5.9], abs=0.001)
+    assert [int(p["size"]) > 8 for p in packets] == [False, True, False, False, True, False, False, True, False]
 
 
-def test_subtitles_keep_their_source_timing(episode: dict[str, Any]) -> None:
+def test_subtitles_keep_their_source_timing(episode: dict[str, Any], tmp_path: Path) -> None:
     root: Path = episode["root"]
-    packets = ffprobe_json("-show_packets", str(root / "subtitles/fr/subtitles.vtt"))["packets"]
-    got = [t for p in packets for t in (float(p["pts_time"]), float(p["pts_time"]) + float(p["duration_time"]))]
+    # DASH: the wvtt fragments joined as one MP4, read by ffprobe's mov demuxer.
+    (tmp_path / "fr.mp4").write_bytes(joined(root, "subtitles/fr"))
+    packets = ffprobe_json("-show_entries", "packet=pts_time,size", str(tmp_path / "fr.mp4"))["packets"]
+    starts = [float(p["pts_time"]) for p in packets]
+    # A sample lasts until the next one starts (the last until the 6 s end); 8 bytes: an empty-cue (vtte) sample.
+    spans = [(a, b) for a, b, p in zip(starts, [*starts[1:], 6.0], packets, strict=True) if int(p["size"]) > 8]
+    got = [t for a, b in spans for t in (a, b)]
     assert got == pytest.approx([t for a, b, _ in EXPECTED_CUES for t in (a, b)], abs=0.001)
-    text = (root / "subtitles/fr/subtitles.vtt").read_text(encoding="utf-8")
-    for _a, _b, cue in EXPECTED_CUES:
-        assert cue in text
+    fragments = [wvtt.read_fragment_cues(p.read_bytes()) for p in sorted((root / "subtitles/fr").glob("seg_*.m4s"))]
+    cues = [(c.start_ms / 1000, c.end_ms / 1000, c.payload) for c in wvtt.join_cues(fragments)]
+    assert cues == EXPECTED_CUES
     for number in (1, 2, 3):
         segment = (root / f"subtitles/fr/seg_{number:05d}.vtt").read_text(encoding="utf-8")
         assert segment.startswith("WEBVTT")
