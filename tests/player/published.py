@@ -34,6 +34,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
 AUDIO_HZ = {"en": 440.0, "es": 660.0}
 RUNGS = {"234p": (416, 234), "360p": (640, 360)}  # the default ladder fitted to a 640x360 source
 DURATION = 8.0
+SEGMENT = 2.0  # seconds: the published output's segment_seconds
 FRAME = 0.04  # one frame at 25 fps
 
 
@@ -61,7 +62,7 @@ def publish(work: Path) -> Path:
                 Sidecar("ar", write_vtt(work / "ar.vtt", CUES["ar"])),
                 Sidecar("en", write_srt(work / "en.srt", CUES["en"])))
     result = transcode(TranscodeRequest(source=source, output=work / "out", subtitles=sidecars,
-                                        options=PlanOptions(segment_seconds=2, profile="draft")))
+                                        options=PlanOptions(segment_seconds=int(SEGMENT), profile="draft")))
     return result.output
 
 

@@ -24,6 +24,7 @@ from mediagen import make_source
 from mpegdash.parser import MPEGDASHParser
 from test_fleet import DRAFT, history, queue_to_start, status
 
+from pipelines.subtitles import wvtt
 from workers.errors import ObjectNotFound, StorageError
 from workers.publish import read_live
 from workers.storage import S3Storage
@@ -197,6 +198,13 @@ def test_s3_job_end_to_end(s3_fleet: tuple[Fleet, S3Storage], source: Path, side
     for keys in (hls_keys, dash_keys):
         assert not missing(storage, keys)
         assert {k.removeprefix(version + "/") for k in keys} <= published
+    # DASH text: WebVTT in ISO-BMFF, published and addressed like the media; the cue reads back from S3
+    text = sorted(k.removeprefix(f"{version}/subtitles/ko-forced/") for k in dash_keys if "/subtitles/" in k)
+    assert text[0] == "init.mp4" and text[1:] and all(n.endswith(".m4s") for n in text[1:]), text
+    assert "subtitles/ko-forced/subtitles.vtt" not in published  # the whole-title sidecar is opt-in
+    fragments = [wvtt.read_fragment_cues(storage.get_bytes(f"{version}/subtitles/ko-forced/{name}"))
+                 for name in text[1:]]
+    assert [(c.start_ms, c.end_ms, c.payload) for c in wvtt.join_cues(fragments)] == [(200, 1500, "안녕하세요")]
     report = json.loads(storage.get_bytes(f"{version}/report.json"))
     assert [r["id"] for r in report["plan"]["video"]] == ["234p", "360p"]
     assert report["qc"]["passed"] is True and report["status"] == "passed"
