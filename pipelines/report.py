@@ -59,6 +59,8 @@ def build_report(planned: Planned, presentation: Presentation,
                 "id": t.id, "path": t.path, "language": t.language, "name": t.name,
                 "forced": t.forced, "sdh": t.sdh, "default": t.default,
                 "segments": len(t.segments), "source_format": doc.source_format, "charset": doc.charset,
+                # DASH text: WebVTT in ISO-BMFF fragments ("wvtt"), or the opt-in whole-title .vtt ("sidecar")
+                "dash_text": "sidecar" if t.vtt else "wvtt", "dash_segments": len(t.fragments),
                 "charset_reason": doc.charset_reason, "cues": len(doc.cues),
                 "overlapping_cues": overlapping(doc),
                 "positioned_cues": sum(1 for c in doc.cues if c.placement.settings()),

@@ -124,3 +124,4 @@ def test_sample_clip_with_every_sidecar(tmp_path: Path) -> None:
     report = json.loads((out / "report.json").read_text())
     assert [v["height"] for v in report["renditions"]["video"]] == [234, 360, 432, 540, 720]
     assert report["renditions"]["audio"][0]["language"] == "en"
+    assert {(s["dash_text"], s["dash_segments"]) for s in report["renditions"]["subtitles"]} == {("sidecar", 0)}

@@ -71,6 +71,7 @@ def test_report_lists_every_track_with_its_decisions(published: Path) -> None:
     assert set(subs) == {"en", "en-forced", "en-sdh", "ar"}
     assert (subs["en-forced"]["forced"], subs["en-sdh"]["sdh"], subs["en"]["forced"]) == (True, True, False)
     assert subs["en"]["overlapping_cues"] == 1 and subs["en"]["positioned_cues"] == 1
+    assert {(s["dash_text"], s["dash_segments"]) for s in subs.values()} == {("wvtt", 4)}  # 8 s in 2 s segments
     assert subs["ar"]["charset"] == "cp1256"
     assert "Arabic script" in subs["ar"]["charset_reason"]
     assert len({s["name"] for s in subs.values()}) == 4

@@ -171,7 +171,7 @@ class PlayerPage:
             raise AssertionError(f"{exc}; active cues: {self.active_cues(language)}") from None
         return cues
 
-    def wait_text_loaded(self, language: str, *, timeout: float = 10) -> None:
+    def wait_text_loaded(self, language: str, *, label: str | None = None, timeout: float = 10) -> None:
         """Wait until the showing `language` track holds a cue, after selecting it and before seeking.
 
         Shaka 5.2 with segmented DASH text (WebVTT in ISO-BMFF) can stall that text stream for good when a
@@ -179,9 +179,9 @@ class PlayerPage:
         then nothing; the same family as shaka-player issues 3499 and 8492). Measured here: 3 of 4 tries
         without this wait; none in 7 with it.
         """
-        self.wait("(lang) => [...vodfleetPlayer.video.textTracks].some((t) => t.mode === 'showing' && "
-                  "t.language === lang && t.cues && t.cues.length > 0)", language, timeout=timeout,
-                  what=f"the {language} text track to load its first cues")
+        self.wait("([lang, label]) => [...vodfleetPlayer.video.textTracks].some((t) => t.mode === 'showing' && "
+                  "t.language === lang && (label === null || t.label === label) && t.cues && t.cues.length > 0)",
+                  [language, label], timeout=timeout, what=f"the {language} text track to load its first cues")
 
     # --- the real UI -------------------------------------------------------------------------------------------
 

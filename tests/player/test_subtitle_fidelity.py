@@ -112,6 +112,7 @@ def test_overlapping_cues_are_on_screen_together(viewer: PlayerPage, mode: str) 
     viewer.open(mode)
     viewer.js("() => vodfleetPlayer.selectText('fr')")
     viewer.pause()
+    viewer.wait_text_loaded("fr")
     viewer.seek(3.0)
     cues = viewer.wait(
         "() => { const c = [...vodfleetPlayer.video.textTracks].filter((t) => t.mode === 'showing' && "
@@ -127,6 +128,7 @@ def test_top_positioned_cue_is_drawn_in_the_upper_part(viewer: PlayerPage, mode:
     viewer.open(mode)
     viewer.js("() => vodfleetPlayer.selectText('fr')")
     viewer.pause()
+    viewer.wait_text_loaded("fr")
     viewer.seek(6.5)
     viewer.wait_cue_text("fr", TOP, what="the top cue at 6.5 s")
     video = viewer.page.locator("video")
@@ -150,6 +152,7 @@ def test_page_picker_tells_two_english_tracks_apart(viewer: PlayerPage, mode: st
     assert options["English (SDH) (en)"] != options["English (forced) (en)"]
     viewer.pause()
     viewer.pick("text-select", options["English (SDH) (en)"])
+    viewer.wait_text_loaded("en", label="English (SDH)")
     viewer.seek(2.2)
     viewer.wait_cue_text("en", SDH, what="the SDH cue after picking the SDH track")
     assert [t["label"] for t in _showing(viewer)] == ["English (SDH)"]
