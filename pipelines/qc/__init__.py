@@ -470,7 +470,10 @@ def _fragment_checks(root: Path, sub: SubtitleTrack, doc: SubtitleDocument,
             read.append((rel, f"cannot be read ({exc.strerror or exc})"))
         except (PipelineError, UnicodeDecodeError) as exc:
             read.append((rel, str(exc)))
-    media = [(s.start, s.duration) for s in presentation.video[0].segments] if presentation.video else []
+    # Each text fragment ends where the next media segment starts (the writer's rule), the last where it ends.
+    video = presentation.video[0].segments if presentation.video else ()
+    ends = [*(s.start for s in video[1:]), *(s.start + s.duration for s in video[-1:])]
+    media = [(s.start, end - s.start) for s, end in zip(video, ends, strict=True)]
     fragments = [r for _, r in read if not isinstance(r, str)]
     end_ms = round(_text_end(presentation) * 1000)
     return [captions.check_text_fragments(f"{prefix}.fragments", read, media),

@@ -142,3 +142,6 @@ def test_odd_sources_stitch_to_the_whole_file_timeline(tmp_path: Path, name: str
     for rung in RUNGS:
         assert timeline(chunked.output / "video" / rung) == timeline(whole.output / "video" / rung), rung
     assert sorted(p.name for p in chunked.output.rglob("*.vtt")) == sorted(p.name for p in whole.output.rglob("*.vtt"))
+    text = sorted(p.relative_to(whole.output) for p in whole.output.glob("subtitles/*/*.m4s"))
+    assert text == sorted(p.relative_to(chunked.output) for p in chunked.output.glob("subtitles/*/*.m4s"))
+    assert all((whole.output / p).read_bytes() == (chunked.output / p).read_bytes() for p in text)
