@@ -51,3 +51,14 @@ def test_every_command_module_registers() -> None:
     parser = build_parser()
     args = parser.parse_args(["transcode", "x.mp4", "-o", "out"])
     assert callable(args.func)
+
+
+def test_dash_vtt_sidecar_is_an_opt_in_of_transcode_and_submit() -> None:
+    from workers.commands.transcode import request_from
+
+    parser = build_parser()
+    assert request_from(parser.parse_args(["transcode", "x.mp4", "-o", "out"])).dash_vtt_sidecar is False
+    opted = parser.parse_args(["transcode", "x.mp4", "-o", "out", "--dash-vtt-sidecar"])
+    assert request_from(opted).dash_vtt_sidecar is True
+    assert parser.parse_args(["submit", "x.mp4"]).dash_vtt_sidecar is False
+    assert parser.parse_args(["submit", "x.mp4", "--dash-vtt-sidecar"]).dash_vtt_sidecar is True
