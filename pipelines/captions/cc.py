@@ -41,6 +41,7 @@ DECODE_TIMEOUT = 120.0
 DECODE_MEMORY = 2 << 30
 # (field, data channel) → the channel's name; CC2/CC4 are rare and left out.
 CHANNELS = {"CC1": (1, 1), "CC3": (2, 1)}
+CHARSET_REASON = "CEA-608 byte pairs (its own character set), decoded to UTF-8"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def decode_words(words: Sequence[tuple[Fraction, int]], language: str, *, source
     doc = document_from_bytes(vtt.encode("utf-8"), language, source=source, suffix=".vtt", duration=duration)
     cues = tuple(dataclasses.replace(c, start=snap(c.start, fps), end=snap(c.end, fps)) for c in doc.cues)
     kept = tuple(c for c in cues if c.end > c.start)
-    return dataclasses.replace(doc, cues=_sorted(kept), source_format="cea608", charset="cea-608", sdh=True)
+    return dataclasses.replace(doc, cues=_sorted(kept), source_format="cea608", charset="cea-608",
+                               charset_reason=CHARSET_REASON, sdh=True)
 
 
 def _sorted(cues: tuple[Cue, ...]) -> tuple[Cue, ...]:
