@@ -1,17 +1,17 @@
-"""A tiny CEA-608 *encoder* for tests: known captions → byte pairs → SCC text or H.264 A/53 SEI.
+"""A tiny CEA-608 *encoder* for tests: known captions → byte pairs → SCC text or H.264/HEVC A/53 SEI.
 
-Independent of pipelines.captions (which only reads): pop-on captions are sent as broadcast encoders send
-them (CEA-608 §B): RCL RCL, ENM ENM, then per row a PAC (row 14/15, column 0) doubled and the text, then
-EOC EOC with the first EOC on the caption's start frame (a decoder flips the buffers there); EDM EDM on
-the end frame clears it. Roll-up: RU2 RU2, CR CR, PAC, text: shown when the CR arrives... kept simple:
-the tests use pop-on and one roll-up line. Characters are 7-bit with odd parity; control codes for data
-channel 1 of field 1 (CC1) start 0x14, of field 2 (CC3) 0x15 (PACs 0x14 for rows 14/15 in both fields).
+Independent of pipelines.captions (which only reads). Pop-on captions are sent as broadcast encoders send
+them: RCL RCL, ENM ENM, then per row a PAC (row 14/15, column 0) doubled and the text, then EOC EOC with
+the first EOC on the caption's start frame (a decoder flips its buffers there); EDM EDM on the end frame
+clears it. Roll-up (RU2 RU2 CR CR PAC PAC text) and paint-on (RDC RDC PAC PAC text) lines start at their
+frame. Characters are 7-bit with odd parity; control codes of data channel 1 start 0x14 in field 1 (CC1)
+and 0x15 in field 2 (CC3); PACs for rows 14/15 start 0x14 in both fields.
 
-H.264 route (documented in tests/mediagen.py): x264 writes Annex B with an access unit delimiter per
-picture and no B-frames (decode order = display order); before each picture's first slice we insert an SEI
-NAL, payload type 4 (user_data_registered_itu_t_t35): country 0xB5, provider 0x0031, "GA94", type 0x03,
-cc_count 2 triplets (field 1 and field 2; padding 0x80 0x80 when idle) (ATSC A/53 Part 4 §6.2.3.1),
-with emulation prevention; then ffmpeg copies the stream into MP4.
+Embedded route (documented in tests/mediagen.py): x264/x265 write Annex B with an access unit delimiter
+per picture and no B-frames (decode order = display order); before each picture's first slice we insert
+an SEI NAL (H.264 type 6, HEVC prefix SEI type 39), payload type 4 (user_data_registered_itu_t_t35):
+country 0xB5, provider 0x0031, "GA94", type 0x03, cc_count 2 triplets (field 1, field 2; 0x80 0x80 when
+idle) (ATSC A/53 Part 4), with emulation prevention; then ffmpeg copies the stream into MP4.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def scc_text(frames: dict[int, int], *, drop_frame: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sei(field1: int, field2: int) -> bytes:
+def _sei(field1: int, field2: int, *, hevc: bool = False) -> bytes:
     body = bytes([0xB5, 0x00, 0x31]) + b"GA94" + bytes([0x03, 0x40 | 2, 0xFF])
     body += bytes([0xFC, field1 >> 8, field1 & 0xFF, 0xFD, field2 >> 8, field2 & 0xFF, 0xFF])
     payload = bytes([4, len(body)]) + body + b"\x80"
@@ -93,19 +93,22 @@ def _sei(field1: int, field2: int) -> bytes:
             zeros = 0
         escaped.append(byte)
         zeros = zeros + 1 if byte == 0 else 0
-    return b"\x00\x00\x00\x01\x06" + bytes(escaped)
+    header = bytes([39 << 1, 1]) if hevc else b"\x06"  # HEVC prefix SEI (type 39, layer 0, tid 1) / H.264 SEI
+    return b"\x00\x00\x00\x01" + header + bytes(escaped)
 
 
-def insert_a53(annexb: bytes, field1: dict[int, int], field2: dict[int, int]) -> bytes:
-    """The H.264 stream with an A/53 caption SEI before every picture's first slice (no B-frames)."""
+def insert_a53(annexb: bytes, field1: dict[int, int], field2: dict[int, int], *, hevc: bool = False) -> bytes:
+    """The H.264 (or HEVC) stream with an A/53 caption SEI before every picture's first slice (no B-frames)."""
     starts = [m.end() for m in re.finditer(b"\x00\x00\x01", annexb)]
     out = bytearray()
     picture = 0
     for number, start in enumerate(starts):
         end = starts[number + 1] - 3 if number + 1 < len(starts) else len(annexb)
         unit = annexb[start:end].rstrip(b"\x00") if number + 1 < len(starts) else annexb[start:end]
-        if unit and unit[0] & 0x1F in (1, 5):  # a slice: one per picture here (x264 writes one slice)
-            out += _sei(field1.get(picture, PAD), field2.get(picture, PAD))
+        first_slice = (len(unit) > 2 and (unit[0] >> 1) & 0x3F < 32 and unit[2] & 0x80) if hevc else (
+            unit and unit[0] & 0x1F in (1, 5))  # a picture's first slice (x264 writes one slice per picture)
+        if first_slice:
+            out += _sei(field1.get(picture, PAD), field2.get(picture, PAD), hevc=hevc)
             picture += 1
         out += b"\x00\x00\x00\x01" + unit
     return bytes(out)

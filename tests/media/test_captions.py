@@ -150,3 +150,14 @@ def test_a_bad_scc_is_refused_and_nothing_is_published(work: Path) -> None:
     assert str(bad) in error["message"] and "00:01:00;00 does not exist" in error["message"]
     assert "SCC" in error["hint"]
     assert not out.exists()
+
+
+def test_hevc_sei_captions_are_read(work: Path, tmp_path: Path) -> None:
+    master = mediagen.make_captioned_source(work / "news_hevc.mp4", field1=popon(CC1), field2=popon(CC3, field=2),
+                                            duration=6.0, hevc=True)
+    tracks = extract_captions(master, format_name="mov,mp4,m4a,3gp,3g2,mj2", video_codec="hevc", video_start=0.0,
+                              fps=Fraction(30000, 1001), languages=["en"], duration=6.0, tools=Tools.resolve(),
+                              scratch=tmp_path)
+    assert [(t.channel, t.document.language) for t in tracks] == [("CC1", "en"), ("CC3", "und")]
+    _within_a_frame([(c.start, c.end, c.text) for c in tracks[0].document.cues], _expected(CC1))
+    _within_a_frame([(c.start, c.end, c.text) for c in tracks[1].document.cues], _expected(CC3))
