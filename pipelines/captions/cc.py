@@ -16,7 +16,7 @@ import dataclasses
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -41,6 +41,7 @@ DECODE_TIMEOUT = 120.0
 DECODE_MEMORY = 2 << 30
 # (field, data channel) → the channel's name; CC2/CC4 are rare and left out.
 CHANNELS = {"CC1": (1, 1), "CC3": (2, 1)}
+SNIFF_SECONDS = 10.0  # of the master's start read to find whether it carries A/53 caption data at all
 CHARSET_REASON = "CEA-608 byte pairs (its own character set), decoded to UTF-8"
 
 
@@ -57,22 +58,36 @@ def _escape_graph_value(value: str) -> str:
     return "".join("\\" + c if c in "\\'[],;" else c for c in level1)
 
 
-def a53_probe_argv(ffprobe: str, link: Path, demuxer: str) -> list[str]:
-    """Every frame's A/53 cc_data triplets (pts, hex dump) through the movie source's subcc output."""
+def a53_probe_argv(ffprobe: str, link: Path, demuxer: str, *, output: Path | None = None,
+                   first_seconds: float | None = None) -> list[str]:
+    """Every frame's A/53 cc_data triplets (pts, hex dump) through the movie source's subcc output, as JSON
+    with one packet per line (to `output`, else stdout); `first_seconds`: only that much from the start."""
     movie = f"movie=filename={_escape_graph_value(f'file:{link.absolute()}')}:f={demuxer}[out0+subcc]"
-    return [ffprobe, "-v", "error", "-hide_banner", "-f", "lavfi", "-i", movie, "-select_streams", "s",
-            "-show_entries", "packet=pts_time:packet=data", "-show_data", "-of", "json=c=1"]
+    window = ["-read_intervals", f"%+{first_seconds:g}"] if first_seconds is not None else []
+    target = ["-o", f"file:{output.absolute()}"] if output is not None else []
+    return [ffprobe, "-v", "error", "-hide_banner", *window, "-f", "lavfi", "-i", movie, "-select_streams", "s",
+            "-show_entries", "packet=pts_time:packet=data", "-show_data", "-of", "json=c=1", *target]
 
 
-def parse_a53_packets(text: str | bytes, *, start: float = 0.0) -> dict[int, list[tuple[Fraction, int]]]:
-    """ffprobe's packets of the subcc stream → {field: [(seconds from `start`, word)]} for 608 data
-    (cc_type 0: field 1, 1: field 2; 708 DTVCC triplets and invalid ones dropped)."""
-    doc = json.loads(text)
+def parse_a53_packets(text: str | bytes, *, start: float | Fraction = 0) -> dict[int, list[tuple[Fraction, int]]]:
+    """ffprobe's packets of the subcc stream (JSON, compact: one packet per line) → {field: [(seconds from
+    `start`, word)]} for 608 data (cc_type 0: field 1, 1: field 2; 708 DTVCC and invalid triplets dropped).
+    Read line by line, so a feature's dump (a packet per frame) is never one JSON value in memory."""
+    lines = (text.decode("utf-8") if isinstance(text, bytes) else text).splitlines()
+    return parse_a53_lines(lines, start=start)
+
+
+def parse_a53_lines(lines: Iterable[str], *, start: float | Fraction = 0) -> dict[int, list[tuple[Fraction, int]]]:
+    """`parse_a53_packets` over an iterable of lines (a file being read)."""
     fields: dict[int, list[tuple[Fraction, int]]] = {1: [], 2: []}
-    for packet in doc.get("packets", []) if isinstance(doc, dict) else []:
+    for raw in lines:
+        line = raw.strip().rstrip(",")
+        if not (line.startswith("{") and '"pts_time"' in line):
+            continue  # the wrapper lines of ffprobe's JSON
+        packet = json.loads(line)
         time = Fraction(str(packet.get("pts_time", "0"))) - Fraction(start)
-        data = bytes.fromhex("".join(line[10:50].replace(" ", "")
-                                     for line in str(packet.get("data", "")).splitlines() if line.strip()))
+        data = bytes.fromhex("".join(row[10:50].replace(" ", "")
+                                     for row in str(packet.get("data", "")).splitlines() if row.strip()))
         for at in range(0, len(data) - 2, 3):
             head = data[at]
             if head & 0x04 and (head & 0x03) in (0, 1):
@@ -135,10 +150,18 @@ def extract_captions(source: Path, *, format_name: str, video_codec: str, video_
     link = scratch / "captions_master"
     link.unlink(missing_ok=True)
     link.symlink_to(source.absolute())
-    timeout = DECODE_TIMEOUT + 2 * duration
-    result = run(a53_probe_argv(tools.ffprobe, link, demuxer),
-                 limits=RunLimits(timeout=timeout, memory_bytes=DECODE_MEMORY), cancel=cancel)
-    fields = parse_a53_packets(result.stdout, start=video_start)
+    # A/53 sends cc_data with every picture while a caption service is on (padding when idle), so the
+    # first seconds tell whether to decode the whole video for it.
+    head = run(a53_probe_argv(tools.ffprobe, link, demuxer, first_seconds=SNIFF_SECONDS),
+               limits=RunLimits(timeout=DECODE_TIMEOUT, memory_bytes=DECODE_MEMORY), cancel=cancel)
+    if not any(parse_a53_packets(head.stdout).values()):
+        return []
+    dump = scratch / "captions_a53.json"
+    run(a53_probe_argv(tools.ffprobe, link, demuxer, output=dump),
+        limits=RunLimits(timeout=DECODE_TIMEOUT + 2 * duration, memory_bytes=DECODE_MEMORY), cancel=cancel)
+    with dump.open(encoding="utf-8") as handle:
+        fields = parse_a53_lines(handle, start=video_start)
+    dump.unlink()
     tracks = []
     for channel, (field, data_channel) in CHANNELS.items():
         words = channel_words(fields[field], data_channel)

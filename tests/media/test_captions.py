@@ -161,3 +161,10 @@ def test_hevc_sei_captions_are_read(work: Path, tmp_path: Path) -> None:
     assert [(t.channel, t.document.language) for t in tracks] == [("CC1", "en"), ("CC3", "und")]
     _within_a_frame([(c.start, c.end, c.text) for c in tracks[0].document.cues], _expected(CC1))
     _within_a_frame([(c.start, c.end, c.text) for c in tracks[1].document.cues], _expected(CC3))
+
+
+def test_a_master_without_captions_gives_none(work: Path, tmp_path: Path) -> None:
+    plain = mediagen.make_source(work / "plain.mp4", duration=3.0)
+    assert extract_captions(plain, format_name="mov,mp4,m4a,3gp,3g2,mj2", video_codec="h264", video_start=0.0,
+                            fps=Fraction(25), languages=["en"], duration=3.0, tools=Tools.resolve(),
+                            scratch=tmp_path) == []

@@ -3,7 +3,6 @@ SCC → document decode (pycaption in-process) with known frame-exact times."""
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -76,14 +75,20 @@ def test_render_ndf_places_pairs_on_exact_frames_and_maps_cc3_codes() -> None:
     assert text.splitlines()[2] == f"00:01:00:00\t{word(0x14, 0x20):04x} {word(0x41, 0x42):04x}"
 
 
+# ffprobe -show_data -of json=c=1 of a subcc stream, as it prints it (one packet per line)
+A53_DUMP = """{
+    "packets": [
+        { "pts_time": "1.445367", "data": "\\n00000000: fc94 20fd 1520 fe01 02ff 0000             ..\\n" },
+        { "pts_time": "1.478733", "data": "\\n00000000: f894 2cfd 8080                           ......\\n" }
+    ]
+}
+"""
+
+
 def test_a53_packets_split_fields_and_drop_dtvcc() -> None:
-    dump = json.dumps({"packets": [
-        {"pts_time": "1.445367", "data": "\n00000000: fc94 20fd 1520 fe01 02ff 0000             ..\n"},
-        {"pts_time": "1.478733", "data": "\n00000000: f894 2cfd 8080                           ......\n"},
-    ]})
-    fields = parse_a53_packets(dump, start=Fraction("1.412033"))
-    assert fields[1] == [(Fraction("0.033334"), 0x9420)]  # the second packet's triplet is not valid (0xf8)
-    assert fields[2] == [(Fraction("0.033334"), 0x1520), (Fraction("0.0667"), 0x8080)]
+    fields = parse_a53_packets(A53_DUMP, start=Fraction("1.412033"))
+    assert fields[1] == [(Fraction("0.033334"), 0x9420)]  # the second packet's field-1 triplet is not valid (0xf8)
+    assert fields[2] == [(Fraction("0.033334"), 0x1520), (Fraction("0.0667"), 0x8080)]  # 0xfe..: DTVCC, dropped
 
 
 def test_graph_values_are_quoted_twice() -> None:
