@@ -30,5 +30,6 @@ def frame_seconds(frame: int) -> Fraction:
 
 
 def snap(seconds: float, fps: Fraction) -> float:
-    """The start of the frame nearest to `seconds` on a `fps` grid."""
-    return float(round(Fraction(seconds) * fps) / fps)
+    """The start of the frame nearest to `seconds` on a `fps` grid, to the millisecond (WebVTT's precision:
+    a whole-millisecond value is written and read back by every reader alike, never rounded twice)."""
+    return round(Fraction(round(Fraction(seconds) * fps)) / fps * 1000) / 1000

@@ -107,9 +107,11 @@ def test_scc_cues_are_frame_exact_past_the_minute(tmp_path: Path, drop_frame: bo
     # (ffmpeg's demuxer, pycaption) the drop-frame label would say 60.067 s and 59.97 s one frame earlier.
     frames = popon([(30, 60, ["HELLO"]), (1800, 1830, ["PAST THE MINUTE"]), (18082, 18182, ["TEN MINUTES"])])
     doc = load_scc(_write(tmp_path, "ep.scc", frames, drop_frame=drop_frame), "en")
-    got = [(round(c.start / FRAME, 6), round(c.end / FRAME, 6), c.text) for c in doc.cues]
+    got = [(round(c.start / FRAME), round(c.end / FRAME), c.text) for c in doc.cues]
     assert got == [(30, 60, "HELLO"), (1800, 1830, "PAST THE MINUTE"), (18082, 18182, "TEN MINUTES")]
-    assert abs(doc.cues[1].start - 60.06) < 1e-9
+    for cue, (start, end, _) in zip(doc.cues, got, strict=True):  # the frame's start, to the millisecond
+        assert abs(cue.start - start * FRAME) <= 0.0005 and abs(cue.end - end * FRAME) <= 0.0005
+    assert doc.cues[1].start == 60.06 and doc.cues[2].start == 603.336
     assert (doc.sdh, doc.source_format) == (True, "scc")
 
 
