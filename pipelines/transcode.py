@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipelines.captions import extract_captions, load_scc
+from pipelines.captions.scc import is_scc_file
 from pipelines.chunk import Chunk, ChunkPolicy, plan_chunks
 from pipelines.chunk_encode import ChunkRun, adopt_audio, chunk_folder, encode_chunks
 from pipelines.encoder import encoder_identity
@@ -123,13 +125,16 @@ def chunks_for(request: TranscodeRequest, plan: EncodePlan) -> tuple[Chunk, ...]
 
 
 def load_subtitles(sidecars: tuple[Sidecar, ...], duration: float) -> tuple[tuple[str, SubtitleDocument], ...]:
-    """(track id, document) per sidecar; ids are the language plus "-forced"/"-sdh", unique ("-2" ...)."""
+    """(track id, document) per sidecar; ids are the language plus "-forced"/"-sdh", unique ("-2" ...).
+    SCC sidecars are closed captions (`pipelines.captions`), always SDH."""
     docs: list[tuple[str, SubtitleDocument]] = []
     for sidecar in sidecars:
         language = normalize_language(sidecar.language, source=str(sidecar.path))
-        doc = replace(load_sidecar(sidecar.path, language, duration=duration), forced=sidecar.forced,
-                      sdh=sidecar.sdh)
-        docs.append((unique_id(language + track_suffix(sidecar.forced, sidecar.sdh), {i for i, _ in docs}), doc))
+        scc = is_scc_file(sidecar.path)
+        loaded = (load_scc if scc else load_sidecar)(sidecar.path, language, duration=duration)
+        sdh = sidecar.sdh or scc
+        doc = replace(loaded, forced=sidecar.forced, sdh=sdh)
+        docs.append((unique_id(language + track_suffix(sidecar.forced, sdh), {i for i, _ in docs}), doc))
     return tuple(docs)
 
 
@@ -185,7 +190,7 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             ws.check_space()  # ffmpeg can exit 0 on a full disk, leaving truncated segments
             lap("encode")
         emit(Event("packaging"))
-        embedded = _embedded_subtitles(planned, ws)
+        embedded = _embedded_subtitles(planned, ws) + _embedded_captions(request, planned, ws, tools, cancel)
         subtitles = planned.subtitles + embedded
         presentation = build_presentation(ws.staging, planned.plan, subtitles, identity)
         remove_scratch_playlists(ws.staging)
@@ -302,3 +307,22 @@ def _embedded_subtitles(planned: Planned, ws: Workspace) -> tuple[tuple[str, Sub
             taken.add(sub.language)
     return tuple(docs)
 
+
+
+def _embedded_captions(request: TranscodeRequest, planned: Planned, ws: Workspace, tools: Tools,
+                       cancel: threading.Event | None) -> tuple[tuple[str, SubtitleDocument], ...]:
+    """CEA-608 captions of the master (CC1 in the default audio's language, CC3 in the next audio language)
+    as SDH subtitle renditions ("<lang>-cc1", "<lang>-cc3")."""
+    source, plan = planned.source, planned.plan
+    audio = sorted(plan.audio, key=lambda a: not a.default)
+    languages = list(dict.fromkeys(a.language for a in audio))
+    tracks = extract_captions(request.source, format_name=source.format_name, video_codec=source.video.codec,
+                              video_start=source.start_time, fps=plan.fps, languages=languages,
+                              duration=source.media_duration, tools=tools, scratch=ws.scratch, cancel=cancel)
+    taken = {track_id for track_id, _ in planned.subtitles}
+    docs = []
+    for track in tracks:
+        track_id = unique_id(f"{track.document.language}-{track.channel.lower()}", taken)
+        taken.add(track_id)
+        docs.append((track_id, track.document))
+    return tuple(docs)
