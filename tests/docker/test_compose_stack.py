@@ -199,12 +199,13 @@ def final(stack: Stack, job: str, timeout: float) -> dict[str, Any]:
     return result
 
 
-def master_playlist(stack: Stack, prefix: str) -> m3u8.M3U8:
+def published(stack: Stack, prefix: str, name: str) -> str:
+    """The text of the published `name` (master.m3u8, report.json) under the job's output prefix, from S3."""
     client = stack.s3()
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix=f"fleet/{prefix}/").get("Contents", [])]
-    [master] = [k for k in keys if k.endswith("/master.m3u8")]
-    text = client.get_object(Bucket=BUCKET, Key=master)["Body"].read().decode()
-    return m3u8.loads(text)
+    [key] = [k for k in keys if k.endswith(f"/{name}")]
+    text: str = client.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+    return text
 
 
 def scraped(stack: Stack) -> list[dict[str, Any]]:
@@ -253,9 +254,15 @@ def test_the_compose_stack_from_the_host(stack: Stack, tmp_path: Path) -> None:
         done = final(stack, job, 240)
         assert done["state"] == "published", done
         assert done["encoder"] == stack_lock()["fingerprint"]  # pinned to the image's encoder by host.env
-        master = master_playlist(stack, prefix)
+        text = published(stack, prefix, "master.m3u8")
+        master = m3u8.loads(text)
         assert master.is_variant and len(master.playlists) >= 1
         assert all(p.stream_info.bandwidth and p.stream_info.resolution for p in master.playlists)
+        lock = stack_lock()  # both hashes, each under its own name, in the manifest and the report
+        assert f"# vodfleet-encoder-fingerprint: {lock['fingerprint']}" in text.splitlines()
+        assert f"# vodfleet-encoder-identity: {lock['identity']}" in text.splitlines()
+        encoder = json.loads(published(stack, prefix, "report.json"))["encoder"]
+        assert (encoder["fingerprint"], encoder["identity"]) == (lock["fingerprint"], lock["identity"])
     stack.timings["published 3 jobs"] = time.monotonic() - t0
 
     # --- a failed job (a truncated master: probed fine on the host, rejected by the worker) -----------------
