@@ -158,6 +158,8 @@ def stack(worker_image: WorkerImage, tmp_path_factory: pytest.TempPathFactory) -
     env = {**os.environ, **local_images(), "COMPOSE_PROJECT_NAME": project,
            "VODFLEET_IMAGE": worker_image.tag, "VODFLEET_PROMETHEUS_CONFIG": str(prometheus_config(folder)),
            "VODFLEET_AUTOSCALE_COOLDOWN": "5", "VODFLEET_AUTOSCALE_INTERVAL": "1", "VODFLEET_AUTOSCALE_MAX": "2",
+           # S3 takes ~16 s to restart here: attempts 1 and 2 of the retried job may both meet the outage
+           "VODFLEET_MAX_ATTEMPTS": "6",
            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
            **{f"VODFLEET_{name}_PORT": str(port) for name, port in ports.items()}}
     stack = Stack(project, env, ports, {"build services": build_seconds})
@@ -270,16 +272,29 @@ def test_the_compose_stack_from_the_host(stack: Stack, tmp_path: Path) -> None:
     failed = final(stack, submit(stack, truncated, f"stack-cut-{secrets.token_hex(3)}"), 240)
     assert failed["state"] == "failed" and failed["failure"]["code"] == "source_truncated", failed
 
-    # --- a retry: S3 goes away while the job runs (storage_unavailable, retryable), then comes back ---------
+    # --- a retry: S3 is gone when the worker takes the job (storage_unavailable, retryable), then comes back.
+    # The job waits in the frozen worker's socket while S3 is killed, so its first S3 call finds no server
+    # (fast errors); an S3 killed mid-download would hang on read timeouts instead.
+    wait_for("the autoscaler back to 0 before the outage", lambda: stack.pool() == [], 120,
+             diagnose=lambda: stack.logs("autoscaler"))
+    for step in (("stop", "autoscaler"), ("pause", "worker")):
+        done = stack.compose(*step, timeout=120)
+        assert done.returncode == 0, done.stderr
     retry_job = submit(stack, make_source(tmp_path / "retry.mp4", duration=3.0), f"stack-retry-{secrets.token_hex(3)}")
-    stop = stack.compose("stop", "-t", "5", "seaweedfs", timeout=120)
-    assert stop.returncode == 0, stop.stderr
-    # back in the queue after a failed attempt (retry backoff 5 s): S3 comes back before the next one
-    wait_for("the job to be requeued after the S3 outage",
-             lambda: (r := record(stack, retry_job))["state"] == "queued" and r["attempt"] >= 1, 240, interval=0.3,
-             diagnose=lambda: json.dumps(record(stack, retry_job), indent=1) + stack.logs("worker", "autoscaler"))
-    start = stack.compose("start", "seaweedfs", timeout=120)
-    assert start.returncode == 0, start.stderr
+    for step in (("kill", "seaweedfs"), ("unpause", "worker")):
+        done = stack.compose(*step, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    def requeued_for_s3() -> bool:  # back in the queue after an attempt failed on S3
+        last = record(stack, retry_job)["history"][-1]
+        return bool(last["state"] == "queued" and str(last["detail"]).startswith("storage_unavailable"))
+
+    wait_for("the job to be requeued after the S3 outage", requeued_for_s3, 120, interval=0.3,
+             diagnose=lambda: json.dumps(record(stack, retry_job), indent=1) + stack.logs("worker"))
+    for step in (("start", "seaweedfs"), ("start", "autoscaler")):
+        done = stack.compose(*step, timeout=120)
+        assert done.returncode == 0, done.stderr
+    wait_for("S3 back", lambda: any(b["Name"] == BUCKET for b in s3.list_buckets()["Buckets"]), 120)
     retried = final(stack, retry_job, 300)
     assert retried["state"] == "published" and retried["attempt"] >= 2, json.dumps(retried)[-3000:]
     stack.timings["failure and retry"] = time.monotonic() - t0
