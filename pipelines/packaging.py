@@ -18,7 +18,7 @@ SUBTITLE_FILE = "subtitles.vtt"
 
 
 def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str, SubtitleDocument], ...],
-                       identity: EncoderIdentity) -> Presentation:
+                       identity: EncoderIdentity, *, fingerprint: str | None = None) -> Presentation:
     video = tuple(
         measure_video_track(root, f"video/{r.id}", r.id, nominal_bitrate=r.bitrate, frame_rate=plan.fps)
         for r in plan.video)
@@ -33,8 +33,9 @@ def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str,
     duration = max([t.duration for t in video] + [t.duration for t in audio])
     return Presentation(
         duration=duration, segment_seconds=plan.segment_seconds, video=video, audio=audio, subtitles=texts,
-        provenance=(("encoder", identity.fingerprint), ("ffmpeg", identity.ffmpeg_version),
-                    ("x264", identity.x264 or "unknown")))
+        provenance=(("encoder-identity", identity.fingerprint),
+                    *((("encoder-fingerprint", fingerprint),) if fingerprint else ()),
+                    ("ffmpeg", identity.ffmpeg_version), ("x264", identity.x264 or "unknown")))
 
 
 def subtitle_default(tracks: list[tuple[str, str, bool]], audio_language: str | None) -> str | None:

@@ -25,14 +25,14 @@ REPORT_VERSION = 1
 def build_report(planned: Planned, presentation: Presentation,
                  subtitles: Sequence[tuple[str, SubtitleDocument]], checks: Sequence[CheckResult],
                  quality: Mapping[str, Mapping[str, float]], identity: EncoderIdentity,
-                 timings: Mapping[str, float]) -> dict[str, Any]:
+                 timings: Mapping[str, float], *, fingerprint: str | None = None) -> dict[str, Any]:
     plan = planned.plan
     encode_seconds = timings.get("encode", 0.0)
     return {
         "report_version": REPORT_VERSION,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "status": "passed" if all(c.passed for c in checks) else "failed",
-        "encoder": identity.to_dict(),
+        "encoder": identity.to_dict() | ({"fingerprint": fingerprint} if fingerprint else {}),
         "source": _plain(planned.source),
         "plan": {
             "ladder": plan.ladder, "profile": plan.encoder.name, "preset": plan.encoder.preset,

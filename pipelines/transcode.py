@@ -80,6 +80,9 @@ class TranscodeRequest:
     encoded: Path | None = None
     encoded_runs: tuple[ChunkRun, ...] = ()  # their ffmpeg wall times, for report.json
     encoded_wall: float | None = None  # wall seconds the chunks took elsewhere (first sent → last done): the speed
+    # The caller's fleet fingerprint of this encoder ("sha256:…", workers.fingerprint), recorded beside the
+    # identity in report.json and the manifests; None: only the identity is recorded.
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,8 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         emit(Event("packaging"))
         embedded = _embedded_subtitles(planned, ws) + _embedded_captions(request, planned, ws, tools, cancel)
         subtitles = planned.subtitles + embedded
-        presentation = build_presentation(ws.staging, planned.plan, subtitles, identity)
+        presentation = build_presentation(ws.staging, planned.plan, subtitles, identity,
+                                          fingerprint=request.fingerprint)
         remove_scratch_playlists(ws.staging)
         write_manifests(ws.staging, presentation)
         lap("package")
@@ -206,7 +210,8 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             quality = measure_quality(planned.plan, request.source, ws.staging, presentation,
                                       tools=tools, scratch=ws.scratch, cancel=cancel)
             lap("quality")
-        report = build_report(planned, presentation, subtitles, checks, quality, identity, timings)
+        report = build_report(planned, presentation, subtitles, checks, quality, identity, timings,
+                              fingerprint=request.fingerprint)
         if chunks:
             report["chunks"] = chunk_report(chunks, runs, request.jobs)
         write_report(ws.staging, report)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 from pathlib import Path
@@ -12,9 +13,11 @@ from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, C
 from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.subtitles.flags import FlagError, parse_subtitle_argument
+from pipelines.tools import Tools
 from pipelines.transcode import Sidecar, TranscodeRequest, chunks_for, plan_transcode, transcode
 from workers.console import ProgressPrinter
 from workers.exitcodes import EXIT_OK
+from workers.fingerprint import local as local_fingerprint
 
 
 def sidecar(text: str) -> Sidecar:
@@ -124,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(shlex.join(planned.argv))
         return EXIT_OK
+    # the output names the fleet fingerprint of this encoder too (the worker image's: docker/encoder.lock)
+    request = dataclasses.replace(request, fingerprint=local_fingerprint(Tools.resolve()).value)
     result = transcode(request, on_event=ProgressPrinter())
     if args.json:
         print(json.dumps(result.report, indent=2, ensure_ascii=False))
