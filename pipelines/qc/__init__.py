@@ -386,6 +386,8 @@ def _dash_checks(root: Path, presentation: Presentation, plan: EncodePlan, resul
     results.append(manifests.check_dash_representations(reps, [(r.width, r.height) for r in plan.video],
                                                         len(plan.audio), len(presentation.subtitles)))
     for rep in reps:
+        if rep.content_type == "image":
+            continue  # thumbnail tiles: pipelines.qc.thumbnails checks them
         if rep.content_type == "text":
             rel = resolve(MPD_NAME, rep.base_url) if rep.base_url else None
             results.append(manifests.check_dash_text(f"dash.text.{rep.lang or rep.id}.file", rep,
