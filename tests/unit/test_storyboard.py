@@ -133,3 +133,18 @@ def test_published_and_previewed_as_jpeg() -> None:
     assert preview_type("poster.jpg") == "image/jpeg"
     assert phase_of("poster.jpg") is Phase.MEDIA and phase_of("thumbnails/thumbnails.vtt") is Phase.MEDIA
     assert phase_of("thumbnails/index.m3u8") is Phase.PLAYLISTS
+
+
+def test_cli_flags_become_storyboard_options() -> None:
+    from workers.cli import build_parser
+    from workers.commands.transcode import request_from
+
+    parser = build_parser()
+    args = parser.parse_args(["transcode", "x.mp4", "-o", "out", "--thumbnail-interval", "5",
+                              "--thumbnail-width", "240", "--thumbnail-grid", "5x4"])
+    assert request_from(args).thumbnails == StoryboardOptions(interval=5.0, tile_width=240, columns=5, rows=4)
+    assert request_from(parser.parse_args(["transcode", "x.mp4", "-o", "out"])).thumbnails == StoryboardOptions()
+    off = request_from(parser.parse_args(["transcode", "x.mp4", "-o", "out", "--no-thumbnails"]))
+    assert not off.thumbnails.enabled
+    with pytest.raises(SystemExit):
+        parser.parse_args(["transcode", "x.mp4", "-o", "out", "--thumbnail-grid", "10"])
