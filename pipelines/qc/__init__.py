@@ -15,6 +15,8 @@ Every check has a stable dotted name and a detail carrying expected vs measured 
     dash.representations · dash.<kind>.<id>.segments · dash.text.<id>.file
     languages.audio · languages.subtitles · client.hls · client.dash
     subtitles.<id>.cues (subtitles.vtt via ffprobe) · subtitles.<id>.segments (HLS WebVTT segments)
+    thumbnails.tiles · .sheets · .vtt · .hls · .dash · .poster (pipelines.qc.thumbnails; transcode runs them after
+        run_qc when a storyboard was made; image AdaptationSets are skipped by the dash.* checks here)
 
 Module map: `streams` (ffprobe a joined rendition), `timing` (keyframe/segment/duration rules),
 `playlists` + `mpd` (HLS/DASH re-read with m3u8/mpegdash), `manifests` (their rules), `bandwidth`,

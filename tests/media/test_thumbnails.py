@@ -8,6 +8,7 @@ and testsrc2 fading in from black (so a naive "first frame" poster would be blac
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ import pytest
 from mpegdash.parser import MPEGDASHParser
 
 from pipelines.plan import PlanOptions
+from pipelines.presentation import Segment, Storyboard
+from pipelines.qc.thumbnails import check_thumbnails
 from pipelines.storyboard import StoryboardOptions
+from pipelines.tools import Tools
 from pipelines.transcode import TranscodeRequest, transcode
 
 pytestmark = pytest.mark.media
@@ -167,3 +171,32 @@ def test_poster_skips_the_black_fade_in(fade: dict[str, Any]) -> None:
     x, y, w, h = (int(v) for v in xywh.split(","))
     assert max(mean_rgb(decode_rgb(root / "thumbnails" / sheet), x, y, w, h)) < 16  # tile 0: the black frame
     assert {c["name"]: c["passed"] for c in report["qc"]["checks"]}["thumbnails.poster"]
+
+
+def test_qc_fails_a_missing_sheet_a_wrong_cue_and_a_black_poster(colours: dict[str, Any], tmp_path: Path) -> None:
+    """The thumbnail checks measure the files: break a copy of a good output three ways and each check says so."""
+    root = tmp_path / "out"
+    shutil.copytree(colours["root"], root)
+    board = colours["report"]["thumbnails"]["storyboard"]
+    storyboard = Storyboard(path="thumbnails", interval=1.0, tile_width=160, tile_height=90, columns=2, rows=2,
+                            tiles=7, sheets=tuple(Segment(s["uri"], s["start"], s["duration"], s["bytes"])
+                                                  for s in board["sheets"]))
+    tools = Tools.resolve()
+    # Every sampled instant of the colour source is one flat colour: the poster is flat, and rightly passes
+    assert colours["report"]["thumbnails"]["poster"]["usable"] is False
+    good = {c.name: c.passed for c in check_thumbnails(root, storyboard, 7.0, 7, False, tools=tools)}
+    assert all(good.values()), good
+    (root / "thumbnails" / "sprite_0002.jpg").unlink()
+    vtt = root / "thumbnails" / "thumbnails.vtt"
+    vtt.write_text(vtt.read_text(encoding="utf-8").replace("xywh=160,0,160,90", "xywh=0,0,160,90"), encoding="utf-8")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=black:s=320x180", "-frames:v", "1",
+                    str(root / "poster.jpg")], check=True)
+    results = {c.name: c for c in check_thumbnails(root, storyboard, 7.0, 7, True, tools=tools)}
+    sheets = results["thumbnails.sheets"]
+    assert not sheets.passed and "sprite_0002.jpg is missing" in sheets.detail
+    assert not results["thumbnails.vtt"].passed and "cue 2" in results["thumbnails.vtt"].detail
+    assert not results["thumbnails.hls"].passed and not results["thumbnails.dash"].passed
+    assert not results["thumbnails.poster"].passed and "black" in results["thumbnails.poster"].detail
+    # A title that is black at every sampled instant may have a black poster: nothing better exists.
+    lenient = {c.name: c.passed for c in check_thumbnails(root, storyboard, 7.0, 7, False, tools=tools)}
+    assert lenient["thumbnails.poster"]
