@@ -4,6 +4,7 @@ master line, the DASH image AdaptationSet, the poster's choice, ffmpeg metadata 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import m3u8
 import pytest
@@ -15,6 +16,7 @@ from pipelines.errors import ConfigError
 from pipelines.hls import render_image_playlist, render_master
 from pipelines.poster import choose_poster
 from pipelines.presentation import Segment, Storyboard
+from pipelines.qc.thumbnails import check_dash
 from pipelines.storyboard import (
     FrameStats,
     RungPicture,
@@ -148,3 +150,18 @@ def test_cli_flags_become_storyboard_options() -> None:
     assert not off.thumbnails.enabled
     with pytest.raises(SystemExit):
         parser.parse_args(["transcode", "x.mp4", "-o", "out", "--thumbnail-grid", "10"])
+
+
+def test_dash_check_addresses_exactly_the_sheets_made(tmp_path: Path) -> None:
+    one = replace(BOARD, tiles=100, sheets=BOARD.sheets[:1])
+    (tmp_path / "thumbnails").mkdir()
+    (tmp_path / "thumbnails" / "sprite_0001.jpg").write_bytes(b"\xff\xd8")
+    # audio 20 ms longer than a 200 s picture: the Period crosses into a sheet no frame reaches
+    (tmp_path / "manifest.mpd").write_text(render_mpd(replace(PRESENTATION, duration=200.02, storyboard=one)),
+                                           encoding="utf-8")
+    assert check_dash(tmp_path, one).passed
+    # a title that really runs into the second sheet must have it
+    (tmp_path / "manifest.mpd").write_text(render_mpd(replace(PRESENTATION, duration=205.0, storyboard=one)),
+                                           encoding="utf-8")
+    result = check_dash(tmp_path, one)
+    assert not result.passed and "sprite_0002.jpg" in result.detail
