@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from xml.parsers.expat import ExpatError
 
 import m3u8
 from mpegdash.parser import MPEGDASHParser
@@ -51,10 +52,18 @@ def check_thumbnails(root: Path, board: Storyboard, duration: float, expected_ti
             f"{board.tiles} tiles, one every {board.interval:g} s"),
         check_sheets(board, sizes),
         _vtt(root, board, duration, tools),
-        check_hls(root, board, duration),
-        check_dash(root, board),
+        _guarded("thumbnails.hls", lambda: check_hls(root, board, duration)),
+        _guarded("thumbnails.dash", lambda: check_dash(root, board)),
         _poster(root, tools, candidates_usable),
     ]
+
+
+def _guarded(name: str, check: Callable[[], CheckResult]) -> CheckResult:
+    """A manifest that cannot be read is a failed check with the parser's words, not a crashed QC."""
+    try:
+        return check()
+    except (OSError, ValueError, TypeError, AttributeError, ExpatError) as exc:
+        return failed(name, f"cannot read the manifest: {type(exc).__name__}: {exc}")
 
 
 def _image_size(path: Path, tools: Tools) -> tuple[int, int] | None:
