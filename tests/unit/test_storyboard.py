@@ -165,3 +165,27 @@ def test_dash_check_addresses_exactly_the_sheets_made(tmp_path: Path) -> None:
                                            encoding="utf-8")
     result = check_dash(tmp_path, one)
     assert not result.passed and "sprite_0002.jpg" in result.detail
+
+
+def test_storyboard_argv_is_one_decode_two_outputs() -> None:
+    from pipelines.poster import poster_argv
+    from pipelines.storyboard import storyboard_argv
+
+    plan = plan_storyboard(StoryboardOptions(), RUNGS, 8.0, 0.04)
+    argv = storyboard_argv(plan, ffmpeg="ffmpeg", rung=Path("/s/video_90p.mp4"), out=Path("/o/thumbnails"),
+                           stats=Path("/s/stats.txt"))
+    assert argv == [
+        "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-i", "file:/s/video_90p.mp4",
+        "-filter_complex",
+        "[0:v]select=isnan(prev_t)+gt(floor((t+0.001)/2.0)\\,floor((prev_t+0.001)/2.0))[s0];"
+        "[s0]scale=flags=area:h=90:w=160[s1];[s1]setsar=1[s2];[s2]split=2[s3][s4];[s3]tile=layout=10x10[s5];"
+        "[s4]signalstats[s6];[s6]entropy[s7];[s7]metadata=file=/s/stats.txt:mode=print[s8]",
+        "-map", "[s5]", "-f", "image2", "-c:v", "mjpeg", "-fps_mode", "passthrough", "-pix_fmt", "yuvj420p",
+        "-q:v", "5", "-start_number", "1", "/o/thumbnails/sprite_%04d.jpg",
+        "-map", "[s8]", "-f", "null", "-fps_mode", "passthrough", "-"]
+    assert poster_argv(ffmpeg="ffmpeg", segment=Path("/s/seg.mp4"), frame=12, width=1280, height=720,
+                       out=Path("/o/poster.jpg")) == [
+        "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-i", "file:/s/seg.mp4",
+        "-map", "0:v:0", "-vf", "select=eq(n\\,12),scale=1280:720:flags=lanczos,setsar=1", "-frames:v", "1",
+        "-fps_mode", "passthrough", "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", "2", "-f", "image2",
+        "-update", "1", "file:/o/poster.jpg"]
