@@ -1,10 +1,13 @@
-"""Autoscaling worker containers on one Docker host from the depth of their encoder's queue.
+"""Autoscaling worker containers on one Docker host from the demand on their encoder's queue.
 
-    every tick:  load = waiting + reserved (this encoder's queue and the unpinned one)   (workers.queue_depth)
-                 target = clamp(ceil(load / jobs_per_worker), min, max)                    (pure: `decide`)
-                 up:   at once;  down: only after `cooldown` seconds without demand ≥ current replicas
-                 start containers, or stop idle ones first (busy ones get SIGTERM: the worker's warm shutdown
-                 hands the running job back to the queue); exited ones are removed on the next tick.
+    every tick:  demand = waiting + running (this encoder's queue and the unpinned one)   (workers.demand:
+                          running from the store's live leases, or the broker's reserved count if larger)
+                 target = clamp(wanted(demand, jobs_per_worker), min, max)   (pure: `decide`; wanted >= running,
+                          so a worker that holds a job is never scaled away while it runs, on any broker)
+                 up:   at once;  down: only after `cooldown` seconds without demand >= current replicas
+                 start containers, or stop idle ones first (idle: no live lease owned by the container and, where
+                 remote control answers, no active task; busy ones get SIGTERM only if the policy's max forces it:
+                 the worker's warm shutdown hands the running job back); exited ones are removed on the next tick.
 
 The pool is the containers labelled ``io.vodfleet.autoscaler=<pool>``; they run the image's ``vodfleet worker``
 hardened (read-only root, uid 10001, no capabilities) with this process's ``VODFLEET_*`` settings.
@@ -12,12 +15,13 @@ hardened (read-only root, uid 10001, no capabilities) with this process's ``VODF
 
 from __future__ import annotations
 
-import math
 import os
 import uuid
 import warnings
 from dataclasses import dataclass
 from typing import Any
+
+from workers.demand import Demand, wanted
 
 POOL_LABEL = "io.vodfleet.autoscaler"
 FINGERPRINT_LABEL = "io.vodfleet.encoder.fingerprint"
@@ -46,12 +50,12 @@ class Decision:
     busy_since: float  # last time demand was >= the current replicas (carried to the next tick)
 
 
-def target_replicas(policy: Policy, load: int) -> int:
-    """Workers the load asks for, clamped to the policy (pure)."""
-    return max(policy.min_replicas, min(policy.max_replicas, math.ceil(max(0, load) / policy.jobs_per_worker)))
+def target_replicas(policy: Policy, load: Demand) -> int:
+    """Workers the demand asks for (`workers.demand.wanted`), clamped to the policy (pure)."""
+    return max(policy.min_replicas, min(policy.max_replicas, wanted(load, policy.jobs_per_worker)))
 
 
-def decide(policy: Policy, load: int, current: int, now: float, busy_since: float) -> Decision:
+def decide(policy: Policy, load: Demand, current: int, now: float, busy_since: float) -> Decision:
     """The replica count for this tick (pure). Scale up at once; scale down only after the cooldown."""
     target = target_replicas(policy, load)
     if target >= current:
@@ -65,6 +69,13 @@ def choose_victims(containers: list[str], idle: set[str], count: int) -> list[st
     """Which `count` containers to stop: idle ones first, then the newest busy ones (pure)."""
     ordered = [c for c in containers if c in idle] + [c for c in reversed(containers) if c not in idle]
     return ordered[:max(0, count)]
+
+
+def busy_hosts(leases: dict[str, str]) -> set[str]:
+    """Hosts whose worker holds a live lease (owners are ``<host>:<pid>:<random>``, `workers.tasks`; pure).
+
+    A container's host name is its name (`DockerPool.start`), except on the host network, where all share one."""
+    return {owner.partition(":")[0] for owner in leases.values()}
 
 
 def passed_env(environ: dict[str, str]) -> dict[str, str]:
@@ -123,19 +134,26 @@ class DockerPool:
             self.draining.add(name)
 
 
-def idle_workers(app: Any, names: list[str], timeout: float) -> set[str]:
-    """Containers whose worker answers and runs no task (hostname = container name: ``vodfleet-<pid>@<name>``)."""
+def active_tasks(app: Any, names: list[str], timeout: float) -> dict[str, bool]:
+    """Container → whether its worker runs a task, for the workers that answer remote control (hostname =
+    container name: ``vodfleet-<pid>@<name>``); a worker that does not answer in `timeout` is absent."""
     from celery.exceptions import DuplicateNodenameWarning  # type: ignore[import-untyped]  # noqa: PLC0415
 
     with warnings.catch_warnings():  # containers on the host network share a node name; idle ones still answer
         warnings.simplefilter("ignore", DuplicateNodenameWarning)
         active = app.control.inspect(timeout=timeout).active() or {}
-    idle = set()
-    for host, tasks in active.items():
-        container = str(host).rpartition("@")[2]
-        if container in names and not tasks:
-            idle.add(container)
-    return idle
+    return {container: bool(tasks) for host, tasks in active.items()
+            if (container := str(host).rpartition("@")[2]) in names}
+
+
+def idle_containers(names: list[str], active: dict[str, bool], busy: set[str] | None) -> set[str]:
+    """Containers that run nothing (pure): no live lease owned by their host (`busy`) and no active task reported.
+
+    `busy` None: lease owners cannot name a container (host network: every worker has the host's name), so
+    only a worker that answered "no task" is idle."""
+    if busy is None:
+        return {n for n in names if active.get(n) is False}
+    return {n for n in names if n not in busy and not active.get(n, False)}
 
 
 def environment() -> dict[str, str]:

@@ -60,5 +60,8 @@ class ObservedStore:
     def reclaim(self, job_id: str) -> bool:
         return self.inner.reclaim(job_id)
 
+    def leases(self) -> dict[str, str]:
+        return self.inner.leases()
+
     def close(self) -> None:
         self.inner.close()

@@ -6,7 +6,8 @@ rules in `workers.jobstate` decide every transition, atomically, across processe
 
 Leases (who is running a job right now) live here too: ``acquire`` succeeds for one owner until the
 lease expires or is released; ``renew`` only for that owner; ``expired`` lists lapsed leases for the
-watchdog and ``reclaim`` removes one such lease for exactly one caller.
+watchdog and ``reclaim`` removes one such lease for exactly one caller; ``leases`` lists the live ones
+(the work running right now: the exporter's running gauge and the autoscalers read it).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class JobStore(Protocol):
     def renew(self, job_id: str, owner: str, ttl: float) -> bool: ...
     def release(self, job_id: str, owner: str) -> None: ...
     def expired(self) -> list[str]: ...
+    def leases(self) -> dict[str, str]:
+        """Live leases (not expired, not released): lease id (a job id or a part's lease) → owner."""
+        ...
     def reclaim(self, job_id: str) -> bool: ...
     def close(self) -> None: ...
 

@@ -151,6 +151,16 @@ class RedisStore:
         except RedisError as exc:
             raise self._error(exc) from exc
 
+    def leases(self) -> dict[str, str]:
+        """Every id in ``leases`` whose ``lease:<id>`` key still exists (its PX expiry is the truth; a lapsed
+        lease stays in the sorted set until a watchdog reclaims it)."""
+        try:
+            ids = cast("list[str]", self._redis.zrange(_P + "leases", 0, -1))
+            owners = cast("list[str | None]", self._redis.mget([_P + "lease:" + i for i in ids])) if ids else []
+        except RedisError as exc:
+            raise self._error(exc) from exc
+        return {i: owner for i, owner in zip(ids, owners, strict=True) if owner is not None}
+
     def reclaim(self, job_id: str) -> bool:
         return self._lease(self._reclaim, job_id, job_id) == 1
 

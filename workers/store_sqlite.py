@@ -117,6 +117,11 @@ class SQLiteStore:
                                 (time.time(),)).fetchall()
         return [r[0] for r in rows]
 
+    def leases(self) -> dict[str, str]:
+        with self._tx(write=False) as conn:
+            rows = conn.execute("SELECT job_id, owner FROM leases WHERE expires > ?", (time.time(),)).fetchall()
+        return {r[0]: r[1] for r in rows}
+
     def reclaim(self, job_id: str) -> bool:
         with self._tx(write=True) as conn:
             cur = conn.execute("DELETE FROM leases WHERE job_id = ? AND expires <= ?", (job_id, time.time()))

@@ -1,5 +1,5 @@
 """docker/ without an engine: hadolint, yamllint, `docker-compose config`, and the structure of the compose
-stack, Prometheus/Grafana config and Kubernetes manifests (no offline k8s schema validator: structure tests)."""
+stack, Prometheus/Grafana config and Kubernetes manifests (their schemas and KEDA: tests/docker/test_k8s.py)."""
 
 from __future__ import annotations
 
@@ -126,20 +126,6 @@ def test_worker_deployment_is_hardened_and_drains_warm() -> None:
     assert {"/tmp", "/var/lib/vodfleet"} <= mounts
 
 
-def test_keda_scales_from_zero_on_the_encoders_queue() -> None:
-    objects = by_kind("ScaledObject")
-    assert {o["metadata"]["name"] for o in objects} == {"vodfleet-worker", "vodfleet-worker-amqp"}
-    for scaled in objects:
-        assert scaled["spec"]["minReplicaCount"] == 0
-        assert scaled["spec"]["scaleTargetRef"]["name"] == "vodfleet-worker"
-    [redis_object] = [o for o in objects if o["metadata"]["name"] == "vodfleet-worker"]
-    redis_lists = [t["metadata"]["listName"] for t in redis_object["spec"]["triggers"] if t["type"] == "redis"]
-    queue = f"vodfleet.jobs.{LOCK.short}"
-    assert redis_lists == [queue, *(f"{queue}:{n}" for n in range(1, 10))]  # every kombu priority list
-    [amqp] = [t for o in objects for t in o["spec"]["triggers"] if t["type"] == "rabbitmq"]
-    assert amqp["metadata"]["queueName"] == queue
-
-
 def test_exporter_service_and_monitors_select_their_pods() -> None:
     [service] = by_kind("Service")
     [monitor] = by_kind("ServiceMonitor")
@@ -147,3 +133,12 @@ def test_exporter_service_and_monitors_select_their_pods() -> None:
     assert monitor["spec"]["endpoints"][0]["port"] == service["spec"]["ports"][0]["name"]
     [pod_monitor] = by_kind("PodMonitor")
     assert pod_monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "vodfleet-worker"}
+
+
+def test_grafana_dashboard_shows_running_work_on_every_broker() -> None:
+    dashboard = json.loads((DOCKER / "grafana" / "dashboards" / "vodfleet.json").read_text())
+    [panel] = [p for p in dashboard["panels"] if any("vodfleet_running_tasks" in t["expr"] for t in p["targets"])]
+    exprs = [t["expr"] for t in panel["targets"]]
+    assert exprs[0] == 'sum by (queue, kind) (vodfleet_running_tasks{queue=~"vodfleet.*"})'  # the exporter's gauge
+    assert "vodfleet_queue_messages" in exprs[1]  # demand: waiting + running, what the autoscalers scale on
+    assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])

@@ -98,8 +98,10 @@ def test_leases(store: JobStore) -> None:
     assert store.renew(job, "a", 0.4)
     assert not store.renew(job, "b", 0.4)
     assert store.expired() == []
+    assert store.leases() == {job: "a"}
     time.sleep(0.6)
     assert store.expired() == [job]
+    assert store.leases() == {}  # lapsed: no longer running work
     assert not store.renew(job, "a", 0.4)  # lapsed: renewing would resurrect someone else's job
     assert store.reclaim(job)
     assert not store.reclaim(job)  # exactly one watchdog wins
@@ -107,7 +109,10 @@ def test_leases(store: JobStore) -> None:
     assert store.acquire(job, "b", 5)
     store.release(job, "a")  # not the owner: no effect
     assert not store.acquire(job, "c", 5)
+    assert store.acquire(f"{job}~part3", "d", 5)
+    assert store.leases() == {job: "b", f"{job}~part3": "d"}
     store.release(job, "b")
+    assert store.leases() == {f"{job}~part3": "d"}
     assert store.acquire(job, "c", 5)
 
 

@@ -2,8 +2,9 @@
 
     vodfleet autoscale --image vodfleet/worker:latest --min 0 --max 4 --jobs-per-worker 1 [--cooldown 60]
 
-Reads queue depth (waiting + reserved) of the image's encoder queue and the unpinned one every --interval
-seconds, and starts or drains containers (see `workers.autoscale`). Needs the Docker socket and
+Reads the demand (waiting + running: `workers.demand`) on the image's encoder queue and the unpinned one every
+--interval seconds, and starts or drains containers (see `workers.autoscale`); a worker running a job is not
+drained while it runs. Needs the Docker socket and
 `pip install docker`. Started workers get this process's VODFLEET_* settings.
 """
 
@@ -16,11 +17,11 @@ import time
 from typing import Any
 
 from pipelines.errors import ConfigError
-from workers import autoscale, routing
+from workers import autoscale, demand, routing
 from workers.app import JOBS_QUEUE, create_app
 from workers.exitcodes import EXIT_OK
-from workers.queue_depth import queue_depth
 from workers.settings import Settings
+from workers.store import JobStore, open_store
 
 log = logging.getLogger(__name__)
 
@@ -45,30 +46,35 @@ class Autoscaler:
     """One pool, one policy; `tick()` observes, decides and acts once."""
 
     def __init__(self, settings: Settings, pool: autoscale.DockerPool, policy: autoscale.Policy,
-                 environment: dict[str, str]) -> None:
+                 environment: dict[str, str], store: JobStore | None = None) -> None:
         self.settings, self.pool, self.policy, self.environment = settings, pool, policy, environment
+        self.store = store or open_store(settings.store)
         encoder = pool.encoder()
         self.queues = [routing.queue_for(encoder), JOBS_QUEUE] if encoder else [JOBS_QUEUE]
         self.app = create_app(settings)
         self.busy_since = time.monotonic()
 
+    def current_demand(self) -> demand.Demand:
+        return demand.observe(self.settings, self.store, self.queues)
+
     def load(self) -> int:
-        return sum(d.waiting + (d.reserved or 0) for d in queue_depth(self.settings, self.queues))
+        return self.current_demand().load
 
     def tick(self) -> autoscale.Decision:
         self.pool.reap()
         running = self.pool.running()
-        load = self.load()
+        load = self.current_demand()
         decision = autoscale.decide(self.policy, load, len(running), time.monotonic(), self.busy_since)
         self.busy_since = decision.busy_since
         if decision.replicas > len(running):
             started = self.pool.start(decision.replicas - len(running), self.environment)
-            log.warning("autoscale: load %d → %d workers; started %s", load, decision.replicas, ", ".join(started))
+            log.warning("autoscale: %s → %d workers; started %s", load, decision.replicas, ", ".join(started))
         elif decision.replicas < len(running):
-            idle = autoscale.idle_workers(self.app, running, timeout=1.0)
+            busy = None if self.pool.network == "host" else autoscale.busy_hosts(self.store.leases())
+            idle = autoscale.idle_containers(running, autoscale.active_tasks(self.app, running, timeout=1.0), busy)
             victims = autoscale.choose_victims(running, idle, len(running) - decision.replicas)
             self.pool.drain(victims)
-            log.warning("autoscale: load %d → %d workers; draining %s", load, decision.replicas, ", ".join(victims))
+            log.warning("autoscale: %s → %d workers; draining %s", load, decision.replicas, ", ".join(victims))
         return decision
 
 

@@ -3,8 +3,9 @@
 Pool: ``solo`` for one job at a time (the default), ``threads`` for more. ffmpeg already uses every
 core for one job, so a worker runs one job and a fleet scales by worker processes (containers). Both
 pools run the job inside this process: ffmpeg is our direct child (it dies with us: PDEATHSIG), SIGTERM
-reaches the running job at once (ffmpeg stopped, scratch removed, message handed back), and there is
-no fork of a process holding broker and store connections. Prefork would add a pool child between the
+reaches the running job at once (ffmpeg stopped, scratch removed, message handed back) unless `vodfleet drain`
+asked the worker to finish it first (`workers.drain`), and there is no fork of a process holding broker and store
+connections. Prefork would add a pool child between the
 signal and ffmpeg and needs Celery's remote terminate to cancel.
 """
 
@@ -21,7 +22,7 @@ from celery import signals  # type: ignore[import-untyped]
 
 from pipelines.errors import ConfigError
 from pipelines.tools import Tools
-from workers import routing
+from workers import drain, routing
 from workers.app import JOBS_QUEUE, broker_folders, create_app
 from workers.dispatch import enqueue, enqueue_part
 from workers.fetch import sweep_masters
@@ -69,7 +70,12 @@ def run(args: argparse.Namespace) -> int:
     routing.register_control()
     context = build_context(app)
 
+    drain.clear(settings.state_dir)  # a flag left by an earlier run must not keep this one from handing back
+
     def on_shutdown(**_kwargs: object) -> None:  # from Celery's SIGTERM/SIGINT handler, in this process
+        if drain.requested(settings.state_dir):  # `vodfleet drain`: warm shutdown, the running task finishes
+            log.warning("worker %s: draining: no new task; the running one finishes", context.owner)
+            return
         context.shutdown.set()
 
     signals.worker_shutting_down.connect(on_shutdown, weak=False)
