@@ -31,7 +31,6 @@ SUBTITLE_GROUP = "subs"
 SDH_CHARACTERISTICS = ("public.accessibility.transcribes-spoken-dialog,"
                        "public.accessibility.describes-music-and-sound")
 MEDIA_VERSION, IFRAME_VERSION, SUBTITLE_VERSION = 6, 5, 3
-IMAGE_VERSION = 7  # the Image Media Playlist spec v0.4's examples (EXT-X-IMAGES-ONLY, EXT-X-TILES)
 
 
 def _seconds(value: float) -> str:
@@ -172,6 +171,9 @@ def render_master(p: Presentation) -> str:
     if p.storyboard is not None:
         lines.append(image_stream_inf(p.storyboard))
     return _text(lines)
+
+
+IMAGE_VERSION = 7  # the Image Media Playlist spec v0.4's examples (EXT-X-IMAGES-ONLY, EXT-X-TILES)
 
 
 def render_image_playlist(board: Storyboard) -> str:
