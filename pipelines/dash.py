@@ -10,11 +10,12 @@ each ``S`` matches a real file even when the last segment is short.
 from __future__ import annotations
 
 import itertools
+import math
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
-from pipelines.presentation import Presentation, Segment, Track
+from pipelines.presentation import Presentation, Segment, Storyboard, Track
 from pipelines.textfile import write_text_atomic
 
 MPD_NAME = "manifest.mpd"
@@ -26,6 +27,8 @@ ROLE_SCHEME = "urn:mpeg:dash:role:2011"
 TVA_PURPOSE_SCHEME = "urn:tva:metadata:cs:AudioPurposeCS:2007"
 CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
 MEDIA_TEMPLATE = "seg_$Number%05d$.m4s"  # the names ffmpeg's hls muxer writes: seg_%05d.m4s from 1
+THUMBNAIL_SCHEME = "http://dashif.org/thumbnail_tile"  # DASH-IF IOP v4.3 §6.2.6
+SHEET_TEMPLATE = "sprite_$Number%04d$.jpg"  # pipelines.storyboard.SHEET_PATTERN
 
 
 def xs_duration(seconds: float) -> str:
@@ -126,8 +129,23 @@ def render_mpd(p: Presentation) -> str:
         rep = _element(text_set, "Representation", id=f"text-{sub.id}",
                        bandwidth=str(max(1, round(bits / seconds) if seconds > 0 else 0)))
         _element(rep, "BaseURL").text = f"{sub.path}/{sub.vtt}"
+    if p.storyboard is not None:
+        _thumbnails(period, str(next(ids)), p.storyboard)
     ET.indent(mpd, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(mpd, encoding="unicode") + "\n"
+
+
+def _thumbnails(period: ET.Element, ident: str, board: Storyboard) -> None:
+    """DASH-IF thumbnail tiles: an image AdaptationSet whose segments are the sheets (one every `sheet_seconds`,
+    the last cut by the Period's end); the Representation's width/height are a whole sheet's, the
+    EssentialProperty gives the grid, so a tile is (width / columns) x (height / rows)."""
+    image_set = _element(period, "AdaptationSet", id=ident, contentType="image", mimeType="image/jpeg")
+    _element(image_set, "SegmentTemplate", media=f"{board.path}/{SHEET_TEMPLATE}", timescale="1000",
+             duration=str(round(board.sheet_seconds * 1000)), startNumber="1")
+    peak = max((s.size for s in board.sheets), default=0) * 8 / board.sheet_seconds
+    rep = _element(image_set, "Representation", id="thumbnails", bandwidth=str(max(1, math.ceil(peak))),
+                   width=str(board.tile_width * board.columns), height=str(board.tile_height * board.rows))
+    _element(rep, "EssentialProperty", schemeIdUri=THUMBNAIL_SCHEME, value=f"{board.columns}x{board.rows}")
 
 
 def write_mpd(root: Path, p: Presentation) -> str:

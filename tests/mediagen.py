@@ -143,6 +143,33 @@ def make_corrupt_start(src: Path, dst: Path, *, length: int = 4000) -> Path:
     return Path(dst)
 
 
+def make_colour_steps(path: Path, colours: Sequence[str], *, width: int = 320, height: int = 180,
+                      fps: int = 25, seconds_each: float = 1.0) -> Path:
+    """An H.264 MP4 (with a sine audio track) whose picture is one flat colour per
+    `seconds_each`, in the order given (ffmpeg colour names or 0xRRGGBB): the right picture at any time is known."""
+    parts = ";".join(f"color=c={c}:s={width}x{height}:r={fps}:d={seconds_each},format=yuv420p[c{n}]"
+                     for n, c in enumerate(colours))
+    joins = "".join(f"[c{n}]" for n in range(len(colours)))
+    total = seconds_each * len(colours)
+    _ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={total}",
+            "-filter_complex", f"{parts};{joins}concat=n={len(colours)}:v=1:a=0[v]",
+            "-map", "[v]", "-map", "0:a", "-c:v", "libx264", "-preset", "ultrafast", "-g", str(fps),
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-fflags", "+bitexact", "-map_metadata", "-1",
+            str(path))
+    return Path(path)
+
+
+def make_fade_in(path: Path, *, duration: float = 6.0, fade_seconds: float = 2.0, width: int = 320,
+                 height: int = 180, fps: int = 25) -> Path:
+    """testsrc2 fading in from black over its first `fade_seconds` (frame 0 is pure black), with sine audio."""
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r={fps}:d={duration}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={duration}",
+            "-vf", f"fade=t=in:st=0:d={fade_seconds}", "-c:v", "libx264", "-preset", "ultrafast", "-g", str(fps),
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-fflags", "+bitexact", "-map_metadata", "-1",
+            str(path))
+    return Path(path)
+
+
 def ffprobe_json(path: Path) -> dict[str, object]:
     argv = [FFPROBE, "-v", "error", "-hide_banner", "-show_format", "-show_streams", "-of", "json",
             "-i", f"file:{Path(path).absolute()}"]

@@ -15,6 +15,8 @@ Every check has a stable dotted name and a detail carrying expected vs measured 
     dash.representations · dash.<kind>.<id>.segments · dash.text.<id>.file
     languages.audio · languages.subtitles · client.hls · client.dash
     subtitles.<id>.cues (subtitles.vtt via ffprobe) · subtitles.<id>.segments (HLS WebVTT segments)
+    thumbnails.tiles · .sheets · .vtt · .hls · .dash · .poster (pipelines.qc.thumbnails; transcode runs them after
+        run_qc when a storyboard was made; image AdaptationSets are skipped by the dash.* checks here)
 
 Module map: `streams` (ffprobe a joined rendition), `timing` (keyframe/segment/duration rules),
 `playlists` + `mpd` (HLS/DASH re-read with m3u8/mpegdash), `manifests` (their rules), `bandwidth`,
@@ -386,6 +388,8 @@ def _dash_checks(root: Path, presentation: Presentation, plan: EncodePlan, resul
     results.append(manifests.check_dash_representations(reps, [(r.width, r.height) for r in plan.video],
                                                         len(plan.audio), len(presentation.subtitles)))
     for rep in reps:
+        if rep.content_type == "image":
+            continue  # thumbnail tiles: pipelines.qc.thumbnails checks them
         if rep.content_type == "text":
             rel = resolve(MPD_NAME, rep.base_url) if rep.base_url else None
             results.append(manifests.check_dash_text(f"dash.text.{rep.lang or rep.id}.file", rep,

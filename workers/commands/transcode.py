@@ -12,6 +12,7 @@ from typing import Any
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
 from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES, PlanOptions
+from pipelines.storyboard import StoryboardOptions
 from pipelines.subtitles.flags import FlagError, parse_subtitle_argument
 from pipelines.tools import Tools
 from pipelines.transcode import Sidecar, TranscodeRequest, chunks_for, plan_transcode, transcode
@@ -57,6 +58,14 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def grid(text: str) -> tuple[int, int]:
+    """'10x10' → (columns, rows)."""
+    columns, sep, rows = text.lower().partition("x")
+    if not sep or not columns.isdigit() or not rows.isdigit() or int(columns) < 1 or int(rows) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not COLUMNSxROWS (e.g. 10x10)")
+    return int(columns), int(rows)
+
+
 def add_parser(sub: Any) -> None:
     tc = sub.add_parser("transcode", help="transcode one master into a CMAF ladder with HLS + DASH",
                         description="Transcode SOURCE into OUT: CMAF segments, master.m3u8, manifest.mpd, "
@@ -84,6 +93,13 @@ def add_parser(sub: Any) -> None:
     tc.add_argument("--chunk-threshold", type=positive_seconds, default=DEFAULT_THRESHOLD_SECONDS, metavar="S",
                     help="--chunks auto chunks only masters longer than this many seconds")
     tc.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
+    tc.add_argument("--thumbnail-interval", type=positive_seconds, default=StoryboardOptions.interval, metavar="S",
+                    help="seconds between storyboard tiles (default 2)")
+    tc.add_argument("--thumbnail-width", type=positive_int, default=StoryboardOptions.tile_width, metavar="PX",
+                    help="storyboard tile width in pixels, height keeps the aspect (default 160)")
+    tc.add_argument("--thumbnail-grid", type=grid, default=(StoryboardOptions.columns, StoryboardOptions.rows),
+                    metavar="CxR", help="tiles per sprite sheet, columns x rows (default 10x10)")
+    tc.add_argument("--no-thumbnails", action="store_true", help="no storyboard sprite sheets and no poster.jpg")
     tc.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (only once all checks pass)")
     tc.add_argument("--dry-run", action="store_true",
                     help="probe and plan, print the exact ffmpeg argv, encode nothing")
@@ -105,7 +121,10 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
                             audio_languages=tuple(args.audio_language)),
-        measure_quality=not args.no_quality, overwrite=args.overwrite)
+        measure_quality=not args.no_quality, overwrite=args.overwrite,
+        thumbnails=StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
+                                     columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],
+                                     enabled=not args.no_thumbnails))
 
 
 def run(args: argparse.Namespace) -> int:
