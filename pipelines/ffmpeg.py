@@ -73,10 +73,38 @@ def prepared_video(plan: EncodePlan, stream: Any) -> Any:
     return video.filter("format", pix_fmts="yuv420p")
 
 
-def prepared_audio(stream: Any) -> Any:
-    """Audio that starts at 0 on the output timeline: a track that begins after the picture is padded
-    with silence (async=1 also bridges gaps), so it stays in sync once every CMAF track starts at 0."""
-    return stream.filter("aresample", **{"async": 1, "first_pts": 0})
+def prepared_audio(plan: EncodePlan, rendition: AudioRendition, stream: Any) -> Any:
+    """The source audio on the title's timeline, as the encoder's input: exactly the title's samples less the
+    encoder's priming.
+
+    - resampled to the rendition's rate with a first sample at 0: a track that begins after the picture (an
+      edit list, late audio in MPEG-TS) is padded with silence, gaps are bridged (async=1);
+    - padded with silence or cut at the title's end (the picture's): a longer or shorter audio track becomes
+      one that ends with the picture, never a track-length mismatch;
+    - the first `rendition.priming` samples cut (less the picture's shift onto the frame grid,
+      `EncodePlan.picture_shift`): the AAC encoder emits that many samples of its own delay
+      first, and ffmpeg's fMP4 muxer (no edit list) presents that output from tfdt 0, so the source's sample
+      n is presented at n / rate again. Compensating in the media rather than signalling it in an edit list
+      (`elst` media_time) keeps every player in sync, including those that ignore edit lists in fMP4 init
+      segments (hls.js in passthrough and Shaka read tfdt/trun only), and leaves the DASH timeline at 0
+      without a presentationTimeOffset. The cost: the title's first 21 ms of sound (1024 samples at 48 kHz)
+      are replaced by the decoder's warm-up.
+    The AAC encoder flushes the input's last samples with a shorter last frame, so the track ends at the
+    title's end within one AAC frame (measured: exactly, in trun sample durations).
+    """
+    total = plan.title_samples(rendition)
+    audio = stream.filter("aresample", rendition.sample_rate, **{"async": 1, "first_pts": 0})
+    # the encoder's input sample j is presented at (j + priming) / rate; the source's sample i belongs at
+    # i / rate + picture_shift: so drop (priming - shift) samples from the head, or prepend silence
+    head = rendition.priming - round(plan.picture_shift * rendition.sample_rate)
+    if head > 0:
+        audio = audio.filter("atrim", start_sample=head)
+    elif head < 0:
+        audio = audio.filter("adelay", delays=f"{-head}S", all=1)
+    length = max(1, total - rendition.priming)
+    return (audio.filter("apad", whole_len=length)
+            .filter("atrim", end_sample=length)
+            .filter("asetpts", "PTS-STARTPTS"))
 
 
 def hls_output_args(plan: EncodePlan, folder: Path, *, video: bool) -> dict[str, Any]:
@@ -154,7 +182,7 @@ def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scr
     for rendition in plan.audio:
         folder = out / "audio" / rendition.id
         outputs.append(ffmpeg_python.output(
-            prepared_audio(stream[str(rendition.stream_index)]), str(folder / SCRATCH_PLAYLIST),
+            prepared_audio(plan, rendition, stream[str(rendition.stream_index)]), str(folder / SCRATCH_PLAYLIST),
             **audio_output_args(rendition), **hls_output_args(plan, folder, video=False)))
     for sub in plan.embedded_subtitles:
         outputs.append(ffmpeg_python.output(

@@ -29,7 +29,10 @@ def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str,
                                     next((a.language for a in plan.audio if a.default), None))
     texts = tuple(write_subtitle_track(root, language, doc, video[0], default=language == default_text)
                   for language, doc in subtitles)
-    duration = max([t.duration for t in video] + [t.duration for t in audio])
+    # The title lasts as long as its picture: audio is padded or trimmed to it at the encode, and a last AAC
+    # frame that runs past it (by less than a frame) must not make the MPD longer than HLS (Shaka 5.2
+    # stalls at the end of a title whose mediaPresentationDuration outlasts the picture).
+    duration = max(t.duration for t in video)
     return Presentation(
         duration=duration, segment_seconds=plan.segment_seconds, video=video, audio=audio, subtitles=texts,
         provenance=(("encoder", identity.fingerprint), ("ffmpeg", identity.ffmpeg_version),

@@ -18,6 +18,10 @@ from pipelines.language import language_name, normalize_language, parse_iso639_2
 from pipelines.source import SourceInfo
 
 MAX_FPS = Fraction(60)
+# Samples the AAC-LC encoder (ffmpeg's native `aac`: its initial_padding) emits before the first input
+# sample; compensated by trimming that many samples of the title's start off the encoder's input, so the
+# decoded track lines up with the picture from tfdt 0 (see pipelines.ffmpeg.prepared_audio).
+AAC_PRIMING_SAMPLES = 1024
 # Common rates a VFR source is snapped to (its average picks the nearest).
 _STANDARD_RATES = tuple(Fraction(n, d) for n, d in (
     (24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1), (60000, 1001), (60, 1)))
@@ -80,6 +84,7 @@ class AudioRendition:
     channels: int = 2
     sample_rate: int = 48000
     default: bool = False
+    priming: int = AAC_PRIMING_SAMPLES  # encoder delay in samples at `sample_rate`, compensated at the encode
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,36 @@ class EncodePlan:
     @property
     def duration(self) -> float:
         return self.source.duration
+
+    @property
+    def title_frames(self) -> int:
+        """Frames of the published picture: the source picture's end on the output timeline
+        (`SourceInfo.media_duration`) on the output frame grid."""
+        return max(1, round(Fraction(self.source.media_duration) * self.fps))
+
+    @property
+    def title_duration(self) -> Fraction:
+        """The title's duration in seconds, exact: the picture's. Every track starts at 0 and ends here (audio
+        within one of its frames); HLS playlists and the MPD state it."""
+        return self.title_frames / self.fps
+
+    @property
+    def picture_shift(self) -> Fraction:
+        """Seconds the published picture is moved against the master's by being put on the output frame grid.
+
+        The fps filter places the source frame at offset t on output frame round(t * fps) (half away from
+        zero: ffmpeg's AV_ROUND_NEAR_INF), so a picture whose first frame is not on the grid from the
+        container's first timestamp (an MPEG-TS video starting 21 ms after its AAC priming frame) moves by up to
+        half a frame; the audio is moved by the same amount so the A/V offset stays the source's.
+        """
+        start = Fraction(self.source.offset(self.source.video.start_time)).limit_denominator(1_000_000)
+        slots = start * self.fps
+        nearest = math.floor(slots + Fraction(1, 2))
+        return nearest / self.fps - start
+
+    def title_samples(self, rendition: AudioRendition) -> int:
+        """The title's duration in samples of `rendition` (rounded to the nearest sample)."""
+        return round(self.title_duration * rendition.sample_rate)
 
 
 def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanOptions()) -> EncodePlan:
