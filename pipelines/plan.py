@@ -117,7 +117,9 @@ class EncodePlan:
     def title_frames(self) -> int:
         """Frames of the published picture: the source picture's end on the output timeline
         (`SourceInfo.media_duration`) on the output frame grid."""
-        return max(1, round(Fraction(self.source.media_duration) * self.fps))
+        # as the fps filter ends the picture: at the source's end on the output grid, half a slot rounded up
+        # (AV_ROUND_NEAR_INF; a VFR master ending 35.98 s into 25 fps makes 900 frames, not 899)
+        return max(1, _round_half_up(_exact(self.source.media_duration) * self.fps))
 
     @property
     def title_duration(self) -> Fraction:
@@ -134,14 +136,21 @@ class EncodePlan:
         container's first timestamp (an MPEG-TS video starting 21 ms after its AAC priming frame) moves by up to
         half a frame; the audio is moved by the same amount so the A/V offset stays the source's.
         """
-        start = Fraction(self.source.offset(self.source.video.start_time)).limit_denominator(1_000_000)
-        slots = start * self.fps
-        nearest = math.floor(slots + Fraction(1, 2))
-        return nearest / self.fps - start
+        start = _exact(self.source.offset(self.source.video.start_time))
+        return _round_half_up(start * self.fps) / self.fps - start
 
     def title_samples(self, rendition: AudioRendition) -> int:
         """The title's duration in samples of `rendition` (rounded to the nearest sample)."""
         return round(self.title_duration * rendition.sample_rate)
+
+
+def _exact(seconds: float) -> Fraction:
+    """A probed time (ffprobe prints µs) as the exact decimal it was: 35.98, not 35.97999999999999687361196."""
+    return Fraction(seconds).limit_denominator(1_000_000)
+
+
+def _round_half_up(value: Fraction) -> int:
+    return math.floor(value + Fraction(1, 2))
 
 
 def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanOptions()) -> EncodePlan:

@@ -119,3 +119,9 @@ def test_a_periodic_envelope_is_not_lined_up_at_a_wrong_lag() -> None:
     beating = [500.0 + 200.0 * math.sin(2 * math.pi * t / 7.0) for t in range(4000)]
     lag = sync.best_lag(beating, beating[3:] + beating[:3])
     assert lag.ms is None and "periodic" in lag.why
+
+
+def test_a_vfr_master_ending_half_a_slot_in_rounds_up_like_the_fps_filter() -> None:
+    # its last frame lasts 20 ms: the picture ends at 35.98 s, slot 899.5 at 25 fps: ffmpeg makes 900 frames
+    plan = plan_encode(source(duration=36.0, video_duration=35.98), load_ladder("default"))
+    assert plan.title_frames == 900
