@@ -26,6 +26,7 @@ TONEMAP_CHAIN = (
     ("zscale", {"t": "bt709", "m": "bt709", "r": "tv"}),
 )
 SEGMENT_PATTERN = "seg_%05d.m4s"
+PAN_EQUALS = "~vodfleet-eq~"  # stands for '=' in pan expressions until _compile writes it back
 INIT_NAME = "init.mp4"
 
 
@@ -89,10 +90,13 @@ def prepared_audio(plan: EncodePlan, rendition: AudioRendition, stream: Any) -> 
       segments (hls.js in passthrough and Shaka read tfdt/trun only), and leaves the DASH timeline at 0
       without a presentationTimeOffset. The cost: the title's first 21 ms of sound (1024 samples at 48 kHz)
       are replaced by the decoder's warm-up.
+    A mono, 5.1 or 7.1 master is made stereo first by its layout's rule (`pipelines.layout`).
     The AAC encoder flushes the input's last samples with a shorter last frame, so the track ends at the
     title's end within one AAC frame (measured: exactly, in trun sample durations).
     """
     total = plan.title_samples(rendition)
+    if rendition.downmix is not None:  # mono → both sides, 5.1/7.1 → ITU-R BS.775 stereo (pipelines.layout)
+        stream = stream.filter("pan", rendition.downmix.replace("=", PAN_EQUALS))
     audio = stream.filter("aresample", rendition.sample_rate, **{"async": 1, "first_pts": 0})
     # the encoder's input sample j is presented at (j + priming) / rate; the source's sample i belongs at
     # i / rate + picture_shift: so drop (priming - shift) samples from the head, or prepend silence
@@ -193,6 +197,11 @@ def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scr
 
 def _compile(ffmpeg: str, outputs: list[Any]) -> list[str]:
     argv: list[str] = ffmpeg_python.merge_outputs(*outputs).compile(cmd=ffmpeg)
+    # ffmpeg-python escapes an '=' inside a filter argument once too often (pan then sees a backslash and refuses
+    # the expression); pan expressions carry PAN_EQUALS instead, written back here as a plain '=' (after the
+    # filter's own '=', ffmpeg's graph parser splits only on [],; and pan reads the rest as its one argument)
+    argv = [a.replace(PAN_EQUALS, "=") if i and argv[i - 1] == "-filter_complex" else a
+            for i, a in enumerate(argv)]
     return [argv[0], *GLOBAL_ARGS, *argv[1:]]
 
 

@@ -15,6 +15,7 @@ from fractions import Fraction
 from pipelines.errors import ConfigError, InputRejected
 from pipelines.ladder import Ladder, Rung
 from pipelines.language import language_name, normalize_language, parse_iso639_2
+from pipelines.layout import stereo_rule
 from pipelines.source import SourceInfo
 
 MAX_FPS = Fraction(60)
@@ -85,6 +86,9 @@ class AudioRendition:
     sample_rate: int = 48000
     default: bool = False
     priming: int = AAC_PRIMING_SAMPLES  # encoder delay in samples at `sample_rate`, compensated at the encode
+    source_layout: str = ""  # the master stream's channel layout as it arrived ("5.1", "mono", "4 channels")
+    layout_rule: str = ""  # what makes it stereo, in words (pipelines.layout)
+    downmix: str | None = None  # the ffmpeg pan expression of that rule; None: kept, or swresample's default
 
 
 @dataclass(frozen=True)
@@ -239,6 +243,7 @@ def _audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ..
             "audio stream(s)", hint="give one language per audio stream, in stream order")
     renditions: list[AudioRendition] = []
     used: dict[str, int] = {}
+    names: dict[str, int] = {}
     for position, stream in enumerate(source.audio):
         override = options.audio_languages[position] if position < len(options.audio_languages) else None
         language = normalize_language(override, source="--audio-language") if override else _language(
@@ -246,9 +251,15 @@ def _audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ..
         used[language] = used.get(language, 0) + 1
         rid = language if used[language] == 1 else f"{language}-{used[language]}"
         name = stream.title.strip()[:64] or language_name(language)
+        # NAME must differ within a group (RFC 8216 §4.3.4.1.1): a repeated one gets its ordinal
+        names[name.casefold()] = names.get(name.casefold(), 0) + 1
+        if names[name.casefold()] > 1:
+            name = f"{name} {names[name.casefold()]}"
+        rule = stereo_rule(stream.channels, stream.channel_layout)
         renditions.append(AudioRendition(id=rid, stream_index=stream.index, language=language, name=name,
                                          bitrate=PROFILES[options.profile].audio_bitrate,
-                                         default=position == 0))
+                                         default=position == 0, source_layout=rule.layout,
+                                         layout_rule=rule.rule, downmix=rule.pan))
     return tuple(renditions)
 
 

@@ -1,0 +1,84 @@
+"""Channel layouts through real ffmpeg: a 5.1 master with a 1 kHz tone on one channel at a time becomes a stereo
+rendition whose left and right carry each channel with the ITU-R BS.775 coefficients (L/R 1, C and surrounds
+−3 dB, LFE dropped), measured per channel in the published segments; a mono master plays on both sides."""
+
+from __future__ import annotations
+
+import array
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import pytest
+import syncmarks
+
+from pipelines.plan import PlanOptions
+from pipelines.transcode import TranscodeRequest, transcode
+
+pytestmark = pytest.mark.media
+
+TINY = str(Path(__file__).parents[1] / "fixtures" / "ladders" / "tiny.toml")
+CHANNELS_51 = ("FL", "FR", "FC", "LFE", "BL", "BR")
+# (left, right) gain per source channel, ITU-R BS.775-3 Table 2 (LFE not carried)
+EXPECTED = {"FL": (1.0, 0.0), "FR": (0.0, 1.0), "FC": (0.7071, 0.7071), "LFE": (0.0, 0.0),
+            "BL": (0.7071, 0.0), "BR": (0.0, 0.7071)}
+AMPLITUDE = 0.25
+
+
+def _master(path: Path, channels: int, layout: str) -> Path:
+    """Second k carries the tone on channel k only (PCM in MOV, so the master itself adds no codec error)."""
+    exprs = "|".join(f"{AMPLITUDE}*sin(2*PI*1000*t)*between(t\\,{k}\\,{k + 1})" for k in range(channels))
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+                    f"color=c=gray:s=320x180:r=25:d={channels}", "-f", "lavfi", "-i",
+                    f"aevalsrc=exprs='{exprs}':c={layout}:s=48000:d={channels}", "-map", "0:v", "-map", "1:a",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le",
+                    str(path)], check=True)
+    return path
+
+
+def _levels(audio: Path, seconds: int) -> list[tuple[float, float]]:
+    """RMS of left and right over the middle of every second of the decoded rendition."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(audio), "-f", "f32le", "-ac", "2", "-"],
+                         check=True, capture_output=True).stdout
+    samples = array.array("f", raw)
+    levels = []
+    for k in range(seconds):
+        left = samples[2 * (k * 48000 + 9600):2 * (k * 48000 + 38400):2]
+        right = samples[2 * (k * 48000 + 9600) + 1:2 * (k * 48000 + 38400):2]
+        levels.append(tuple(math.sqrt(sum(x * x for x in side) / len(side)) for side in (left, right)))
+    return levels  # type: ignore[return-value]
+
+
+def _publish(tmp_path: Path, master: Path) -> tuple[dict[str, object], Path]:
+    result = transcode(TranscodeRequest(source=master, output=tmp_path / "out", ladder=TINY, measure_quality=False,
+                                        options=PlanOptions(segment_seconds=2, profile="draft")))
+    audio = result.report["renditions"]["audio"][0]  # type: ignore[index]
+    joined = syncmarks.joined(result.output / audio["path"], tmp_path / "audio.mp4")
+    plan = json.loads((result.output / "report.json").read_text(encoding="utf-8"))["plan"]["audio"][0]
+    return plan, joined
+
+
+def test_51_downmix_has_the_bs775_coefficients(tmp_path: Path) -> None:
+    plan, joined = _publish(tmp_path, _master(tmp_path / "surround.mov", 6, "5.1"))
+    assert plan["source_layout"] == "5.1" and "ITU-R BS.775" in plan["layout_rule"]
+    tone = AMPLITUDE / math.sqrt(2)  # RMS of the tone on its own channel
+    measured = dict(zip(CHANNELS_51, _levels(joined, 6), strict=True))
+    print("DOWNMIX", {ch: (round(lv[0] / tone, 4), round(lv[1] / tone, 4)) for ch, lv in measured.items()})
+    for channel, (left, right) in EXPECTED.items():
+        got = measured[channel]
+        for side, want, level in (("left", left, got[0]), ("right", right, got[1])):
+            if want == 0:
+                assert level / tone < 0.01, f"{channel} leaks into {side}: {level / tone:.4f}"
+            else:
+                assert 20 * math.log10(level / tone / want) == pytest.approx(0, abs=0.5), (
+                    f"{channel} → {side}: gain {level / tone:.4f}, BS.775 says {want}")
+
+
+def test_mono_plays_on_both_sides_unchanged(tmp_path: Path) -> None:
+    plan, joined = _publish(tmp_path, _master(tmp_path / "mono.mov", 1, "mono"))
+    assert plan["source_layout"] == "mono" and plan["layout_rule"].startswith("mono → stereo")
+    (left, right), = _levels(joined, 1)
+    tone = AMPLITUDE / math.sqrt(2)
+    assert 20 * math.log10(left / tone) == pytest.approx(0, abs=0.5)
+    assert 20 * math.log10(right / tone) == pytest.approx(0, abs=0.5)
