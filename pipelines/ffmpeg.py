@@ -186,13 +186,21 @@ def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scr
     for rendition in plan.audio:
         folder = out / "audio" / rendition.id
         outputs.append(ffmpeg_python.output(
-            prepared_audio(plan, rendition, stream[str(rendition.stream_index)]), str(folder / SCRATCH_PLAYLIST),
+            prepared_audio(plan, rendition, _audio_source(rendition, stream)), str(folder / SCRATCH_PLAYLIST),
             **audio_output_args(rendition), **hls_output_args(plan, folder, video=False)))
     for sub in plan.embedded_subtitles:
         outputs.append(ffmpeg_python.output(
             stream[str(sub.stream_index)], str(scratch / f"embedded_{sub.stream_index}.vtt"),
             **{"c:s": "webvtt", "f": "webvtt"}))
     return outputs
+
+
+def _audio_source(rendition: AudioRendition, stream: Any) -> Any:
+    """The source stream of a rendition; a broadcast pair's two mono tracks merged into left and right."""
+    if rendition.pair_index is None:
+        return stream[str(rendition.stream_index)]
+    return ffmpeg_python.filter([stream[str(rendition.stream_index)], stream[str(rendition.pair_index)]], "amerge",
+                                inputs=2)
 
 
 def _compile(ffmpeg: str, outputs: list[Any]) -> list[str]:

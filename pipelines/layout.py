@@ -34,7 +34,8 @@ def _sum(side: str, surrounds: tuple[str, ...]) -> str:
 
 def stereo_rule(channels: int, channel_layout: str) -> LayoutRule:
     """The rule for one source stream (ffprobe's channel count and channel_layout, "" when untagged)."""
-    layout = channel_layout.strip() or ("mono" if channels == 1 else "stereo" if channels == 2 else "")
+    tagged = channel_layout.strip().replace("unknown", "")  # MXF and WAV tracks often say "unknown"
+    layout = tagged or ("mono" if channels == 1 else "stereo" if channels == 2 else "")
     if channels == 1:
         return LayoutRule(layout or "mono", "mono → stereo (the channel on both sides)", "stereo|FL=c0|FR=c0")
     if channels == 2:

@@ -16,7 +16,7 @@ from pipelines.errors import ConfigError, InputRejected
 from pipelines.ladder import Ladder, Rung
 from pipelines.language import language_name, normalize_language, parse_iso639_2
 from pipelines.layout import stereo_rule
-from pipelines.source import SourceInfo
+from pipelines.source import AudioStream, SourceInfo
 
 MAX_FPS = Fraction(60)
 # Samples the AAC-LC encoder (ffmpeg's native `aac`: its initial_padding) emits before the first input
@@ -89,6 +89,7 @@ class AudioRendition:
     source_layout: str = ""  # the master stream's channel layout as it arrived ("5.1", "mono", "4 channels")
     layout_rule: str = ""  # what makes it stereo, in words (pipelines.layout)
     downmix: str | None = None  # the ffmpeg pan expression of that rule; None: kept, or swresample's default
+    pair_index: int | None = None  # a broadcast pair: the mono stream carrying the right channel (left: stream_index)
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,9 @@ def _audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ..
         raise ConfigError(
             f"{len(options.audio_languages)} audio languages given but the source has {len(source.audio)} "
             "audio stream(s)", hint="give one language per audio stream, in stream order")
+    pair = broadcast_pair(source.audio, options.audio_languages)
+    if pair is not None:
+        return (pair_rendition(pair, source.audio, options),)
     renditions: list[AudioRendition] = []
     used: dict[str, int] = {}
     names: dict[str, int] = {}
@@ -261,6 +265,31 @@ def _audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ..
                                          default=position == 0, source_layout=rule.layout,
                                          layout_rule=rule.rule, downmix=rule.pan))
     return tuple(renditions)
+
+
+def broadcast_pair(streams: tuple[AudioStream, ...], languages: tuple[str, ...]) -> tuple[int, int] | None:
+    """Positions of the stereo programme in a broadcast master's N mono tracks, or None.
+
+    The convention (EBU R 123 and the usual MXF/IMF track allocation): N untagged mono tracks are channels, not
+    programmes; tracks 1+2 carry the stereo programme (left, right), the rest M&E, commentary or spares. Applied
+    only when every audio stream is mono with no language and no title, and no --audio-language was given (each
+    of those says the tracks are programmes of their own).
+    """
+    if len(streams) < 2 or languages:
+        return None
+    if all(s.channels == 1 and not s.language and not s.title.strip() for s in streams):
+        return 0, 1
+    return None
+
+
+def pair_rendition(pair: tuple[int, int], streams: tuple[AudioStream, ...], options: PlanOptions) -> AudioRendition:
+    left, right = (streams[i] for i in pair)
+    rest = len(streams) - 2
+    unpublished = f"; tracks 3–{len(streams)} not published" if rest > 1 else "; track 3 not published" if rest else ""
+    return AudioRendition(
+        id="und", stream_index=left.index, pair_index=right.index, language="und", name=language_name("und"),
+        bitrate=PROFILES[options.profile].audio_bitrate, default=True, source_layout=f"{len(streams)} mono tracks",
+        layout_rule=f"tracks 1+2 → stereo programme (left, right: the broadcast pair convention){unpublished}")
 
 
 def _language(tag: str | None) -> str:

@@ -82,3 +82,40 @@ def test_mono_plays_on_both_sides_unchanged(tmp_path: Path) -> None:
     tone = AMPLITUDE / math.sqrt(2)
     assert 20 * math.log10(left / tone) == pytest.approx(0, abs=0.5)
     assert 20 * math.log10(right / tone) == pytest.approx(0, abs=0.5)
+
+
+def _power(samples: list[float], hz: float) -> float:
+    """Goertzel: the power of one frequency in a run of 48 kHz samples."""
+    coeff = 2 * math.cos(2 * math.pi * hz / 48000)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + coeff * s1 - s2, s1
+    return s1 * s1 + s2 * s2 - coeff * s1 * s2
+
+
+def test_eight_mono_tracks_in_mxf_make_one_stereo_programme_from_tracks_1_and_2(tmp_path: Path) -> None:
+    """A broadcast MXF: 8 untagged mono PCM tracks, a different tone on each (300, 400 … 1000 Hz)."""
+    master = tmp_path / "broadcast.mxf"
+    tones = [300 + 100 * k for k in range(8)]
+    args = [arg for hz in tones for arg in ("-f", "lavfi", "-i", f"sine=f={hz}:sample_rate=48000:d=4")]
+    maps = [arg for k in range(8) for arg in ("-map", f"{k + 1}:a")]
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=4",
+                    *args, "-map", "0:v", *maps, "-c:v", "mpeg2video", "-q:v", "4", "-c:a", "pcm_s16le", "-ac", "1",
+                    str(master)], check=True)
+    result = transcode(TranscodeRequest(source=master, output=tmp_path / "out", ladder=TINY, measure_quality=False,
+                                        options=PlanOptions(segment_seconds=2, profile="draft")))
+    audio = result.report["renditions"]["audio"]  # type: ignore[index]
+    assert len(audio) == 1, f"one programme, not one rendition per track: {audio}"
+    plan = result.report["plan"]["audio"][0]  # type: ignore[index]
+    assert plan["source_layout"] == "8 mono tracks" and plan["layout_rule"].startswith("tracks 1+2 → stereo")
+    joined = syncmarks.joined(result.output / audio[0]["path"], tmp_path / "audio.mp4")
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(joined), "-f", "f32le", "-"],
+                         check=True, capture_output=True).stdout
+    samples = array.array("f", raw)[2 * 48000:2 * 72000]  # 0.5 s from 1 s in
+    left, right = list(samples[0::2]), list(samples[1::2])
+    powers = {side: {hz: _power(data, hz) for hz in tones} for side, data in (("left", left), ("right", right))}
+    assert max(powers["left"], key=lambda hz: powers["left"][hz]) == 300, powers["left"]
+    assert max(powers["right"], key=lambda hz: powers["right"][hz]) == 400, powers["right"]
+    for side, own, other in (("left", 300, 400), ("right", 400, 300)):
+        assert powers[side][other] < powers[side][own] / 1000, f"{side} carries the other track: {powers[side]}"
+        assert all(powers[side][hz] < powers[side][own] / 1000 for hz in tones[2:]), f"{side}: tracks 3-8 leak"

@@ -9,7 +9,7 @@ import pytest
 from pipelines.ffmpeg import PAN_EQUALS, encode_argv
 from pipelines.ladder import load_ladder
 from pipelines.layout import stereo_rule
-from pipelines.plan import plan_encode
+from pipelines.plan import broadcast_pair, plan_encode
 from pipelines.source import AudioStream, SourceInfo, VideoStream
 
 
@@ -54,3 +54,27 @@ def test_the_pan_expression_reaches_ffmpeg_unescaped() -> None:
     graph = argv[argv.index("-filter_complex") + 1]
     assert "[0:1]pan=stereo|FL=FL+0.7071*FC+0.7071*SL|FR=FR+0.7071*FC+0.7071*SR[" in graph
     assert PAN_EQUALS not in " ".join(argv)
+
+
+def _mono(index: int, **tags: str) -> AudioStream:
+    return AudioStream(index, "pcm_s24le", 1, 48000, channel_layout="unknown", **tags)  # type: ignore[arg-type]
+
+
+def test_untagged_mono_tracks_are_a_broadcast_pair_then_spares() -> None:
+    info = SourceInfo(path="/m/ep.mxf", format_name="mxf", size_bytes=1, duration=4.0,
+                      video=VideoStream(0, "mpeg2video", 1920, 1080), audio=tuple(_mono(i) for i in range(1, 9)))
+    (programme,) = plan_encode(info, load_ladder("default")).audio
+    assert (programme.stream_index, programme.pair_index, programme.source_layout) == (1, 2, "8 mono tracks")
+    assert "tracks 3–8 not published" in programme.layout_rule and programme.default
+
+
+@pytest.mark.parametrize(("streams", "languages"), [
+    ((_mono(1, language="eng"), _mono(2, language="fra")), ()),  # tagged: two programmes
+    ((_mono(1, title="Commentary"), _mono(2)), ()),
+    ((_mono(1), _mono(2)), ("en", "fr")),  # the user says they are languages
+    ((_mono(1), AudioStream(2, "aac", 2, 48000)), ()),  # not all mono
+    ((_mono(1),), ()),
+])
+def test_tracks_that_say_what_they_are_stay_renditions_of_their_own(streams: tuple[AudioStream, ...],
+                                                                     languages: tuple[str, ...]) -> None:
+    assert broadcast_pair(streams, languages) is None
