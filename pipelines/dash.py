@@ -21,6 +21,7 @@ MPD_NAME = "manifest.mpd"
 NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
 PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
 ROLE_SCHEME = "urn:mpeg:dash:role:2011"
+AUDIO_PURPOSE_SCHEME = "urn:tva:metadata:cs:AudioPurposeCS:2007"  # value 1: audio description
 CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
 MEDIA_TEMPLATE = "seg_$Number%05d$.m4s"  # the names ffmpeg's hls muxer writes: seg_%05d.m4s from 1
 
@@ -101,7 +102,10 @@ def render_mpd(p: Presentation) -> str:
                              mimeType="audio/mp4", lang=audio.language, segmentAlignment="true",
                              startWithSAP="1")
         _element(audio_set, "Label").text = audio.name or audio.language
-        _element(audio_set, "Role", schemeIdUri=ROLE_SCHEME, value="main" if i == main_audio else "alternate")
+        if audio.role == "description":  # DASH-IF IOP: audio description for the visually impaired
+            _element(audio_set, "Accessibility", schemeIdUri=AUDIO_PURPOSE_SCHEME, value="1")
+        role = "commentary" if audio.role == "commentary" else "main" if i == main_audio else "alternate"
+        _element(audio_set, "Role", schemeIdUri=ROLE_SCHEME, value=role)
         rep = _element(audio_set, "Representation", id=f"audio-{audio.id}", bandwidth=str(audio.peak_bitrate),
                        codecs=audio.codecs, audioSamplingRate=str(audio.sample_rate))
         _element(rep, "AudioChannelConfiguration", schemeIdUri=CHANNELS_SCHEME, value=str(audio.channels))

@@ -186,7 +186,7 @@ def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scr
     for rendition in plan.audio:
         folder = out / "audio" / rendition.id
         outputs.append(ffmpeg_python.output(
-            prepared_audio(plan, rendition, _audio_source(rendition, stream)), str(folder / SCRATCH_PLAYLIST),
+            prepared_audio(plan, rendition, _audio_source(plan, rendition, stream)), str(folder / SCRATCH_PLAYLIST),
             **audio_output_args(rendition), **hls_output_args(plan, folder, video=False)))
     for sub in plan.embedded_subtitles:
         outputs.append(ffmpeg_python.output(
@@ -195,8 +195,20 @@ def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scr
     return outputs
 
 
-def _audio_source(rendition: AudioRendition, stream: Any) -> Any:
-    """The source stream of a rendition; a broadcast pair's two mono tracks merged into left and right."""
+def _audio_source(plan: EncodePlan, rendition: AudioRendition, stream: Any) -> Any:
+    """The source stream of a rendition; a broadcast pair's two mono tracks merged into left and right; the channels an
+    --audio-map entry names (from one or more streams: merged, then picked by pan)."""
+    if rendition.channel_sources:
+        streams = list(dict.fromkeys(index for index, _ in rendition.channel_sources))
+        offsets: dict[int, int] = {}
+        counts = {a.index: a.channels for a in plan.source.audio}
+        for index in streams:
+            offsets[index] = sum(counts[i] for i in streams[:streams.index(index)])
+        picked = [offsets[index] + channel for index, channel in rendition.channel_sources]
+        merged = stream[str(streams[0])] if len(streams) == 1 else ffmpeg_python.filter(
+            [stream[str(index)] for index in streams], "amerge", inputs=len(streams))
+        left, right = picked[0], picked[-1]
+        return merged.filter("pan", f"stereo|FL{PAN_EQUALS}c{left}|FR{PAN_EQUALS}c{right}")
     if rendition.pair_index is None:
         return stream[str(rendition.stream_index)]
     return ffmpeg_python.filter([stream[str(rendition.stream_index)], stream[str(rendition.pair_index)]], "amerge",

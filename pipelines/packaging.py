@@ -23,7 +23,8 @@ def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str,
         measure_video_track(root, f"video/{r.id}", r.id, nominal_bitrate=r.bitrate, frame_rate=plan.fps)
         for r in plan.video)
     audio = tuple(
-        measure_audio_track(root, f"audio/{a.id}", a.id, language=a.language, name=a.name, default=a.default)
+        measure_audio_track(root, f"audio/{a.id}", a.id, language=a.language, name=a.name, default=a.default,
+                            role=a.role)
         for a in plan.audio)
     default_text = subtitle_default([lang for lang, _ in subtitles],
                                     next((a.language for a in plan.audio if a.default), None))

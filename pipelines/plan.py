@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from pipelines.audiomap import AudioMapEntry, channel_sources
 from pipelines.errors import ConfigError, InputRejected
 from pipelines.ladder import Ladder, Rung
 from pipelines.language import language_name, normalize_language, parse_iso639_2
@@ -50,6 +51,8 @@ class PlanOptions:
     profile: str = "fast"
     # Language per audio stream, in source order; overrides the container's tags (BCP-47 or ISO 639-2).
     audio_languages: tuple[str, ...] = ()
+    # Which master channels make which rendition (pipelines.audiomap); empty: one rendition per audio stream.
+    audio_map: tuple[AudioMapEntry, ...] = ()
 
     def __post_init__(self) -> None:
         if self.gop_seconds < 1 or self.gop_seconds > 10:
@@ -90,6 +93,9 @@ class AudioRendition:
     layout_rule: str = ""  # what makes it stereo, in words (pipelines.layout)
     downmix: str | None = None  # the ffmpeg pan expression of that rule; None: kept, or swresample's default
     pair_index: int | None = None  # a broadcast pair: the mono stream carrying the right channel (left: stream_index)
+    role: str = "main"  # pipelines.audiomap.ROLES: main, alternate, description (AD), commentary
+    # --audio-map: (stream index, channel) for the left and right channel (one pair: mono on both sides)
+    channel_sources: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,6 +248,8 @@ def _audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ..
         raise ConfigError(
             f"{len(options.audio_languages)} audio languages given but the source has {len(source.audio)} "
             "audio stream(s)", hint="give one language per audio stream, in stream order")
+    if options.audio_map:
+        return _mapped_audio(source, options)
     pair = broadcast_pair(source.audio, options.audio_languages)
     if pair is not None:
         return (pair_rendition(pair, source.audio, options),)
@@ -264,6 +272,38 @@ def _audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ..
                                          bitrate=PROFILES[options.profile].audio_bitrate,
                                          default=position == 0, source_layout=rule.layout,
                                          layout_rule=rule.rule, downmix=rule.pan))
+    return tuple(renditions)
+
+
+ROLE_NAMES = {"description": "audio description", "commentary": "commentary"}
+
+
+def _mapped_audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ...]:
+    """One rendition per --audio-map entry; ids and NAMEs unique (language + role, then an ordinal)."""
+    if options.audio_languages:
+        raise ConfigError("--audio-language and --audio-map both given",
+                          hint="give each rendition's language in its --audio-map entry")
+    layout = tuple((a.index, a.channels) for a in source.audio)
+    renditions: list[AudioRendition] = []
+    used: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for position, entry in enumerate(options.audio_map):
+        sources = channel_sources(entry, layout)
+        base = entry.language if entry.role == "main" else f"{entry.language}-{entry.role}"
+        used[base] = used.get(base, 0) + 1
+        rid = base if used[base] == 1 else f"{base}-{used[base]}"
+        role_name = ROLE_NAMES.get(entry.role)
+        name = entry.name or (f"{language_name(entry.language)} ({role_name})" if role_name
+                              else language_name(entry.language))
+        names[name.casefold()] = names.get(name.casefold(), 0) + 1
+        if names[name.casefold()] > 1:
+            name = f"{name} {names[name.casefold()]}"
+        where = " + ".join(f"stream {index} channel {channel + 1}" for index, channel in sources)
+        renditions.append(AudioRendition(
+            id=rid, stream_index=sources[0][0], language=entry.language, name=name,
+            bitrate=PROFILES[options.profile].audio_bitrate, default=position == 0, role=entry.role,
+            channel_sources=sources, source_layout=f"channels {'+'.join(map(str, entry.channels))}",
+            layout_rule=f"--audio-map {entry}: {where} → " + ("left, right" if len(sources) == 2 else "both sides")))
     return tuple(renditions)
 
 

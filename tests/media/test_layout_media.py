@@ -8,6 +8,7 @@ import array
 import json
 import math
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,29 +94,71 @@ def _power(samples: list[float], hz: float) -> float:
     return s1 * s1 + s2 * s2 - coeff * s1 * s2
 
 
-def test_eight_mono_tracks_in_mxf_make_one_stereo_programme_from_tracks_1_and_2(tmp_path: Path) -> None:
+def _broadcast_master(path: Path) -> tuple[Path, list[int]]:
     """A broadcast MXF: 8 untagged mono PCM tracks, a different tone on each (300, 400 … 1000 Hz)."""
-    master = tmp_path / "broadcast.mxf"
     tones = [300 + 100 * k for k in range(8)]
     args = [arg for hz in tones for arg in ("-f", "lavfi", "-i", f"sine=f={hz}:sample_rate=48000:d=4")]
     maps = [arg for k in range(8) for arg in ("-map", f"{k + 1}:a")]
     subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=4",
                     *args, "-map", "0:v", *maps, "-c:v", "mpeg2video", "-q:v", "4", "-c:a", "pcm_s16le", "-ac", "1",
-                    str(master)], check=True)
+                    str(path)], check=True)
+    return path, tones
+
+
+def _sides(joined: Path, tones: list[int]) -> dict[str, dict[int, float]]:
+    """Power of every track's tone in the left and the right channel, over 0.5 s from 1 s in."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(joined), "-f", "f32le", "-"],
+                         check=True, capture_output=True).stdout
+    samples = array.array("f", raw)[2 * 48000:2 * 72000]
+    return {side: {hz: _power(list(data), hz) for hz in tones}
+            for side, data in (("left", samples[0::2]), ("right", samples[1::2]))}
+
+
+def _carries(powers: dict[str, dict[int, float]], left: int, right: int) -> None:
+    for side, own in (("left", left), ("right", right)):
+        others = {hz: p for hz, p in powers[side].items() if hz != own}
+        assert all(p < powers[side][own] / 1000 for p in others.values()), f"{side} is not {own} Hz: {powers[side]}"
+
+
+def test_eight_mono_tracks_in_mxf_make_one_stereo_programme_from_tracks_1_and_2(tmp_path: Path) -> None:
+    master, tones = _broadcast_master(tmp_path / "broadcast.mxf")
     result = transcode(TranscodeRequest(source=master, output=tmp_path / "out", ladder=TINY, measure_quality=False,
                                         options=PlanOptions(segment_seconds=2, profile="draft")))
     audio = result.report["renditions"]["audio"]  # type: ignore[index]
     assert len(audio) == 1, f"one programme, not one rendition per track: {audio}"
     plan = result.report["plan"]["audio"][0]  # type: ignore[index]
     assert plan["source_layout"] == "8 mono tracks" and plan["layout_rule"].startswith("tracks 1+2 → stereo")
-    joined = syncmarks.joined(result.output / audio[0]["path"], tmp_path / "audio.mp4")
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(joined), "-f", "f32le", "-"],
-                         check=True, capture_output=True).stdout
-    samples = array.array("f", raw)[2 * 48000:2 * 72000]  # 0.5 s from 1 s in
-    left, right = list(samples[0::2]), list(samples[1::2])
-    powers = {side: {hz: _power(data, hz) for hz in tones} for side, data in (("left", left), ("right", right))}
-    assert max(powers["left"], key=lambda hz: powers["left"][hz]) == 300, powers["left"]
-    assert max(powers["right"], key=lambda hz: powers["right"][hz]) == 400, powers["right"]
-    for side, own, other in (("left", 300, 400), ("right", 400, 300)):
-        assert powers[side][other] < powers[side][own] / 1000, f"{side} carries the other track: {powers[side]}"
-        assert all(powers[side][hz] < powers[side][own] / 1000 for hz in tones[2:]), f"{side}: tracks 3-8 leak"
+    _carries(_sides(syncmarks.joined(result.output / audio[0]["path"], tmp_path / "audio.mp4"), tones), 300, 400)
+
+
+def test_an_audio_map_makes_the_programme_and_its_audio_description(tmp_path: Path) -> None:
+    """`--audio-map 1+2=en:main --audio-map 3+4=en:ad --audio-map 5=es` through the CLI."""
+    master, tones = _broadcast_master(tmp_path / "broadcast.mxf")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "workers.cli", "transcode", str(master), "-o", str(out),
+                           "--ladder", TINY, "--profile", "draft", "--segment-seconds", "2", "--no-quality",
+                           "--audio-map", "1+2=en:main", "--audio-map", "3+4=en:ad", "--audio-map", "5=es"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    audio = {a["id"]: a for a in report["renditions"]["audio"]}
+    assert [(a["id"], a["name"]) for a in report["renditions"]["audio"]] == [
+        ("en", "English"), ("en-description", "English (audio description)"), ("es", "Spanish")]
+    for rid, (left, right) in {"en": (300, 400), "en-description": (500, 600), "es": (700, 700)}.items():
+        _carries(_sides(syncmarks.joined(out / audio[rid]["path"], tmp_path / f"{rid}.mp4"), tones), left, right)
+    master_playlist = (out / "master.m3u8").read_text(encoding="utf-8")
+    described = [ln for ln in master_playlist.splitlines() if "describes-video" in ln]
+    assert len(described) == 1 and 'NAME="English (audio description)"' in described[0]
+    assert "AudioPurposeCS:2007" in (out / "manifest.mpd").read_text(encoding="utf-8")
+
+
+def test_an_audio_map_naming_channels_the_master_lacks_publishes_nothing(tmp_path: Path) -> None:
+    master, _ = _broadcast_master(tmp_path / "broadcast.mxf")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "workers.cli", "transcode", str(master), "-o", str(out),
+                           "--ladder", TINY, "--profile", "draft", "--audio-map", "9+10=en"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 6, done.stderr
+    assert "the master has 8 audio channel(s)" in done.stderr and "channel 9 does not exist" in done.stderr
+    assert "number channels from 1 to 8" in done.stderr
+    assert not out.exists()
