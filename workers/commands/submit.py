@@ -47,6 +47,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--subtitle", type=subtitle, action="append", default=[], metavar="LANG=PATH",
                    help="a subtitle sidecar and its BCP-47 language; repeatable")
     p.add_argument("--audio-language", action="append", default=[], metavar="LANG")
+    p.add_argument("--audio-map", action="append", default=[], metavar="CHANNELS=LANG[:ROLE[:NAME]]",
+                   help="which master channels make a rendition (as for transcode); repeatable")
     p.add_argument("--ladder", default="default", choices=builtin_ladders())
     p.add_argument("--profile", default="fast", choices=sorted(PROFILES))
     p.add_argument("--segment-seconds", type=int, default=6)
@@ -73,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     subs = [(lang, *resolve(ref, storage, settings=settings)[:2]) for lang, ref in args.subtitle]
     name = Path(args.source).stem if local else source_uri.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     spec = JobSpec(source=source_uri, subtitles=tuple(SubtitleRef(language=lang, uri=uri) for lang, uri, _ in subs),
-                   audio_languages=tuple(args.audio_language), ladder=args.ladder, profile=args.profile,
+                   audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map),
+                   ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks)
