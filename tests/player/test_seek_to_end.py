@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import require_browser
 from playerpage import MODES, PlayerPage
 from published import CUES, write_srt
 
@@ -44,8 +43,8 @@ def _publish(name: str, work: Path) -> Path:
 
 
 @pytest.fixture(scope="module", params=["sample", "30s"])
-def title(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_browser()
+def title(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, playwright_api: object) -> Path:
+    """(`playwright_api` first: without a browser setup this skips, or fails in CI, before any encode.)"""
     return _publish(str(request.param), tmp_path_factory.mktemp(f"seek-end-{request.param}"))
 
 
