@@ -31,6 +31,7 @@ SUBTITLE_GROUP = "subs"
 SDH_CHARACTERISTICS = ("public.accessibility.transcribes-spoken-dialog,"
                        "public.accessibility.describes-music-and-sound")
 MEDIA_VERSION, IFRAME_VERSION, SUBTITLE_VERSION = 6, 5, 3
+DESCRIBES_VIDEO = "public.accessibility.describes-video"  # audio description (Apple HLS authoring spec)
 
 
 def _seconds(value: float) -> str:
@@ -141,6 +142,7 @@ def render_master(p: Presentation) -> str:
             ("TYPE", "AUDIO"), ("GROUP-ID", _quoted(AUDIO_GROUP)), ("LANGUAGE", _quoted(audio.language)),
             ("NAME", _quoted(audio.name or audio.language)), ("DEFAULT", _yes(i == default_audio)),
             ("AUTOSELECT", "YES"), ("CHANNELS", _quoted(str(audio.channels))),
+            *([("CHARACTERISTICS", _quoted(DESCRIBES_VIDEO))] if audio.role == "description" else []),
             ("URI", _quoted(f"{audio.path}/{MEDIA}"))]))
     default_subtitle = _default_index([s.default for s in p.subtitles], required=False)
     for i, sub in enumerate(p.subtitles):

@@ -71,6 +71,7 @@ class AudioTrack(Track):
     channels: int = 2
     sample_rate: int = 48000
     default: bool = False
+    role: str = "main"  # main, alternate, description (audio description), commentary
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,53 @@ def _video_args(*, first_second: int | None, sar: str | None, interlaced: bool, 
     else:
         args += ["-pix_fmt", "yuv420p"]
     return args
+
+
+SYNC_FPS = 25
+BEEP_SECONDS = 0.04
+
+
+def _sync_video(duration: float, marks: tuple[float, ...], size: str = "320x180") -> list[str]:
+    """lavfi black picture at SYNC_FPS with one white frame at each mark (marks on the frame grid)."""
+    frames = "+".join(f"eq(n\\,{round(t * SYNC_FPS)})" for t in marks)
+    return ["-f", "lavfi", "-i",
+            f"color=c=black:s={size}:r={SYNC_FPS}:d={duration},drawbox=c=white:t=fill:enable='{frames}'"]
+
+
+def _sync_audio(duration: float, marks: tuple[float, ...], sample_rate: int) -> list[str]:
+    """lavfi silence with a BEEP_SECONDS 1 kHz burst at each mark (local times of this input)."""
+    gates = "+".join(f"between(t\\,{t}\\,{t + BEEP_SECONDS})" for t in marks)
+    return ["-f", "lavfi", "-i",
+            f"aevalsrc=exprs='0.7*sin(2*PI*1000*(t-{marks[0]}))*({gates})':s={sample_rate}:d={duration}"]
+
+
+@dataclass(frozen=True)
+class SyncMaster:
+    """A master with sync marks: a white frame on black and a 1 kHz tone burst in silence at each mark."""
+
+    path: Path
+    marks: tuple[float, ...]  # where flash and beep are on the title's timeline (seconds from the first picture)
+
+
+def make_sync_master(path: Path, *, video_seconds: float = 4.0, audio_seconds: float | None = None,
+                     sample_rate: int = 48000, codec: str = "aac", audio_delay: float = 0.0,
+                     marks: tuple[float, ...] = (1.0, 2.6)) -> SyncMaster:
+    """A 320x180 SYNC_FPS H.264 master with sync marks. `codec` is the audio codec (aac; pcm_u8, pcm_s16le,
+    pcm_s24le in a .mov); `audio_delay` > 0 starts the audio that late through the container (an MP4 edit
+    list: `-itsoffset`); the suffix picks the container (.mp4, .mov, .ts: ffmpeg's MPEG-TS starts at 1.4 s).
+    Marks sit on the frame grid and 1 kHz cycles (phase 0 at each burst)."""
+    audio_seconds = video_seconds if audio_seconds is None else audio_seconds
+    local = tuple(round(t - audio_delay, 6) for t in marks)
+    args = _sync_video(video_seconds, marks)
+    if audio_delay:
+        args += ["-itsoffset", str(audio_delay)]
+    args += _sync_audio(audio_seconds, local, sample_rate)
+    args += ["-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25",
+             "-pix_fmt", "yuv420p", "-c:a", codec, "-ar", str(sample_rate), "-ac", "2"]
+    if codec == "aac":
+        args += ["-b:a", "128k"]
+    _ffmpeg(*args, "-fflags", "+bitexact", str(path))
+    return SyncMaster(Path(path), marks)
 
 
 def make_audio_only(path: Path, *, duration: float = 2.0, cover_art: bool = False) -> Path:

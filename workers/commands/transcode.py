@@ -9,7 +9,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from pipelines.audiomap import AudioMapEntry, parse_audio_map
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
+from pipelines.errors import ConfigError
 from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.storyboard import StoryboardOptions
@@ -66,6 +68,14 @@ def grid(text: str) -> tuple[int, int]:
     return int(columns), int(rows)
 
 
+def audio_map_entry(text: str) -> AudioMapEntry:
+    """argparse type: one --audio-map value (a bad one is a usage error naming it)."""
+    try:
+        return parse_audio_map(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.message} ({exc.hint})") from None
+
+
 def add_parser(sub: Any) -> None:
     tc = sub.add_parser("transcode", help="transcode one master into a CMAF ladder with HLS + DASH",
                         description="Transcode SOURCE into OUT: CMAF segments, master.m3u8, manifest.mpd, "
@@ -78,6 +88,11 @@ def add_parser(sub: Any) -> None:
                          "also read from the file name (film.en.forced.srt); repeatable")
     tc.add_argument("--audio-language", action="append", default=[], metavar="LANG",
                     help="language of the Nth audio stream (overrides the file's tags); repeat in stream order")
+    tc.add_argument("--audio-map", type=audio_map_entry, action="append", default=[],
+                    metavar="CHANNELS=LANG[:ROLE[:NAME]]",
+                    help="which master channels make a rendition, e.g. 1+2=en:main 3+4=en:description (channels "
+                         "from 1 over the audio streams in order; roles main, alternate, description, commentary); "
+                         "repeatable, in the order listed; replaces one rendition per audio stream")
     tc.add_argument("--ladder", default="default",
                     help=f"built-in ladder ({', '.join(builtin_ladders())}) or a .toml file")
     tc.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="encoder speed/quality profile")
@@ -120,7 +135,7 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
         chunks=chunk_policy(args), jobs=args.jobs,
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
-                            audio_languages=tuple(args.audio_language)),
+                            audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map)),
         measure_quality=not args.no_quality, overwrite=args.overwrite,
         thumbnails=StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
                                      columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],
