@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import pytest
 from fleet.seaweed_server import BUCKET, SeaweedServer  # tests/ is on sys.path (tests/conftest.py)
@@ -104,6 +104,20 @@ class Fleet:
                 proc.wait()
         for log in self._logs:
             log.close()
+
+
+
+T = TypeVar("T")
+
+
+def wait(check: Callable[[], T], timeout: float, what: str, fleet: Fleet) -> T:
+    """Poll `check` until it returns something truthy; past `timeout` s fail with the workers' log tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}\n{fleet.logs()[-4000:]}")
 
 
 def make_fleet(tmp_path: Path, **settings: str) -> Iterator[Fleet]:
