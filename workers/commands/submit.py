@@ -26,6 +26,7 @@ from workers.settings import Settings
 from workers.storage import storage_for
 from workers.store import JobStore, open_store
 from workers.submission import local_path, preflight, resolve, safe_name, submit
+from workers.webhook_target import check_target
 
 
 def subtitle(text: str) -> tuple[str, str]:
@@ -72,6 +73,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.webhook is not None:  # refused before anything is uploaded or queued (exit 2)
+        check_target(args.webhook, settings.webhook_allowlist(), field="--webhook")
     prepare(settings)
     storage = storage_for(settings)
     store = open_store(settings.store)
