@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.tools import Tools
@@ -17,11 +19,12 @@ from workers.app import create_app
 from workers.chunked import chunk_policy
 from workers.commands.transcode import chunk_count
 from workers.commands.worker import prepare
-from workers.errors import JobError
+from workers.errors import JobError, KeyInvalid, OptionInvalid
 from workers.exitcodes import EXIT_OK
 from workers.jobs import JobSpec, SubtitleRef, validate_webhook_url
 from workers.jobstate import TERMINAL, JobRecord, JobState, exit_code_for
 from workers.jobview import block, progress_text
+from workers.keys import validate_key
 from workers.settings import Settings
 from workers.storage import storage_for
 from workers.store import JobStore, open_store
@@ -73,7 +76,9 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
-    if args.webhook is not None:  # refused before anything is uploaded or queued (exit 2)
+    if args.output_prefix is not None:  # refused before anything is uploaded or queued (exit 2)
+        output_prefix(args.output_prefix)
+    if args.webhook is not None:
         check_target(args.webhook, settings.webhook_allowlist(), field="--webhook")
     prepare(settings)
     storage = storage_for(settings)
@@ -87,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     source_uri, source_id, local = resolve(args.source, storage, settings=settings)
     subs = [(lang, *resolve(ref, storage, settings=settings)[:2]) for lang, ref in args.subtitle]
     name = Path(args.source).stem if local else source_uri.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    spec = JobSpec(source=source_uri, subtitles=tuple(SubtitleRef(language=lang, uri=uri) for lang, uri, _ in subs),
+    spec = job_spec(source=source_uri, subtitles=tuple(SubtitleRef(language=lang, uri=uri) for lang, uri, _ in subs),
                    audio_languages=tuple(args.audio_language), ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
@@ -109,6 +114,33 @@ def run(args: argparse.Namespace) -> int:
     elif not args.json:
         print(f"published: {record.output}")
     return exit_code_for(record)
+
+
+OPTION_OF = {"output_prefix": "--output-prefix", "audio_languages": "--audio-language", "subtitles": "--subtitle",
+             "webhook": "--webhook", "segment_seconds": "--segment-seconds", "ladder": "--ladder",
+             "profile": "--profile", "priority": "--priority", "chunks": "--chunks", "source": "SOURCE"}
+
+
+def output_prefix(text: str) -> str:
+    """``--output-prefix`` as a key prefix (outer slashes dropped, as the job spec does); raises OptionInvalid."""
+    try:
+        return validate_key(text.strip("/"))
+    except KeyInvalid as exc:
+        raise OptionInvalid(f"--output-prefix {text!r}: {exc.message}",
+                            hint=f"{exc.hint}, e.g. --output-prefix outputs/my-show/ep01" if exc.hint else
+                            "e.g. --output-prefix outputs/my-show/ep01") from exc
+
+
+def job_spec(**fields: Any) -> JobSpec:
+    """The JobSpec, or OptionInvalid naming the option each refused field came from (never a raw pydantic
+    report)."""
+    try:
+        return JobSpec(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{OPTION_OF.get(str(e['loc'][0]), str(e['loc'][0])) if e['loc'] else 'job'}: "
+                             f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors())
+        raise OptionInvalid(f"the job cannot be made: {problems}", hint="fix the named option and submit again",
+                            ) from exc
 
 
 def summary(record: JobRecord, *, created: bool) -> dict[str, object]:
