@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipelines.chunk import ChunkPolicy
 from workers.webhook_target import Allowlist
 
 if TYPE_CHECKING:
@@ -174,6 +175,14 @@ class Settings(BaseSettings):
     @property
     def scratch(self) -> Path:
         return self.scratch_dir or self.state_dir / "scratch"
+
+    def chunk_policy(self, chunks: Literal["auto"] | int) -> ChunkPolicy | None:
+        """How a job's ``chunks`` asks to be cut (pure): None for 1; auto uses the fleet's threshold and target."""
+        if chunks == 1:
+            return None
+        if chunks == "auto":
+            return ChunkPolicy(threshold_seconds=self.chunk_threshold, target_seconds=self.chunk_target)
+        return ChunkPolicy(count=chunks)
 
     def time_limits(self, duration: float | None) -> tuple[float, float]:
         """(soft, hard) seconds for one job of a source this long (None: unknown → the maximum)."""

@@ -9,7 +9,9 @@ import contextlib
 import ipaddress
 import json
 import os
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -199,3 +201,59 @@ def test_submit_refuses_an_internal_webhook_with_exit_2_and_queues_nothing(host:
     with contextlib.suppress(FileNotFoundError):  # nothing uploaded, no job stored
         assert not any((tmp_path / "state" / "storage").rglob("*.mp4"))
     assert not (tmp_path / "state" / "jobs.sqlite").exists()
+
+
+def test_https_to_the_checked_address_keeps_sni_host_and_the_certificate_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pinning the address must not weaken TLS: SNI and Host carry the name, and the certificate is verified
+    against the name (a certificate for another name fails the try)."""
+    name = "hooks.tls.invalid"
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl not found (apt-get install -y openssl)")
+    for cn in (name, "other.invalid"):
+        subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={cn}",
+                        "-addext", f"subjectAltName=DNS:{cn}", "-keyout", str(tmp_path / f"{cn}.key"),
+                        "-out", str(tmp_path / f"{cn}.pem")], check=True, capture_output=True)
+    seen: list[tuple[str | None, str]] = []
+    server_names: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            seen.append((server_names[-1] if server_names else None, self.headers.get("Host", "")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    def serve(cn: str) -> ThreadingHTTPServer:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tmp_path / f"{cn}.pem", tmp_path / f"{cn}.key")
+        context.sni_callback = lambda _sock, sni, _ctx: server_names.append(sni)  # type: ignore[assignment,misc,return-value]
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return server
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes((tmp_path / f"{name}.pem").read_bytes() + (tmp_path / "other.invalid.pem").read_bytes())
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # both self-signed certificates are trusted
+
+    def table(host: str, _port: int) -> list[IPAddress]:
+        return [ipaddress.ip_address("127.0.0.1")] if host == name else []
+
+    for cn, wanted in ((name, DELIVERED), ("other.invalid", "pending")):
+        server = serve(cn)
+        try:
+            url = f"https://{name}:{server.server_port}/tls"
+            status, error, _ = _deliver(_settings(tmp_path / cn, "127.0.0.0/8"), [url], resolve=table)[url]
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert status == wanted, error
+        if wanted == DELIVERED:
+            assert seen == [(name, f"{name}:{server.server_port}")]
+        else:
+            assert "CERTIFICATE_VERIFY_FAILED" in error or "certificate" in error.lower(), error

@@ -15,15 +15,12 @@ from pydantic import ValidationError
 from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.tools import Tools
-from workers.app import create_app
-from workers.chunked import chunk_policy
+from workers.app import create_app, prepare
 from workers.commands.transcode import chunk_count
-from workers.commands.worker import prepare
 from workers.errors import JobError, KeyInvalid, OptionInvalid
 from workers.exitcodes import EXIT_OK
-from workers.jobs import JobSpec, SubtitleRef, validate_webhook_url
+from workers.jobs import JobSpec, validate_webhook_url
 from workers.jobstate import TERMINAL, JobRecord, JobState, exit_code_for
-from workers.jobview import block, progress_text
 from workers.keys import validate_key
 from workers.settings import Settings
 from workers.storage import storage_for
@@ -88,18 +85,19 @@ def run(args: argparse.Namespace) -> int:
                           audio_languages=tuple(args.audio_language))
     master = local_path(args.source)
     duration = None if master is None else preflight(  # planned here, before it is uploaded
-        master, ladder=args.ladder, options=options, chunks=chunk_policy(args.chunks, settings), tools=tools)
+        master, ladder=args.ladder, options=options, chunks=settings.chunk_policy(args.chunks), tools=tools)
     source_uri, source_id, local = resolve(args.source, storage, settings=settings)
     subs = [(lang, *resolve(ref, storage, settings=settings)[:2]) for lang, ref in args.subtitle]
     name = Path(args.source).stem if local else source_uri.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    spec = job_spec(source=source_uri, subtitles=tuple(SubtitleRef(language=lang, uri=uri) for lang, uri, _ in subs),
+    spec = job_spec(source=source_uri, subtitles=tuple({"language": lang, "uri": uri} for lang, uri, _ in subs),
                    audio_languages=tuple(args.audio_language), ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks)
-    app = create_app(settings)
+    app = create_app(settings, tasks=False)  # it only sends by task name
     done = submit(app, store, spec, (source_id, *(i for _, _, i in subs)),
-                  duration=duration, force=args.force, tools=tools)
+                  duration=duration, force=args.force, tools=tools,
+                  fingerprint_cache=settings.state_dir / "encoder-fingerprint.json")
     if not args.json:
         print(done.record.job_id)
     if not done.created:
@@ -110,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.wait:
         return EXIT_OK
     if not record.output:
+        from workers.jobview import block  # noqa: PLC0415 - only a waited-for failure needs the job view
+
         print(block(record), file=sys.stderr)
     elif not args.json:
         print(f"published: {record.output}")
@@ -153,6 +153,8 @@ def summary(record: JobRecord, *, created: bool) -> dict[str, object]:
 
 def follow(store: JobStore, job_id: str, *, poll: float = 0.3) -> JobRecord:
     """Print each state change (and every 10 % of the encode) on stderr until the job is finished; return it."""
+    from workers.jobview import progress_text  # noqa: PLC0415 - it loads the pipeline's event types
+
     shown = ""
     while True:
         record = store.get(job_id)

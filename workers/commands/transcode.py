@@ -6,17 +6,20 @@ import argparse
 import json
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
 from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES, PlanOptions
-from pipelines.transcode import Sidecar, TranscodeRequest, chunks_for, plan_transcode, transcode
-from workers.console import ProgressPrinter
 from workers.exitcodes import EXIT_OK
+
+if TYPE_CHECKING:  # the encoder pipeline loads when a transcode runs: `submit` imports this module's option types
+    from pipelines.transcode import Sidecar, TranscodeRequest
 
 
 def sidecar(text: str) -> Sidecar:
+    from pipelines.transcode import Sidecar  # noqa: PLC0415 - see TYPE_CHECKING above
+
     language, sep, path = text.partition("=")
     if not sep or not language or not path:
         raise argparse.ArgumentTypeError(f"--subtitle {text!r}: expected LANG=PATH, e.g. ko=episode.ko.srt")
@@ -93,6 +96,8 @@ def chunk_policy(args: argparse.Namespace) -> ChunkPolicy | None:
 
 
 def request_from(args: argparse.Namespace) -> TranscodeRequest:
+    from pipelines.transcode import TranscodeRequest  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return TranscodeRequest(
         chunks=chunk_policy(args), jobs=args.jobs,
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
@@ -102,6 +107,9 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipelines.transcode import chunks_for, plan_transcode, transcode  # noqa: PLC0415 - see TYPE_CHECKING
+    from workers.console import ProgressPrinter  # noqa: PLC0415 - it imports the pipeline's events
+
     request = request_from(args)
     if args.dry_run:
         planned = plan_transcode(request)

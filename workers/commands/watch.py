@@ -16,8 +16,7 @@ from typing import Any
 from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES
 from pipelines.tools import Tools
-from workers.app import create_app
-from workers.commands.worker import prepare
+from workers.app import create_app, prepare
 from workers.exitcodes import EXIT_OK
 from workers.jobs import validate_webhook_url
 from workers.settings import Settings
