@@ -257,3 +257,15 @@ def test_https_to_the_checked_address_keeps_sni_host_and_the_certificate_check(
             assert seen == [(name, f"{name}:{server.server_port}")]
         else:
             assert "CERTIFICATE_VERIFY_FAILED" in error or "certificate" in error.lower(), error
+
+
+def test_watch_refuses_an_internal_webhook_before_it_polls(tmp_path: Path) -> None:
+    env = {**os.environ, "VODFLEET_STATE_DIR": str(tmp_path / "state")}
+    env.pop("VODFLEET_WEBHOOK_ALLOW", None)
+    (tmp_path / "drop").mkdir()
+    done = subprocess.run([sys.executable, "-m", "workers.cli", "watch", str(tmp_path / "drop"), "--once",
+                           "--webhook", "http://0x7f000001:9/hook"], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "error [webhook_target_refused]: --webhook 'http://0x7f000001:9/hook'" in done.stderr
+    assert "watching" not in done.stderr
