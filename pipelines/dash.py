@@ -21,6 +21,9 @@ MPD_NAME = "manifest.mpd"
 NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
 PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
 ROLE_SCHEME = "urn:mpeg:dash:role:2011"
+# SDH text carries two Accessibility descriptors: the ISO/IEC 23009-1 Role scheme's "caption" (DASH-IF IOP)
+# and TV-Anytime's AudioPurposeCS "2", hard of hearing (DVB-DASH, ETSI TS 103 285; Shaka reads this one).
+TVA_PURPOSE_SCHEME = "urn:tva:metadata:cs:AudioPurposeCS:2007"
 CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
 MEDIA_TEMPLATE = "seg_$Number%05d$.m4s"  # the names ffmpeg's hls muxer writes: seg_%05d.m4s from 1
 
@@ -111,6 +114,9 @@ def render_mpd(p: Presentation) -> str:
         text_set = _element(period, "AdaptationSet", id=str(next(ids)), contentType="text",
                             mimeType="text/vtt", lang=sub.language)
         _element(text_set, "Label").text = sub.name or sub.language
+        if sub.sdh:  # transcribes dialogue and describes sounds (schema order: Accessibility before Role)
+            _element(text_set, "Accessibility", schemeIdUri=ROLE_SCHEME, value="caption")
+            _element(text_set, "Accessibility", schemeIdUri=TVA_PURPOSE_SCHEME, value="2")
         role = "forced-subtitle" if sub.forced else "subtitle"  # DASH-IF IOP v5 role for forced narratives
         _element(text_set, "Role", schemeIdUri=ROLE_SCHEME, value=role)
         if i == main_text:  # the HLS DEFAULT=YES subtitle: shown unless the viewer turns it off

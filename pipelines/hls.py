@@ -27,6 +27,9 @@ MEDIA = "index.m3u8"
 IFRAMES = "iframes.m3u8"
 AUDIO_GROUP = "audio"
 SUBTITLE_GROUP = "subs"
+# Apple HLS authoring spec (subtitles for the deaf and hard of hearing): both characteristics.
+SDH_CHARACTERISTICS = ("public.accessibility.transcribes-spoken-dialog,"
+                       "public.accessibility.describes-music-and-sound")
 MEDIA_VERSION, IFRAME_VERSION, SUBTITLE_VERSION = 6, 5, 3
 
 
@@ -145,6 +148,7 @@ def render_master(p: Presentation) -> str:
             ("TYPE", "SUBTITLES"), ("GROUP-ID", _quoted(SUBTITLE_GROUP)), ("LANGUAGE", _quoted(sub.language)),
             ("NAME", _quoted(sub.name or sub.language)), ("DEFAULT", _yes(i == default_subtitle)),
             ("AUTOSELECT", "YES"), ("FORCED", _yes(sub.forced)),
+            *([("CHARACTERISTICS", _quoted(SDH_CHARACTERISTICS))] if sub.sdh else []),
             ("URI", _quoted(f"{sub.path}/{MEDIA}"))]))
     audio_peak = max((a.peak_bitrate for a in p.audio), default=0)
     audio_average = max((a.average_bitrate for a in p.audio), default=0)

@@ -25,10 +25,11 @@ def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str,
     audio = tuple(
         measure_audio_track(root, f"audio/{a.id}", a.id, language=a.language, name=a.name, default=a.default)
         for a in plan.audio)
-    default_text = subtitle_default([lang for lang, _ in subtitles],
+    default_text = subtitle_default([(track_id, doc.language, doc.forced) for track_id, doc in subtitles],
                                     next((a.language for a in plan.audio if a.default), None))
-    texts = tuple(write_subtitle_track(root, language, doc, video[0], default=language == default_text)
-                  for language, doc in subtitles)
+    names = subtitle_names([doc for _, doc in subtitles])
+    texts = tuple(write_subtitle_track(root, track_id, doc, video[0], default=track_id == default_text, name=name)
+                  for (track_id, doc), name in zip(subtitles, names, strict=True))
     duration = max([t.duration for t in video] + [t.duration for t in audio])
     return Presentation(
         duration=duration, segment_seconds=plan.segment_seconds, video=video, audio=audio, subtitles=texts,
@@ -36,30 +37,52 @@ def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str,
                     ("x264", identity.x264 or "unknown")))
 
 
-def subtitle_default(languages: list[str], audio_language: str | None) -> str | None:
-    """The one subtitle rendition marked DEFAULT: the default audio's language, else the first listed."""
-    if not languages:
+def subtitle_default(tracks: list[tuple[str, str, bool]], audio_language: str | None) -> str | None:
+    """The id of the one subtitle rendition marked DEFAULT, from (id, language, forced) in order: a forced
+    track in the default audio's language (what a viewer who asked for no subtitles must still see), else
+    the first full track in that language, else the first full track, else the first."""
+    if not tracks:
         return None
-    return audio_language if audio_language in languages else languages[0]
+    for wanted in ((True, audio_language), (False, audio_language), (False, None)):
+        for track_id, language, forced in tracks:
+            if forced == wanted[0] and wanted[1] in (None, language):
+                return track_id
+    return tracks[0][0]
 
 
-def write_subtitle_track(root: Path, language: str, doc: SubtitleDocument, timeline: VideoTrack, *,
-                         default: bool) -> SubtitleTrack:
+def subtitle_names(docs: list[SubtitleDocument]) -> list[str]:
+    """Player labels, unique within the subtitle group (RFC 8216 §4.3.4.1.1): "English", "English (forced)",
+    "English (SDH)", and "English 2" for a second track of the same kind."""
+    names: list[str] = []
+    for doc in docs:
+        kinds = [kind for kind, flag in (("forced", doc.forced), ("SDH", doc.sdh)) if flag]
+        base = language_name(doc.language) + (f" ({', '.join(kinds)})" if kinds else "")
+        name, number = base, 1
+        while name in names:
+            number += 1
+            name = f"{base} {number}"
+        names.append(name)
+    return names
+
+
+def write_subtitle_track(root: Path, track_id: str, doc: SubtitleDocument, timeline: VideoTrack, *,
+                         default: bool, name: str | None = None) -> SubtitleTrack:
     """WebVTT for DASH (one file) and for HLS (one file per media segment, same boundaries as video)."""
-    folder = root / "subtitles" / language
+    folder = root / "subtitles" / track_id
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / SUBTITLE_FILE).write_text(to_webvtt(doc.cues), encoding="utf-8")
+    # The whole-title file is what ffmpeg-based DASH clients read: no REGION/STYLE blocks (to_webvtt).
+    (folder / SUBTITLE_FILE).write_text(to_webvtt(doc, head=False), encoding="utf-8")
     bounds = [(s.start, s.duration) for s in timeline.segments]
     segments = []
-    for number, ((start, duration), text) in enumerate(zip(bounds, segment_webvtt(doc.cues, bounds),
+    for number, ((start, duration), text) in enumerate(zip(bounds, segment_webvtt(doc, bounds),
                                                             strict=True), start=1):
-        name = f"seg_{number:05d}.vtt"
+        uri = f"seg_{number:05d}.vtt"
         data = text.encode("utf-8")
-        (folder / name).write_bytes(data)
-        segments.append(Segment(uri=name, start=start, duration=duration, size=len(data)))
-    return SubtitleTrack(id=language, path=f"subtitles/{language}", language=language,
-                         name=language_name(language), vtt=SUBTITLE_FILE, segments=tuple(segments),
-                         default=default)
+        (folder / uri).write_bytes(data)
+        segments.append(Segment(uri=uri, start=start, duration=duration, size=len(data)))
+    return SubtitleTrack(id=track_id, path=f"subtitles/{track_id}", language=doc.language,
+                         name=name or language_name(doc.language), vtt=SUBTITLE_FILE, segments=tuple(segments),
+                         default=default, forced=doc.forced, sdh=doc.sdh)
 
 
 def write_manifests(root: Path, presentation: Presentation) -> list[str]:

@@ -82,7 +82,8 @@ class SubtitleTrack:
     vtt: str  # whole-title WebVTT file name within `path` (used by DASH)
     segments: tuple[Segment, ...]  # HLS WebVTT segments aligned to the media segments
     default: bool = False
-    forced: bool = False
+    forced: bool = False  # forced narrative: HLS FORCED=YES, DASH Role forced-subtitle
+    sdh: bool = False  # for the deaf and hard of hearing: HLS CHARACTERISTICS, DASH Accessibility
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,14 @@ def build_report(planned: Planned, presentation: Presentation,
             } for t in presentation.audio],
             "subtitles": [{
                 "id": t.id, "path": t.path, "language": t.language, "name": t.name,
+                "forced": t.forced, "sdh": t.sdh, "default": t.default,
                 "segments": len(t.segments), "source_format": doc.source_format, "charset": doc.charset,
-                "cues": len(doc.cues),
-            } for t, doc in ((t, dict(subtitles)[t.language]) for t in presentation.subtitles)],
+                "charset_reason": doc.charset_reason, "cues": len(doc.cues),
+                "overlapping_cues": overlapping(doc),
+                "positioned_cues": sum(1 for c in doc.cues if c.placement.settings()),
+                "dropped": dict(doc.dropped),
+            } for t, doc in ((t, dict(subtitles).get(t.id) or dict(subtitles)[t.language])
+                             for t in presentation.subtitles)],
         },
         "speed": {
             "encode_seconds": encode_seconds,
@@ -69,6 +74,15 @@ def build_report(planned: Planned, presentation: Presentation,
         "qc": {"passed": all(c.passed for c in checks), "checks": [c.to_dict() for c in checks]},
         "outputs": {"hls": "master.m3u8", "dash": "manifest.mpd"},
     }
+
+
+def overlapping(doc: SubtitleDocument) -> int:
+    """How many cues start before an earlier cue has ended (shown together by players)."""
+    count, latest_end = 0, float("-inf")
+    for cue in doc.cues:  # sorted by start
+        count += cue.start < latest_end
+        latest_end = max(latest_end, cue.end)
+    return count
 
 
 def write_report(root: Path, report: Mapping[str, Any]) -> Path:

@@ -17,9 +17,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipelines.captions import extract_captions, load_scc
+from pipelines.captions.scc import is_scc_file
 from pipelines.chunk import Chunk, ChunkPolicy, plan_chunks
 from pipelines.chunk_encode import ChunkRun, adopt_audio, chunk_folder, encode_chunks
 from pipelines.encoder import encoder_identity
@@ -40,6 +42,7 @@ from pipelines.runner import RunLimits, run
 from pipelines.source import SourceInfo
 from pipelines.stitch import check_decode, check_timeline, decode_rung, gather, track_frames
 from pipelines.subtitles import SubtitleDocument, load_sidecar
+from pipelines.subtitles.flags import track_suffix
 from pipelines.tools import Tools
 from pipelines.workspace import Workspace, workspace
 
@@ -50,6 +53,8 @@ log = logging.getLogger(__name__)
 class Sidecar:
     language: str  # BCP-47 as given by the user; validated
     path: Path
+    forced: bool = False  # a forced-narrative track (pipelines.subtitles.flags)
+    sdh: bool = False  # subtitles for the deaf and hard of hearing
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,7 @@ class Planned:
     source: SourceInfo
     plan: EncodePlan
     argv: list[str]
-    subtitles: tuple[tuple[str, SubtitleDocument], ...]  # (language id, parsed document)
+    subtitles: tuple[tuple[str, SubtitleDocument], ...]  # (track id: language + flag suffix, parsed document)
 
 
 @dataclass(frozen=True)
@@ -120,11 +125,25 @@ def chunks_for(request: TranscodeRequest, plan: EncodePlan) -> tuple[Chunk, ...]
 
 
 def load_subtitles(sidecars: tuple[Sidecar, ...], duration: float) -> tuple[tuple[str, SubtitleDocument], ...]:
-    docs = []
+    """(track id, document) per sidecar; ids are the language plus "-forced"/"-sdh", unique ("-2" ...).
+    SCC sidecars are closed captions (`pipelines.captions`), always SDH."""
+    docs: list[tuple[str, SubtitleDocument]] = []
     for sidecar in sidecars:
         language = normalize_language(sidecar.language, source=str(sidecar.path))
-        docs.append((language, load_sidecar(sidecar.path, language, duration=duration)))
+        scc = is_scc_file(sidecar.path)
+        loaded = (load_scc if scc else load_sidecar)(sidecar.path, language, duration=duration)
+        sdh = sidecar.sdh or scc
+        doc = replace(loaded, forced=sidecar.forced, sdh=sdh)
+        docs.append((unique_id(language + track_suffix(sidecar.forced, sdh), {i for i, _ in docs}), doc))
     return tuple(docs)
+
+
+def unique_id(wanted: str, taken: set[str]) -> str:
+    number, candidate = 1, wanted
+    while candidate in taken:
+        number += 1
+        candidate = f"{wanted}-{number}"
+    return candidate
 
 
 def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
@@ -171,7 +190,7 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             ws.check_space()  # ffmpeg can exit 0 on a full disk, leaving truncated segments
             lap("encode")
         emit(Event("packaging"))
-        embedded = _embedded_subtitles(planned, ws)
+        embedded = _embedded_subtitles(planned, ws) + _embedded_captions(request, planned, ws, tools, cancel)
         subtitles = planned.subtitles + embedded
         presentation = build_presentation(ws.staging, planned.plan, subtitles, identity)
         remove_scratch_playlists(ws.staging)
@@ -272,8 +291,9 @@ def _stitch(request: TranscodeRequest, planned: Planned, chunks: tuple[Chunk, ..
 def _embedded_subtitles(planned: Planned, ws: Workspace) -> tuple[tuple[str, SubtitleDocument], ...]:
     docs = []
     taken = {lang for lang, _ in planned.subtitles}
+    languages = {doc.language for _, doc in planned.subtitles if not doc.forced}
     for sub in planned.plan.embedded_subtitles:
-        if sub.language in taken:
+        if sub.language in taken or sub.language in languages:
             continue  # a sidecar in the same language wins over the embedded track
         path = ws.scratch / f"embedded_{sub.stream_index}.vtt"
         try:
@@ -287,3 +307,22 @@ def _embedded_subtitles(planned: Planned, ws: Workspace) -> tuple[tuple[str, Sub
             taken.add(sub.language)
     return tuple(docs)
 
+
+
+def _embedded_captions(request: TranscodeRequest, planned: Planned, ws: Workspace, tools: Tools,
+                       cancel: threading.Event | None) -> tuple[tuple[str, SubtitleDocument], ...]:
+    """CEA-608 captions of the master (CC1 in the default audio's language, CC3 in the next audio language)
+    as SDH subtitle renditions ("<lang>-cc1", "<lang>-cc3")."""
+    source, plan = planned.source, planned.plan
+    audio = sorted(plan.audio, key=lambda a: not a.default)
+    languages = list(dict.fromkeys(a.language for a in audio))
+    tracks = extract_captions(request.source, format_name=source.format_name, video_codec=source.video.codec,
+                              video_start=source.start_time, fps=plan.fps, languages=languages,
+                              duration=source.media_duration, tools=tools, scratch=ws.scratch, cancel=cancel)
+    taken = {track_id for track_id, _ in planned.subtitles}
+    docs = []
+    for track in tracks:
+        track_id = unique_id(f"{track.document.language}-{track.channel.lower()}", taken)
+        taken.add(track_id)
+        docs.append((track_id, track.document))
+    return tuple(docs)

@@ -182,3 +182,40 @@ def capture_fixtures(dest: Path) -> None:
 
 if __name__ == "__main__":
     capture_fixtures(Path(sys.argv[1]))
+
+
+def make_captioned_source(path: Path, *, field1: dict[int, int], field2: dict[int, int] | None = None,
+                          duration: float = 6.0, width: int = 320, height: int = 180,
+                          audio: Sequence[str] = ("eng",), mpeg2: bool = False, hevc: bool = False) -> Path:
+    """An MP4 (H.264, 29.97 fps, no B-frames) whose pictures carry CEA-608 captions as ATSC A/53 SEI
+    (`field1`/`field2`: {frame: 608 word} from tests.cea608gen), with one sine audio per language; with
+    `mpeg2`, an MPEG-TS whose MPEG-2 video carries the same captions as A/53 user data (ffmpeg's
+    mpeg2video encoder copies the decoded captions: ``-a53cc`` is on by default); with `hevc`, HEVC with the
+    captions in prefix SEI NAL units (ffmpeg 5.1's libx265 wrapper cannot write them itself).
+
+    Route: x264 (``aud=1``, ``-bf 0``) or x265 (``aud=1:bframes=0``) → Annex B → `cea608gen.insert_a53` →
+    ``-c:v copy`` into MP4.
+    """
+    from cea608gen import insert_a53
+
+    path = Path(path)
+    with tempfile.TemporaryDirectory() as scratch:
+        kind = "hevc" if hevc else "h264"
+        raw = Path(scratch) / f"raw.{kind}"
+        encoder = (["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "aud=1:bframes=0:log-level=error"]
+                   if hevc else ["-c:v", "libx264", "-preset", "ultrafast", "-bf", "0", "-x264-params", "aud=1"])
+        _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r=30000/1001:d={duration}", *encoder,
+                "-g", "60", "-pix_fmt", "yuv420p", "-fflags", "+bitexact", "-f", kind, str(raw))
+        captioned = Path(scratch) / f"cc.{kind}"
+        captioned.write_bytes(insert_a53(raw.read_bytes(), field1, field2 or {}, hevc=hevc))
+        args = ["-r", "30000/1001", "-f", kind, "-i", str(captioned)]
+        for number, _lang in enumerate(audio):
+            args += ["-f", "lavfi", "-i", f"sine=frequency={440 + 220 * number}:sample_rate=48000:d={duration}"]
+        args += ["-map", "0:v", *[arg for n in range(len(audio)) for arg in ("-map", f"{n + 1}:a")]]
+        args += ["-c:v", "mpeg2video", "-q:v", "4"] if mpeg2 else ["-c:v", "copy"]
+        for n, lang in enumerate(audio):
+            args += [f"-metadata:s:a:{n}", f"language={lang}"]
+        if audio:
+            args += ["-c:a", "aac", "-b:a", "64k"]
+        _ffmpeg(*args, "-fflags", "+bitexact", "-map_metadata", "-1", str(path))
+    return path

@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from pipelines.errors import SubtitleRejected
 from pipelines.ladder import builtin_ladders
@@ -71,6 +71,14 @@ class SubtitleRef(BaseModel):
 
     language: str
     uri: str
+    forced: bool = False  # a forced-narrative track (pipelines.subtitles.flags)
+    sdh: bool = False  # for the deaf and hard of hearing
+
+    @model_serializer(mode="wrap")
+    def _without_default_flags(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Flags left at False are not written, so specs from before the flags keep their job ids."""
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if key not in {"forced", "sdh"} or value}
 
     @field_validator("language")
     @classmethod

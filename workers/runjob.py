@@ -190,7 +190,7 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
     source = (cached_master(job_id, spec.source, ctx.settings, ctx.storage) if chunkable
               else fetch(spec.source, scratch / "in", ctx.settings, ctx.storage))
     sidecars = tuple(Sidecar(language=s.language, path=fetch(s.uri, scratch / "in" / f"sub{n}", ctx.settings,
-                                                             ctx.storage))
+                                                             ctx.storage), forced=s.forced, sdh=s.sdh)
                      for n, s in enumerate(spec.subtitles))
     # errors name a bad master or sidecar as submitted, not as this worker's scratch copy
     fetched = {source: spec.source, **{s.path: ref.uri for s, ref in zip(sidecars, spec.subtitles, strict=True)}}

@@ -120,9 +120,10 @@ class Watcher:
 
     def _submit(self, ready: Ready) -> None:
         uri, identity, local = self._input(ready.master.key)
-        subs = [(s.language, *self._input(s.key)[:2]) for s in ready.sidecars]
+        subs = [(s, *self._input(s.key)[:2]) for s in ready.sidecars]
         t = self.template
-        spec = JobSpec(source=uri, subtitles=tuple(SubtitleRef(language=lang, uri=u) for lang, u, _ in subs),
+        refs = tuple(SubtitleRef(language=s.language, uri=u, forced=s.forced, sdh=s.sdh) for s, u, _ in subs)
+        spec = JobSpec(source=uri, subtitles=refs,
                        ladder=t.ladder, profile=t.profile, segment_seconds=t.segment_seconds,
                        measure_quality=t.measure_quality, priority=t.priority, webhook=t.webhook,
                        output_prefix="/".join([t.output_root, *(safe_name(p) for p in ready.name.split("/"))]))
@@ -131,7 +132,7 @@ class Watcher:
         record = done.record
         self.submitted.append(record.job_id)
         marker = {"job_id": record.job_id, "master": ready.master.key, "size": ready.master.size,
-                  "etag": ready.master.etag, "sidecars": {s.language: s.key for s in ready.sidecars},
+                  "etag": ready.master.etag, "sidecars": {s.track: s.key for s in ready.sidecars},
                   "submitted": time.time()}
         try:
             self.folder.put_bytes(ready.marker, json.dumps(marker, indent=2).encode(),
@@ -140,7 +141,7 @@ class Watcher:
             log.info("marker %s exists (another watcher got there first)", ready.marker)
         state = "submitted" if done.created else f"already known ({record.state})"
         self.say(f"{ready.master.key}: {record.job_id} {state}"
-                 + (f" with sidecars {', '.join(s.language for s in ready.sidecars)}" if ready.sidecars else ""))
+                 + (f" with sidecars {', '.join(s.track for s in ready.sidecars)}" if ready.sidecars else ""))
 
     def _input(self, key: str) -> tuple[str, InputIdentity, Path | None]:
         """(uri a worker can fetch, identity, local path) of one watched object."""

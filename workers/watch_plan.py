@@ -2,6 +2,9 @@
 
     <name>.<ext>                 a master (ext in MASTER_EXTENSIONS)          → one job, once
     <name>.<lang>.<sub-ext>      a sidecar of <name> (lang: BCP-47, validated) → a subtitle of that job
+                                 (.scc: CEA-608 captions, an SDH track)
+    <name>.<lang>.forced.<sub-ext>, <name>.<lang>.sdh.<sub-ext>
+                                 the same, as a forced-narrative / SDH track (pipelines.subtitles.flags)
     .vodfleet/<name>.<id>.json   the marker written after <name> (with that content) was submitted
 
 A master is *ready* when it is in two consecutive listings with the same size and ETag (a file still
@@ -19,12 +22,13 @@ from dataclasses import dataclass
 
 from pipelines.errors import SubtitleRejected
 from pipelines.language import normalize_language
+from pipelines.subtitles.flags import FLAGS, track_suffix
 from workers.errors import KeyInvalid
 from workers.keys import validate_key
 
 MASTER_EXTENSIONS = frozenset({"mp4", "m4v", "mov", "mkv", "webm", "mxf", "avi", "ts", "m2ts", "mts", "mpg",
                                "mpeg", "flv", "wmv", "asf", "ogv", "dv", "gxf", "nut"})
-SUBTITLE_EXTENSIONS = frozenset({"srt", "vtt", "ass", "ssa", "ttml", "dfxp"})
+SUBTITLE_EXTENSIONS = frozenset({"srt", "vtt", "ass", "ssa", "ttml", "dfxp", "scc"})
 MARKER_FOLDER = ".vodfleet"
 
 
@@ -41,6 +45,13 @@ class Entry:
 class SidecarFile:
     language: str
     key: str
+    forced: bool = False
+    sdh: bool = False
+
+    @property
+    def track(self) -> str:
+        """The track this sidecar makes: "en", "en-forced", "en-sdh" (one sidecar per track)."""
+        return self.language + track_suffix(self.forced, self.sdh)
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,7 @@ class _Kind:
     name: str = ""
     language: str = ""
     reason: str = ""
+    flags: frozenset[str] = frozenset()
 
 
 def classify(key: str) -> _Kind:
@@ -100,6 +112,10 @@ def classify(key: str) -> _Kind:
 
 
 def _sidecar(prefix: str, stem: str, ext: str) -> _Kind:
+    flags: set[str] = set()
+    while (word := stem.rpartition(".")[2].lower()) in FLAGS and stem.count(".") >= 2:
+        flags.add(word)
+        stem = stem.rpartition(".")[0]
     name, dot, tag = stem.rpartition(".")
     if not dot or not name:
         return _Kind("rejected", reason=f"a sidecar needs a language: name it <master>.<lang>.{ext} "
@@ -108,7 +124,7 @@ def _sidecar(prefix: str, stem: str, ext: str) -> _Kind:
         language = normalize_language(tag)
     except SubtitleRejected as exc:
         return _Kind("rejected", reason=f"sidecar language: {exc.message}")
-    return _Kind("sidecar", name=prefix + name, language=language)
+    return _Kind("sidecar", name=prefix + name, language=language, flags=frozenset(flags))
 
 
 def _stable(entry: Entry, previous: Mapping[str, Entry] | None) -> bool:
@@ -121,7 +137,7 @@ def _stable(entry: Entry, previous: Mapping[str, Entry] | None) -> bool:
 def plan(previous: Mapping[str, Entry] | None, current: Mapping[str, Entry]) -> WatchPlan:
     """Decide from two consecutive listings (key → Entry; `previous` None on the first poll) (pure)."""
     masters: dict[str, Entry] = {}
-    sidecars: dict[str, list[tuple[str, Entry]]] = {}
+    sidecars: dict[str, list[tuple[SidecarFile, Entry]]] = {}
     rejected: list[tuple[str, str]] = []
     markers = set()
     for key in sorted(current):
@@ -136,23 +152,24 @@ def plan(previous: Mapping[str, Entry] | None, current: Mapping[str, Entry]) -> 
             else:
                 masters[kind.name] = current[key]
         else:
-            sidecars.setdefault(kind.name, []).append((kind.language, current[key]))
+            sidecars.setdefault(kind.name, []).append((SidecarFile(kind.language, key, "forced" in kind.flags,
+                                                                   "sdh" in kind.flags), current[key]))
     ready, waiting, done = [], [], []
     for name, master in sorted(masters.items()):
         subs = sidecars.get(name, [])
-        unique: dict[str, Entry] = {}
-        for lang, entry in subs:
-            if lang in unique:
-                rejected.append((entry.key, f"{unique[lang].key} is the {lang} sidecar of {name!r}; this one is "
-                                            "not used"))
+        unique: dict[str, SidecarFile] = {}
+        for sub, entry in subs:
+            if sub.track in unique:
+                rejected.append((entry.key, f"{unique[sub.track].key} is the {sub.track} sidecar of {name!r}; "
+                                            "this one is not used"))
             else:
-                unique[lang] = entry
+                unique[sub.track] = sub
         marker = marker_key(name, master)
         if marker in markers:
             done.append(master.key)
         elif master.size > 0 and _stable(master, previous) and all(_stable(e, previous) for _, e in subs):
-            ready.append(Ready(name=name, master=master, marker=marker, sidecars=tuple(
-                SidecarFile(language=lang, key=e.key) for lang, e in sorted(unique.items()))))
+            ready.append(Ready(name=name, master=master, marker=marker,
+                               sidecars=tuple(sub for _, sub in sorted(unique.items()))))
         else:
             waiting.append(master.key)
     orphans = tuple(e.key for name, subs in sorted(sidecars.items()) if name not in masters for _, e in subs)

@@ -428,7 +428,7 @@ def _client_streams(found: object) -> list[tuple[str, int, int]]:
 def _caption_checks(root: Path, sub: SubtitleTrack, documents: Mapping[str, SubtitleDocument],
                     probed: object, plan: EncodePlan) -> list[CheckResult]:
     prefix = f"subtitles.{sub.id}"
-    doc = documents.get(sub.language) or documents.get(sub.id)
+    doc = documents.get(sub.id) or documents.get(sub.language)
     if doc is None:
         return [failed(f"{prefix}.cues", f"no SubtitleDocument for {sub.language!r} to compare with")]
     frame = timing.frame_seconds(plan.fps)

@@ -18,6 +18,7 @@ from pipelines.errors import CheckResult
 from pipelines.qc.verdict import verdict
 from pipelines.runner import RunLimits, run
 from pipelines.subtitles import Cue
+from pipelines.subtitles.timestamp import to_millis
 from pipelines.tools import Tools
 
 VTT_PROBE_TIMEOUT = 60.0
@@ -117,7 +118,9 @@ def check_cue_times(name: str, file: str, measured: Sequence[tuple[float, float]
 
 
 def _ms(seconds: float) -> int:
-    return round(seconds * 1000)
+    # the writer's rounding (half-up on the printed decimal), not round()'s half-to-even on the binary float:
+    # a cue ending at 2.5025 s is written as 2.503 and must be expected as 2.503
+    return to_millis(seconds)
 
 
 def _show(cue: TimedText) -> str:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pipelines.errors import SubtitleRejected
 from pipelines.language import normalize_language
-from pipelines.subtitles.cue import SubtitleDocument
-from pipelines.subtitles.decode import decode
+from pipelines.subtitles.cue import ParseNotes, SubtitleDocument
+from pipelines.subtitles.decode import decide_charset
 from pipelines.subtitles.limits import SubtitleLimits
 from pipelines.subtitles.normalize import check_limits, normalize_cues
 from pipelines.subtitles.parse import FORMATS, parse_text, sniff_format
@@ -64,11 +64,13 @@ def document_from_bytes(data: bytes, language: str, *, source: str, suffix: str 
         if data.startswith(magic):
             raise SubtitleRejected(source, f"this is {what}, not a subtitle file",
                                    hint=f"accepted formats: {FORMATS}", code="subtitle_unparseable")
-    text, charset = decode(data, tag, source=source)
+    decision = decide_charset(data, tag, source=source)
+    text = decision.text
     if sniff_format(text, suffix) != "ttml":  # XML is often one long line; its elements are capped instead
         _check_line_lengths(text, limits, source=source)
     check_complexity(text, limits, source=source, suffix=suffix)
-    kind, cues = parse_text(text, source=source, suffix=suffix)
+    notes = ParseNotes()
+    kind, cues = parse_text(text, source=source, suffix=suffix, notes=notes)
     check_limits(cues, limits, source=source)
     normalized = normalize_cues(cues, duration=duration)
     if not normalized and duration is not None and normalize_cues(cues):
@@ -79,7 +81,9 @@ def document_from_bytes(data: bytes, language: str, *, source: str, suffix: str 
         raise SubtitleRejected(source, f"parsed as {kind}, but it holds no timed cue with text",
                                hint=f"accepted formats: {FORMATS}, with at least one cue",
                                code="subtitle_unparseable")
-    return SubtitleDocument(language=tag, cues=normalized, source_format=kind, charset=charset)
+    return SubtitleDocument(language=tag, cues=normalized, source_format=kind, charset=decision.charset,
+                            charset_reason=decision.reason, regions=tuple(notes.regions),
+                            styles=tuple(notes.styles), dropped=tuple(sorted(notes.dropped.items())))
 
 
 def _check_line_lengths(text: str, limits: SubtitleLimits, *, source: str) -> None:

@@ -1,7 +1,12 @@
 """Normalize: turn a parser's raw cues into a timeline players agree on.
 
-Sorted, non-empty, non-overlapping, millisecond-exact and inside the media's duration. Text is
-never touched beyond merging duplicates, so RTL marks and bidi controls survive byte for byte.
+Sorted by start (then end), non-empty, millisecond-exact and inside the media's duration. Overlapping
+cues are kept as authored: WebVTT allows them and players show them together (W3C WebVTT §6.3 lays
+simultaneous cues out one above the other), so cutting one short would lose the author's text. Only
+exact duplicates (same times, text and placement) are merged. Text is never touched, so RTL marks and
+bidi controls survive byte for byte. Cues sharing start, end and placement become one cue, their
+texts in file order: two cues would be stacked bottom-up, the second above the first, reversing the
+reading order.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import math
 from collections.abc import Sequence
 
 from pipelines.errors import SubtitleRejected
-from pipelines.subtitles.cue import Cue
+from pipelines.subtitles.cue import Cue, Placement
 from pipelines.subtitles.limits import SubtitleLimits
 from pipelines.subtitles.payload import visible_text
 from pipelines.subtitles.timestamp import format_timestamp, to_millis
@@ -39,29 +44,21 @@ def check_limits(cues: Sequence[Cue], limits: SubtitleLimits, *, source: str) ->
 
 
 def normalize_cues(cues: Sequence[Cue], *, duration: float | None = None) -> tuple[Cue, ...]:
-    """Drop empty and non-positive cues, merge same-start cues, end each cue where the next begins,
-    then drop cues starting at/after ``duration`` and clamp those ending past it."""
+    """Drop empty and non-positive cues, sort by (start, end) keeping file order among equals, drop cues
+    starting at/after ``duration`` and clamp those ending past it, then merge cues with the same
+    times and placement (exact duplicates vanish; different texts are joined in file order)."""
     timed = sorted(
-        ((to_millis(cue.start), to_millis(cue.end), cue.text) for cue in cues
+        ((to_millis(cue.start), to_millis(cue.end), order, cue) for order, cue in enumerate(cues)
          if visible_text(cue.text).strip() and to_millis(cue.end) > to_millis(cue.start)),
-        key=lambda item: (item[0], item[1]),
+        key=lambda item: item[:3],
     )
-    merged: list[tuple[int, int, list[str]]] = []
-    for start, end, text in timed:
-        if merged and merged[-1][0] == start:
-            texts = merged[-1][2]
-            if text not in texts:
-                texts.append(text)
-            merged[-1] = (start, max(end, merged[-1][1]), texts)
-            continue
-        if merged and merged[-1][1] > start:
-            merged[-1] = (merged[-1][0], start, merged[-1][2])
-        merged.append((start, end, [text]))
     limit = to_millis(duration) if duration is not None else None
-    result: list[Cue] = []
-    for start, end, texts in merged:
+    merged: dict[tuple[int, int, Placement], list[str]] = {}
+    for start, end, _, cue in timed:
         if limit is not None and start >= limit:
             break
-        clamped = min(end, limit) if limit is not None else end
-        result.append(Cue(start / 1000, clamped / 1000, "\n".join(texts)))
-    return tuple(result)
+        texts = merged.setdefault((start, min(end, limit) if limit is not None else end, cue.placement), [])
+        if cue.text not in texts:
+            texts.append(cue.text)
+    return tuple(Cue(start / 1000, end / 1000, "\n".join(texts), placement)
+                 for (start, end, placement), texts in merged.items())

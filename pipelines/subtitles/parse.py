@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from pipelines.errors import SubtitleRejected
 from pipelines.subtitles.ass import parse_ass
-from pipelines.subtitles.cue import Cue
+from pipelines.subtitles.cue import Cue, ParseNotes
 from pipelines.subtitles.srt import parse_srt
 from pipelines.subtitles.ttml import parse_ttml
 from pipelines.subtitles.vtt import parse_vtt
@@ -44,10 +44,14 @@ def sniff_format(text: str, suffix: str = "") -> str | None:
     return matches[0] if matches else None
 
 
-def parse_text(text: str, *, source: str, suffix: str = "") -> tuple[str, list[Cue]]:
-    """(format, cues in file order); rejects content that is none of the accepted formats."""
+def parse_text(text: str, *, source: str, suffix: str = "", notes: ParseNotes | None = None
+               ) -> tuple[str, list[Cue]]:
+    """(format, cues in file order); rejects content that is none of the accepted formats. WebVTT
+    regions and styles, and markup dropped, are added to ``notes``."""
     kind = sniff_format(text, suffix)
     if kind is None:
         raise SubtitleRejected(source, "not a subtitle file: no timing line, ASS section or TTML root",
                                hint=f"accepted formats: {FORMATS}", code="subtitle_unparseable")
+    if kind in {"vtt", "ass"}:
+        return kind, _PARSERS[kind](text, source=source, notes=notes)
     return kind, _PARSERS[kind](text, source=source)

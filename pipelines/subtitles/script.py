@@ -27,6 +27,8 @@ _STARTS = [first for first, _, _ in _RANGES]
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _LETTER = re.compile(r"[^\W\d_]")
 _ASCII = re.compile(r"[\x00-\x7f]+")
+_INNER_CAPITAL = re.compile(r"(?<=[^\W\d_])[À-ÖØ-Þ]")
+_USUAL_SIGNS = frozenset("°€£¥§©®™×÷½²³µ")  # seen in real Western subtitles (temperatures, prices)
 
 
 def script_of(char: str) -> str:
@@ -47,11 +49,13 @@ def implausibility(text: str, scripts: frozenset[str]) -> str | None:
     counts = Counter(_ASCII.sub("", text))
     if not counts:
         return None
-    expected = foreign = latin = 0
+    expected = foreign = latin = symbols = 0
     for char, count in counts.items():
         category = unicodedata.category(char)
         if category in {"Cc", "Co", "Cn", "Cs"}:
             return f"control or unassigned character U+{ord(char):04X}"
+        if category[0] in {"S", "N"} and category != "Nd" and char not in _USUAL_SIGNS:
+            symbols += count
         if not category.startswith("L"):
             continue
         script = script_of(char)
@@ -62,16 +66,25 @@ def implausibility(text: str, scripts: frozenset[str]) -> str | None:
         latin += count if script == "Latin" else 0
     if expected == 0 or foreign > 0.1 * (expected + foreign):
         return f"{foreign} of {expected + foreign} letters are not in the expected script"
+    if symbols > 0.2 * counts.total():  # box drawing, math, superscripts: bytes of another code page
+        return f"{symbols} of {counts.total()} non-ASCII characters are symbols"
     if "Latin" in scripts:
         return _latin_implausibility(text, latin)
     return _mixed_word_implausibility(text)
 
 
 def _latin_implausibility(text: str, accented: int) -> str | None:
-    """Western mojibake is all Latin-1 letters; real text has a few accents among plain letters."""
+    """Western mojibake is (nearly) all Latin-1 letters, or Latin-1 capitals inside words and symbols
+    (``ÇÑ±¹¾î``: Korean read as CP1252); real text, even a dense Polish or Czech line, has plain letters
+    among its accented ones, capitals only at word starts, and few symbols."""
     letters = len(_LETTER.findall(text))
-    if accented > 0.3 * letters:
+    if accented > 0.6 * letters:
         return f"{accented} of {letters} letters are accented"
+    foreign = [c for c in _ASCII.sub(" ", text) if not c.isspace()]
+    odd = len(_INNER_CAPITAL.findall(text)) + sum(
+        1 for c in foreign if unicodedata.category(c)[0] in {"S", "N"} and c not in _USUAL_SIGNS)
+    if foreign and odd > 0.2 * len(foreign):
+        return f"{odd} of {len(foreign)} non-ASCII characters are symbols or capitals inside words"
     return None
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 
-from pipelines.subtitles.cue import Cue
+from pipelines.subtitles.cue import AUTO, Cue, Placement
 from pipelines.subtitles.payload import from_html
+from pipelines.subtitles.placement import SSA_ALIGNMENT, numpad
 from pipelines.subtitles.timestamp import CLOCK, parse_clock
 
 TIMING = re.compile(rf"[ \t]*({CLOCK})[ \t]*-->[ \t]*({CLOCK})(?:[ \t].*)?")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+# SSA-style alignment that SRT authoring tools (Aegisub, Subtitle Edit) write at the start of a cue.
+_ALIGNMENT = re.compile(r"\{[^{}]*?\\(an|a)(\d{1,2})[^{}]*\}")
 
 
 def parse_srt(text: str, *, source: str = "<srt>") -> list[Cue]:
@@ -28,14 +31,27 @@ def parse_srt(text: str, *, source: str = "<srt>") -> list[Cue]:
                 body.append(line)
             continue
         if body is not None:
-            cues.append(Cue(start, end, from_html("\n".join(_without_trailing_id(body)))))
+            cues.append(_cue(start, end, "\n".join(_without_trailing_id(body))))
         where = f"line {number}"
         start = parse_clock(match[1], source=source, where=where)
         end = parse_clock(match[2], source=source, where=where)
         body = []
     if body is not None:
-        cues.append(Cue(start, end, from_html("\n".join(body))))
+        cues.append(_cue(start, end, "\n".join(body)))
     return cues
+
+
+def _cue(start: float, end: float, body: str) -> Cue:
+    return Cue(start, end, from_html(body), srt_placement(body))
+
+
+def srt_placement(body: str) -> Placement:
+    """``{\\an8}`` (numpad) or legacy ``{\\a6}`` in the cue text: the first one decides."""
+    match = _ALIGNMENT.search(body)
+    if match is None:
+        return AUTO
+    value = int(match[2])
+    return numpad(value if match[1] == "an" else SSA_ALIGNMENT.get(value, 2))
 
 
 def _without_trailing_id(lines: list[str]) -> list[str]:

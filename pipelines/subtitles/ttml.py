@@ -6,6 +6,11 @@ nesting deeper than `MAX_DEPTH` and style references are bounded here, so neithe
 style chains can blow up; frame and tick rates must be positive, finite numbers. Timing follows
 TTML's ``par`` semantics: a child's begin/end are offsets from its parent's begin, an element
 without an end ends with its parent.
+
+Placement: a paragraph's region (its own ``region`` attribute or its nearest ancestor's) gives the box
+(``tts:origin``/``tts:extent`` in % or in px of the root's ``tts:extent``) and ``tts:displayAlign``;
+``tts:textAlign`` comes from the paragraph, its styles or its region (TTML2 §10.2). ``tts:color`` on a
+paragraph or span becomes a WebVTT colour class.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from pipelines.errors import SubtitleRejected
-from pipelines.subtitles.cue import Cue
-from pipelines.subtitles.payload import PayloadBuilder
+from pipelines.subtitles.cue import AUTO, Cue, Placement
+from pipelines.subtitles.payload import PayloadBuilder, colour_class, parse_colour
+from pipelines.subtitles.placement import boxed
 
 _CLOCK = re.compile(r"(\d+):(\d{2}):(\d{2})(?:(\.\d+)|:(\d+(?:\.\d+)?))?")
 _OFFSET = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|f|t)")
@@ -27,6 +33,8 @@ _STYLES = {"fontStyle": ("italic", "i"), "fontWeight": ("bold", "b"), "textDecor
 MAX_DEPTH = 64  # element nesting; real TTML uses fewer than 10 levels
 _MAX_STYLE_REFS = 64  # <style> elements visited per element (chains, fan-out)
 _RATE = re.compile(r"\d{1,9}(?:\.\d{1,9})?")
+_TEXT_ALIGN = {"left": "left", "right": "right", "start": "start", "end": "end", "center": "center"}
+_LENGTHS = re.compile(r"\s*(-?\d+(?:\.\d+)?)(%|px)\s+(-?\d+(?:\.\d+)?)(%|px)\s*")
 
 
 def _local(name: str) -> str:
@@ -54,7 +62,73 @@ class _Document:
         ticks = _attr(root, "tickRate")
         self.tick_rate = self._rate("tickRate", ticks) if ticks else (self.frame_rate if declared else 1.0)
         self.styles = {_attr(el, "id") or "": el for el in root.iter() if _local(el.tag) == "style"}
+        self.regions = {_attr(el, "id") or "": el for el in root.iter() if _local(el.tag) == "region"}
+        self.extent = self._pixels(_attr(root, "extent"))
         self._resolved: dict[str, tuple[str, ...]] = {}
+        self._placements: dict[tuple[str, str], Placement] = {}
+        self._values: dict[tuple[str, str], str | None] = {}
+
+    def _pixels(self, value: str | None) -> tuple[float, float] | None:
+        match = _LENGTHS.fullmatch(value or "")
+        if match is None or match[2] != "px" or match[4] != "px" or float(match[1]) <= 0 or float(match[3]) <= 0:
+            return None
+        return float(match[1]), float(match[3])
+
+    def _percent(self, value: str | None) -> tuple[float, float] | None:
+        """A TTML length pair as percentages of the root container (px needs the root's tts:extent)."""
+        match = _LENGTHS.fullmatch(value or "")
+        if match is None:
+            return None
+        pair = []
+        for number, unit, axis in ((match[1], match[2], 0), (match[3], match[4], 1)):
+            if unit == "%":
+                pair.append(float(number))
+            elif self.extent is not None:
+                pair.append(100 * float(number) / self.extent[axis])
+            else:
+                return None
+        return pair[0], pair[1]
+
+    def style_value(self, element: ET.Element, name: str) -> str | None:
+        """An attribute from the element itself, else from the <style>s it references (breadth-first)."""
+        value = _attr(element, name)
+        refs = _attr(element, "style") or ""
+        if value is not None or not refs:
+            return value
+        if (refs, name) not in self._values:  # resolved once per distinct reference list (fan-out floods)
+            self._values[(refs, name)] = self._referenced_value(refs, name)
+        return self._values[(refs, name)]
+
+    def _referenced_value(self, refs: str, name: str) -> str | None:
+        value = None
+        pending, seen = refs.split()[:_MAX_STYLE_REFS], set[str]()
+        while value is None and pending and len(seen) < _MAX_STYLE_REFS:
+            ref = pending.pop(0)
+            if ref in seen or ref not in self.styles:
+                continue
+            seen.add(ref)
+            value = _attr(self.styles[ref], name)
+            pending += (_attr(self.styles[ref], "style") or "").split()[:_MAX_STYLE_REFS]
+        return value
+
+    def placement(self, paragraph: ET.Element, region_id: str) -> Placement:
+        region = self.regions.get(region_id)
+        text_align = self.style_value(paragraph, "textAlign") or ""
+        key = (region_id, text_align)
+        if key not in self._placements:
+            origin = self._percent(self.style_value(region, "origin")) if region is not None else None
+            extent = self._percent(self.style_value(region, "extent")) if region is not None else None
+            if region is None or (origin is None and extent is None):
+                # No box to place: keep the paragraph's own alignment (tts:textAlign) on the default line.
+                align = _TEXT_ALIGN.get(text_align, "")
+                self._placements[key] = Placement(align=align) if align else AUTO
+            else:
+                x, y = origin or (0.0, 0.0)
+                width, height = extent or (100.0 - x, 100.0 - y)
+                align = text_align or self.style_value(region, "textAlign") or "start"
+                display = self.style_value(region, "displayAlign") or "before"
+                self._placements[key] = boxed(x, y, width, height, align, display)
+        return self._placements[key]
 
     def referenced(self, refs: str) -> tuple[str, ...]:
         """Style tags reached from a ``style="a b"`` reference list, resolved once per distinct list.
@@ -111,7 +185,7 @@ def parse_ttml(text: str, *, source: str = "<ttml>") -> list[Cue]:
     cues: list[Cue] = []
     body = next((el for el in root if _local(el.tag) == "body"), None)
     if body is not None:
-        _walk(body, (0.0, None), document, cues, depth=0)
+        _walk(body, (0.0, None), document, cues, depth=0, region=_attr(body, "region") or "")
     return cues
 
 
@@ -137,7 +211,7 @@ def _too_deep(source: str) -> SubtitleRejected:
 
 
 def _walk(element: ET.Element, parent: tuple[float, float | None], document: _Document,
-          cues: list[Cue], *, depth: int) -> None:
+          cues: list[Cue], *, depth: int, region: str) -> None:
     if depth > MAX_DEPTH:
         raise _too_deep(document.source)
     parent_begin, parent_end = parent
@@ -150,14 +224,15 @@ def _walk(element: ET.Element, parent: tuple[float, float | None], document: _Do
         end = begin + document.seconds(dur_attr)
     if parent_end is not None and end is not None:
         end = min(end, parent_end)
+    region = _attr(element, "region") or region
     if _local(element.tag) == "p":
         if end is not None:  # an unbounded paragraph has no place on a finite timeline
             builder = PayloadBuilder()
             _text(element, builder, document, root=True, depth=depth)
-            cues.append(Cue(begin, end, builder.finish()))
+            cues.append(Cue(begin, end, builder.finish(), document.placement(element, region)))
         return
     for child in element:
-        _walk(child, (begin, end), document, cues, depth=depth + 1)
+        _walk(child, (begin, end), document, cues, depth=depth + 1, region=region)
 
 
 def _text(element: ET.Element, builder: PayloadBuilder, document: _Document, *, root: bool, depth: int) -> None:
@@ -167,6 +242,9 @@ def _text(element: ET.Element, builder: PayloadBuilder, document: _Document, *, 
         builder.newline()
     else:
         switched = [tag for tag in _styled(element, document) if tag not in builder.open_tags]
+        colour = parse_colour(document.style_value(element, "color") or "")
+        if colour is not None and colour != "ffffff" and f"c.{colour_class(colour)}" not in builder.open_tags:
+            switched.append(f"c.{colour_class(colour)}")  # white is every renderer's default
         for tag in switched:
             builder.style(tag, True)
         builder.text(_SPACE.sub(" ", element.text or ""))

@@ -158,7 +158,7 @@ def test_s3_job_end_to_end(s3_fleet: tuple[Fleet, S3Storage], source: Path, side
     poller = ManifestPoller(storage, "outputs/").start()
     fleet.worker()
     started = time.monotonic()
-    done = fleet.cli("submit", str(source), "--subtitle", f"ko={sidecar}", *DRAFT, "--wait", timeout=240)
+    done = fleet.cli("submit", str(source), "--subtitle", f"ko:forced={sidecar}", *DRAFT, "--wait", timeout=240)
     took = time.monotonic() - started
     time.sleep(0.5)  # one more poll after the end
     poller.stop()
@@ -175,6 +175,7 @@ def test_s3_job_end_to_end(s3_fleet: tuple[Fleet, S3Storage], source: Path, side
     assert isinstance(spec, dict)
     uploaded = {info.key: info for info in storage.list("masters/")}
     assert set(uploaded) == {spec["source"], spec["subtitles"][0]["uri"]}
+    assert spec["subtitles"][0]["forced"] is True
     assert storage.get_bytes(spec["source"]) == source.read_bytes()
     assert spec["source"].startswith(f"masters/{hashlib.sha256(source.read_bytes()).hexdigest()[:32]}/")
 
@@ -185,7 +186,10 @@ def test_s3_job_end_to_end(s3_fleet: tuple[Fleet, S3Storage], source: Path, side
     version = "outputs/episode/v0001"
     published = {info.key.removeprefix(version + "/") for info in storage.list(version + "/")}
     folders = {posixpath.dirname(k) for k in published if k.count("/") == 2}
-    assert folders == {"video/234p", "video/360p", "audio/en", "subtitles/ko"}, published
+    assert folders == {"video/234p", "video/360p", "audio/en", "subtitles/ko-forced"}, published
+    master = m3u8.loads(storage.get_bytes(f"{version}/master.m3u8").decode("utf-8"))
+    [text] = [m for m in master.media if m.type == "SUBTITLES"]
+    assert (text.language, text.forced, text.autoselect) == ("ko", "YES", "YES")
     renditions, hls_keys = hls_references(storage, f"{version}/master.m3u8")
     assert renditions == folders
     ids, dash_keys = dash_references(storage, f"{version}/manifest.mpd")

@@ -27,6 +27,7 @@ def test_drop_folder_makes_one_job_per_master_even_across_restarts(embedded_flee
     make_source(drop / "ep1.mp4", width=160, height=90, duration=2)
     shutil.copy(SUBS / "bigbuckbunny.ko.srt", drop / "ep1.ko.srt")
     shutil.copy(SUBS / "bigbuckbunny.ar.vtt", drop / "ep1.ar.vtt")
+    shutil.copy(SUBS / "bigbuckbunny.ko.srt", drop / "ep1.ko.forced.srt")  # a forced-narrative track
     (drop / "bad name.mp4").write_bytes(b"x")
     (drop / "lonely.fr.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nsalut\n", encoding="utf-8")
 
@@ -35,7 +36,8 @@ def test_drop_folder_makes_one_job_per_master_even_across_restarts(embedded_flee
     assert "ignored 'bad name.mp4': unsafe name" in said
     assert "waiting for the master of sidecar 'lonely.fr.srt'" in said
     status = json.loads(embedded_fleet.cli("status", jobs[0], "--json").stdout)
-    assert [s["language"] for s in status["spec"]["subtitles"]] == ["ar", "ko"]
+    assert [(s["language"], s.get("forced", False)) for s in status["spec"]["subtitles"]] == [
+        ("ar", False), ("ko", False), ("ko", True)]
     markers = list((drop / ".vodfleet").glob("ep1.*.json"))
     assert len(markers) == 1 and json.loads(markers[0].read_text())["job_id"] == jobs[0]
 

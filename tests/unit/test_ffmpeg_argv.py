@@ -32,7 +32,8 @@ def hls(folder: str, *, video: bool) -> dict[str, list[str]]:
 def video_output(rung: str, bitrate: int, profile: str) -> list[str]:
     folder = f"/o/video/{rung}"
     h = hls(folder, video=True)
-    return ["-f", "hls", "-b:v", str(bitrate), "-bufsize", str(2 * bitrate), "-c:v", "libx264", *COLOUR,
+    return ["-f", "hls", "-a53cc", "0", "-b:v", str(bitrate), "-bufsize", str(2 * bitrate), "-c:v", "libx264",
+            *COLOUR,
             *KEYFRAMES_25, *h["head"], "-keyint_min", "50", *NO_METADATA, "-maxrate", str(round(bitrate * 1.5)),
             "-preset", "veryfast", "-profile:v", profile, "-sc_threshold", "0", *h["tail"],
             "-x264-params", "open-gop=0:scenecut=0", f"{folder}/ffmpeg.m3u8"]

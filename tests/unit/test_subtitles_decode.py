@@ -8,7 +8,8 @@ import random
 import pytest
 
 from pipelines.errors import SubtitleRejected
-from pipelines.subtitles.decode import code_pages, decode, unicode_encoding
+from pipelines.subtitles import document_from_bytes
+from pipelines.subtitles.decode import code_pages, decide_charset, decode, unicode_encoding
 from pipelines.subtitles.script import implausibility, script_of
 
 SRT_HEAD = "1\n00:00:00,500 --> 00:00:02,000\n"
@@ -93,8 +94,8 @@ def test_bom_with_invalid_body_is_refused() -> None:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [("ko", ("cp949",)), ("zh-Hant", ("cp950", "big5hkscs")), ("zh-TW", ("cp950", "big5hkscs")),
-     ("zh", ("gb18030",)), ("zh-Hans", ("gb18030",)), ("ja", ("cp932", "euc_jp")), ("fa", ("cp1256",)),
-     ("uk", ("cp1251",)), ("sr-Latn", ("cp1250",)), ("pt-BR", ("cp1252",)), ("und", ())],
+     ("zh", ("gb18030",)), ("zh-Hans", ("gb18030",)), ("ja", ("cp932", "euc_jp")), ("fa", ("cp1256", "iso8859_6")),
+     ("uk", ("cp1251", "koi8_u")), ("sr-Latn", ("cp1250",)), ("pt-BR", ("cp1252",)), ("und", ())],
 )
 def test_code_pages_by_language(language: str, expected: tuple[str, ...]) -> None:
     assert code_pages(language)[0] == expected
@@ -108,3 +109,80 @@ def test_script_classification_and_plausibility() -> None:
     assert implausibility("Espaсol Maсana", frozenset({"Cyrillic"})) is not None  # mixed-script words
     assert implausibility("ÇÑ±¹¾î Ç®¹ç", frozenset({"Latin"})) is not None  # Korean read as CP1252
     assert implausibility("x\x85y", frozenset({"Latin"})) is not None  # a C1 control
+
+
+# --- short files: the declared language's script decides ------------------------------------------
+
+def _two_cues(first: str, second: str) -> str:
+    return (f"1\r\n00:00:01,000 --> 00:00:03,000\r\n{first}\r\n\r\n"
+            f"2\r\n00:00:04,000 --> 00:00:06,000\r\n{second}\r\n")
+
+
+def test_issue_case_short_cp1256_arabic_with_crlf_is_decoded() -> None:
+    # Refused before: charset-normalizer's chaos score preferred mac_greek for these 40 bytes.
+    data = _two_cues("مرحبا بالعالم", "إلى اللقاء").encode("cp1256")
+    doc = document_from_bytes(data, "ar", source="promo.ar.srt")
+    assert doc.charset == "cp1256"
+    assert [(c.start, c.end, c.text) for c in doc.cues] == [(1.0, 3.0, "مرحبا بالعالم"), (4.0, 6.0, "إلى اللقاء")]
+    assert doc.charset_reason.startswith("cp1256: decodes without errors and its text is in the Arabic script")
+    assert "iso8859_6: invalid byte" in doc.charset_reason  # the other candidate, and why it lost
+
+
+SHORT = [  # (declared language, encoding written, expected codec, two short cues)
+    ("ko", "cp949", "cp949", ("안녕하세요", "감사합니다")),
+    ("zh", "gb18030", "gb18030", ("你好，世界", "再见")),
+    ("zh-Hans", "gb2312", "gb18030", ("我们走吧", "明天见")),
+    ("zh-Hant", "big5", "cp950", ("你好，世界", "再見")),
+    ("ja", "shift_jis", "cp932", ("こんにちは", "さようなら")),
+    ("ja", "euc_jp", "euc_jp", ("ありがとう", "またね")),
+    ("ar", "cp1256", "cp1256", ("مرحبا بالعالم", "إلى اللقاء")),
+    ("fa", "cp1256", "cp1256", ("سلام", "خداحافظ")),
+    ("ru", "cp1251", "cp1251", ("Привет, мир", "До свидания")),
+    ("ru", "koi8_r", "koi8_r", ("Привет, мир", "До свидания")),
+    ("uk", "cp1251", "cp1251", ("Привіт, світе", "До побачення")),
+    ("he", "cp1255", "cp1255", ("שלום עולם", "להתראות")),
+    ("el", "cp1253", "cp1253", ("Γεια σου κόσμε", "Αντίο")),
+    ("fr", "cp1252", "cp1252", ("Ça va très bien", "À bientôt")),
+    ("de", "cp1252", "cp1252", ("Schöne Grüße", "Tschüß")),
+    ("pl", "cp1250", "cp1250", ("Zażółć gęślą jaźń", "Cześć")),
+    ("tr", "cp1254", "cp1254", ("Günaydın dünya", "Hoşça kal")),
+    ("th", "cp874", "cp874", ("สวัสดีชาวโลก", "ลาก่อน")),
+]
+
+
+@pytest.mark.parametrize(("language", "written", "expected", "texts"), SHORT,
+                         ids=[f"{lang}-{written}" for lang, written, _, _ in SHORT])
+def test_short_legacy_files_decode_by_declared_script(language: str, written: str, expected: str,
+                                                      texts: tuple[str, str]) -> None:
+    data = _two_cues(*texts).encode(written)
+    doc = document_from_bytes(data, language, source=f"short.{language}.srt")
+    assert doc.charset == expected
+    assert tuple(c.text for c in doc.cues) == texts
+    assert doc.charset_reason.startswith(f"{expected}: decodes without errors")
+
+
+@pytest.mark.parametrize(("prefix", "codec"), [
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (b"", "utf-16-le"), (b"", "utf-16-be"), (b"", "utf-8")])
+def test_short_unicode_files_with_and_without_bom(prefix: bytes, codec: str) -> None:
+    data = prefix + _two_cues("مرحبا بالعالم", "إلى اللقاء").encode(codec)
+    doc = document_from_bytes(data, "ar", source="u.srt")
+    assert (doc.charset, doc.cues[0].text) == (codec, "مرحبا بالعالم")
+    assert doc.charset_reason == {b"": "valid UTF-8" if codec == "utf-8" else
+                                  f"{codec} from its NUL-byte pattern of UTF-16/32 text"}.get(
+        prefix, f"{codec} from its byte order mark")
+
+
+def test_no_candidate_fits_names_every_candidate_tried() -> None:
+    data = _two_cues("Привет, мир", "До свидания").encode("cp1251")
+    with pytest.raises(SubtitleRejected) as caught:
+        document_from_bytes(data, "ar", source="wrong.srt")
+    message = str(caught.value)
+    assert caught.value.code == "subtitle_charset_unknown"
+    assert "tried cp1256:" in message and "iso8859_6:" in message and "wrong.srt" in message
+
+
+def test_koi8_read_as_cp1251_loses_on_letter_case() -> None:
+    decision = decide_charset(_two_cues("Привет, мир", "До свидания").encode("koi8_r"), "ru", source="k.srt")
+    assert decision.charset == "koi8_r"
+    assert "cp1251: " in decision.reason  # tried and explained

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from pipelines.errors import SubtitleRejected
-from pipelines.subtitles.cue import Cue
+from pipelines.subtitles.cue import Cue, Placement
 from pipelines.subtitles.limits import SubtitleLimits
 from pipelines.subtitles.normalize import check_limits, normalize_cues
 
@@ -18,9 +18,20 @@ def test_sorts_and_drops_empty_and_non_positive_cues() -> None:
     assert normalize_cues(cues) == (Cue(1, 2, "a"), Cue(3, 4, "c"))
 
 
-def test_overlap_is_ended_at_next_start() -> None:
-    assert normalize_cues([Cue(1, 3, "a"), Cue(2, 4, "b"), Cue(3.5, 5, "c")]) == (
-        Cue(1, 2, "a"), Cue(2, 3.5, "b"), Cue(3.5, 5, "c"))
+def test_overlapping_cues_are_kept_whole_and_sorted() -> None:
+    assert normalize_cues([Cue(3.5, 5, "c"), Cue(1, 3, "a"), Cue(2, 4, "b")]) == (
+        Cue(1, 3, "a"), Cue(2, 4, "b"), Cue(3.5, 5, "c"))
+
+
+def test_issue_overlap_keeps_the_long_cue_to_its_end() -> None:
+    # A 1-7 s cue overlapped by a 2-4 s cue: both whole (cutting the first at 2 s lost 5 s of text).
+    assert normalize_cues([Cue(1, 7, "long"), Cue(2, 4, "short")]) == (Cue(1, 7, "long"), Cue(2, 4, "short"))
+
+
+def test_same_times_different_placement_stay_apart() -> None:
+    top = Placement(line=0, line_percent=False)
+    assert normalize_cues([Cue(1, 2, "a", top), Cue(1, 2, "b"), Cue(1, 2, "a", top)]) == (
+        Cue(1, 2, "a", top), Cue(1, 2, "b"))
 
 
 def test_identical_time_duplicates_are_merged() -> None:
@@ -28,13 +39,13 @@ def test_identical_time_duplicates_are_merged() -> None:
         Cue(1, 2, "top\nbottom"),)
 
 
-def test_same_start_cues_merge_and_keep_the_longer_end() -> None:
-    assert normalize_cues([Cue(1, 2, "a"), Cue(1, 3, "b")]) == (Cue(1, 3, "a\nb"),)
+def test_same_start_different_end_stay_two_cues() -> None:
+    assert normalize_cues([Cue(1, 3, "b"), Cue(1, 2, "a")]) == (Cue(1, 2, "a"), Cue(1, 3, "b"))
 
 
 def test_duration_drops_late_cues_and_clamps_long_ones() -> None:
     cues = [Cue(1, 2, "a"), Cue(4, 6, "b"), Cue(5, 7, "c"), Cue(6, 7, "d")]
-    assert normalize_cues(cues, duration=5.3) == (Cue(1, 2, "a"), Cue(4, 5, "b"), Cue(5, 5.3, "c"))
+    assert normalize_cues(cues, duration=5.3) == (Cue(1, 2, "a"), Cue(4, 5.3, "b"), Cue(5, 5.3, "c"))
 
 
 def test_times_are_quantised_to_milliseconds() -> None:

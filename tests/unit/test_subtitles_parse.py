@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.errors import SubtitleRejected
 from pipelines.subtitles.ass import ass_text, parse_ass
-from pipelines.subtitles.cue import Cue
+from pipelines.subtitles.cue import Cue, ParseNotes, Placement
 from pipelines.subtitles.parse import parse_text, sniff_format
 from pipelines.subtitles.payload import PayloadBuilder, from_html
 from pipelines.subtitles.srt import parse_srt
@@ -23,14 +23,16 @@ from pipelines.subtitles.vtt import parse_vtt
     [
         ("<i>Hello</i>", "<i>Hello</i>"),
         ("<I>Hi</I> <B>there</B> <u>you</u>", "<i>Hi</i> <b>there</b> <u>you</u>"),
-        ('<font color="#ff0000">red</font> text', "red text"),
+        ('<font color="#ff0000">red</font> text', "<c.red>red</c> text"),
+        ('<font color="#12ab34">odd</font>', "<c.rgb_12ab34>odd</c>"),
         ("{\\an8}Top line", "Top line"),
         ("Tom & Jerry <3 > 2", "Tom &amp; Jerry &lt;3 &gt; 2"),
         ("a &amp; b &lt;c&gt; &nbsp;d &rlm;", "a &amp; b &lt;c&gt; \u00a0d \u200f"),
         ("<i>unclosed", "<i>unclosed</i>"),
         ("stray</i> close", "stray close"),
         ("<i><b>crossed</i> rest</b>", "<i><b>crossed</b></i><b> rest</b>"),
-        ("<c.yellow.bg_blue>class</c> <v Roger>voice</v> <i.loud>it</i>", "class voice <i>it</i>"),
+        ("<c.yellow.bg_blue>class</c> <v Roger>voice</v> <i.loud>it</i>",
+         "<c.yellow.bg_blue>class</c> voice <i>it</i>"),
         ("<ruby>漢<rt>かん</rt></ruby>字", "漢字"),
         ("<00:00:01.000>karaoke", "karaoke"),
         ("line one\n\n  line two  ", "line one\nline two"),
@@ -69,7 +71,7 @@ SRT = (
 def test_srt_ids_optional_lax_whitespace_and_separators() -> None:
     assert parse_srt(SRT) == [
         Cue(1.0, 2.5, "<i>Hello</i>\nworld"),
-        Cue(3.25, 4.0, "No id"),
+        Cue(3.25, 4.0, "No id", Placement(line=0, line_percent=False)),
         Cue(5.0, 6.0, "Last"),
     ]
 
@@ -118,11 +120,13 @@ An hour in
 
 
 def test_vtt_blocks_ids_settings_and_optional_hours() -> None:
-    assert parse_vtt(VTT) == [
-        Cue(1.0, 2.0, "Hello &amp; <b>welcome</b>"),
+    notes = ParseNotes()
+    assert parse_vtt(VTT, notes=notes) == [
+        Cue(1.0, 2.0, "Hello &amp; <b>welcome</b>", Placement(position=10, align="start")),
         Cue(3.0, 4.5, "Two\nlines"),
         Cue(3600.0, 3601.0, "An hour in"),
     ]
+    assert (notes.regions, notes.styles) == (["id:fred width:40%"], ["::cue { color: yellow }"])
 
 
 def test_vtt_broken_timing_is_rejected() -> None:

@@ -90,3 +90,21 @@ def test_nested_folders_group_by_folder() -> None:
     decided = plan(current, current)
     assert [(r.name, r.sidecars) for r in decided.ready] == [("show/ep1", (SidecarFile("en", "show/ep1.en.srt"),))]
     assert decided.orphans == ("ep1.en.srt",)
+
+
+def test_forced_and_sdh_sidecars_are_their_own_tracks() -> None:
+    files = listing(EP1, ("ep1.en.srt", 10, "a"), ("ep1.en.forced.srt", 11, "b"), ("ep1.en.sdh.vtt", 12, "c"),
+                    ("ep1.en.FORCED.ass", 13, "d"))
+    decided = plan(files, files)
+    (ready,) = decided.ready
+    assert ready.sidecars == (SidecarFile("en", "ep1.en.srt"), SidecarFile("en", "ep1.en.FORCED.ass", forced=True),
+                              SidecarFile("en", "ep1.en.sdh.vtt", sdh=True))
+    assert [s.track for s in ready.sidecars] == ["en", "en-forced", "en-sdh"]
+    assert decided.rejected == (("ep1.en.forced.srt", "ep1.en.FORCED.ass is the en-forced sidecar of 'ep1'; "
+                                                      "this one is not used"),)
+
+
+def test_scc_caption_sidecar_joins_its_master() -> None:
+    both = listing(EP1, ("ep1.en.scc", 40, "c1"))
+    (ready,) = plan(both, both).ready
+    assert ready.sidecars == (SidecarFile("en", "ep1.en.scc"),)

@@ -29,11 +29,14 @@ from workers.submission import local_path, preflight, resolve, safe_name, submit
 from workers.webhook_target import check_target
 
 
-def subtitle(text: str) -> tuple[str, str]:
-    language, sep, ref = text.partition("=")
-    if not sep or not language or not ref:
-        raise argparse.ArgumentTypeError(f"--subtitle {text!r}: expected LANG=PATH-or-URI, e.g. ko=episode.ko.srt")
-    return language.strip(), ref
+def subtitle(text: str) -> tuple[str, frozenset[str], str]:
+    """LANG[:forced|sdh]=PATH-or-URI (pipelines.subtitles.flags) -> (language, flags, reference)."""
+    from pipelines.subtitles.flags import FlagError, parse_subtitle_argument  # noqa: PLC0415 - loads parsers
+
+    try:
+        return parse_subtitle_argument(text)
+    except FlagError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def webhook_url(text: str) -> str:
@@ -49,8 +52,9 @@ def add_parser(sub: Any) -> None:
                                    "an s3://bucket/key, or key:KEY in the fleet storage). Submitting the same "
                                    "thing twice returns the existing job.")
     p.add_argument("source", help="local file, s3://bucket/key, or key:KEY")
-    p.add_argument("--subtitle", type=subtitle, action="append", default=[], metavar="LANG=PATH",
-                   help="a subtitle sidecar and its BCP-47 language; repeatable")
+    p.add_argument("--subtitle", type=subtitle, action="append", default=[], metavar="LANG[:FLAGS]=PATH",
+                   help="a subtitle sidecar and its BCP-47 language; FLAGS: forced and/or sdh (comma-separated, "
+                        "or in the file name: film.en.forced.srt); repeatable")
     p.add_argument("--audio-language", action="append", default=[], metavar="LANG")
     p.add_argument("--ladder", default="default", choices=builtin_ladders())
     p.add_argument("--profile", default="fast", choices=sorted(PROFILES))
@@ -87,15 +91,17 @@ def run(args: argparse.Namespace) -> int:
     duration = None if master is None else preflight(  # planned here, before it is uploaded
         master, ladder=args.ladder, options=options, chunks=settings.chunk_policy(args.chunks), tools=tools)
     source_uri, source_id, local = resolve(args.source, storage, settings=settings)
-    subs = [(lang, *resolve(ref, storage, settings=settings)[:2]) for lang, ref in args.subtitle]
+    subs = [(lang, flags, *resolve(ref, storage, settings=settings)[:2]) for lang, flags, ref in args.subtitle]
     name = Path(args.source).stem if local else source_uri.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    spec = job_spec(source=source_uri, subtitles=tuple({"language": lang, "uri": uri} for lang, uri, _ in subs),
+    refs = tuple({"language": lang, "uri": uri, "forced": "forced" in flags, "sdh": "sdh" in flags}
+                 for lang, flags, uri, _ in subs)  # validated inside job_spec: errors name --subtitle
+    spec = job_spec(source=source_uri, subtitles=refs,
                    audio_languages=tuple(args.audio_language), ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks)
     app = create_app(settings, tasks=False)  # it only sends by task name
-    done = submit(app, store, spec, (source_id, *(i for _, _, i in subs)),
+    done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
                   duration=duration, force=args.force, tools=tools,
                   fingerprint_cache=settings.state_dir / "encoder-fingerprint.json")
     if not args.json:

@@ -18,12 +18,14 @@ if TYPE_CHECKING:  # the encoder pipeline loads when a transcode runs: `submit` 
 
 
 def sidecar(text: str) -> Sidecar:
+    from pipelines.subtitles.flags import FlagError, parse_subtitle_argument  # noqa: PLC0415 - loads parsers
     from pipelines.transcode import Sidecar  # noqa: PLC0415 - see TYPE_CHECKING above
 
-    language, sep, path = text.partition("=")
-    if not sep or not language or not path:
-        raise argparse.ArgumentTypeError(f"--subtitle {text!r}: expected LANG=PATH, e.g. ko=episode.ko.srt")
-    return Sidecar(language=language.strip(), path=Path(path))
+    try:
+        language, flags, path = parse_subtitle_argument(text)
+    except FlagError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return Sidecar(language=language, path=Path(path), forced="forced" in flags, sdh="sdh" in flags)
 
 
 def chunk_count(text: str) -> str | int:
@@ -61,8 +63,10 @@ def add_parser(sub: Any) -> None:
                                     "WebVTT subtitles and report.json. OUT appears only when every check passed.")
     tc.add_argument("source", type=Path, help="the master file (local path)")
     tc.add_argument("-o", "--output", type=Path, required=True, help="output folder (must not exist)")
-    tc.add_argument("--subtitle", type=sidecar, action="append", default=[], metavar="LANG=PATH",
-                    help="a subtitle sidecar (SRT, WebVTT, ASS/SSA, TTML) and its BCP-47 language; repeatable")
+    tc.add_argument("--subtitle", type=sidecar, action="append", default=[], metavar="LANG[:FLAGS]=PATH",
+                    help="a subtitle sidecar (SRT, WebVTT, ASS/SSA, TTML) and its BCP-47 language; FLAGS: forced "
+                         "(forced narrative), sdh (for the deaf and hard of hearing), or both, comma-separated; "
+                         "also read from the file name (film.en.forced.srt); repeatable")
     tc.add_argument("--audio-language", action="append", default=[], metavar="LANG",
                     help="language of the Nth audio stream (overrides the file's tags); repeat in stream order")
     tc.add_argument("--ladder", default="default",
@@ -149,7 +153,8 @@ def print_summary(output: Path, report: dict[str, Any]) -> None:
         print(f"  audio {a['id']:>6} {a['name']}  {a['codecs']}  "
               f"avg {a['measured_average_bitrate'] / 1000:.0f} kb/s")
     for s in renditions["subtitles"]:
-        print(f"  text  {s['id']:>6} {s['name']}  {s['cues']} cues (from {s['source_format']}, {s['charset']})")
+        print(f"  text  {s['id']:>6} {s['name']}  {s['cues']} cues (from {s['source_format']}, {s['charset']})"
+              + (f"  dropped {s['dropped']}" if s.get("dropped") else ""))
     print(f"HLS:  {output / 'master.m3u8'}")
     print(f"DASH: {output / 'manifest.mpd'}")
     print(f"play: ffplay {shlex.quote(str(output / 'master.m3u8'))}   (or serve the folder over HTTP for a browser)")

@@ -6,7 +6,9 @@
 //   adapter.currentRendition()    {key, width, height, bandwidth} | null   (what the player selected)
 //   adapter.isAuto()
 //   adapter.audioLanguages()      [{lang, name}]      adapter.selectAudio(lang)   adapter.audioLanguage()
-//   adapter.textLanguages()       [{lang, name}]      adapter.selectText(lang | null)   adapter.textLanguage()
+//   adapter.textLanguages()       [{lang, name, key}] adapter.selectText(key | lang | null)   adapter.textLanguage()
+//   adapter.textKey()             the active text track's key: its language, or "lang|name" when several tracks
+//                                 share the language (full, forced, SDH)
 //   adapter.destroy()             a promise
 //
 // Both players render subtitles as native TextTracks on the <video> (hls.js: renderTextTracksNatively;
@@ -14,6 +16,14 @@
 'use strict';
 
 window.vodfleetAdapters = (() => {
+  // A text track's key for the picker: the language alone while it is unique, else language and name.
+  const textKey = (all, lang, name) => (all.filter((t) => t.lang === lang).length > 1 ? `${lang}|${name}` : lang);
+  const keyed = (all) => all.map((t) => ({...t, key: textKey(all, t.lang, t.name)}));
+  const pickText = (all, wanted) => {
+    const list = keyed(all);
+    const index = list.findIndex((t) => t.key === wanted);
+    return index >= 0 ? index : list.findIndex((t) => t.lang === wanted);
+  };
   function hlsjs(video, url, hooks) {
     if (!window.Hls || !Hls.isSupported()) {
       throw new Error('hls.js cannot play here (no Media Source Extensions)');
@@ -60,10 +70,18 @@ window.vodfleetAdapters = (() => {
         const track = hls.audioTracks[hls.audioTrack];
         return track ? track.lang : null;
       },
-      textLanguages: () => hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name})),
-      selectText(lang) {
+      textLanguages: () => keyed(hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name}))),
+      selectText(wanted) {
         hls.subtitleDisplay = true;
-        hls.subtitleTrack = lang === null ? -1 : indexOf(hls.subtitleTracks, lang);
+        const index = wanted === null ? -1 : pickText(hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name})),
+          wanted);
+        if (wanted !== null && index < 0) throw new Error(`no text track ${wanted}`);
+        hls.subtitleTrack = index;
+      },
+      textKey() {
+        const all = hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name}));
+        const track = all[hls.subtitleTrack];
+        return track ? textKey(all, track.lang, track.name) : null;
       },
       textLanguage() {
         const track = hls.subtitleTracks[hls.subtitleTrack];
@@ -72,6 +90,9 @@ window.vodfleetAdapters = (() => {
       async destroy() { hls.destroy(); },
     };
   }
+
+  const shakaText = (player) => player.getTextTracks().map((t) => ({lang: t.language, name: t.label || t.language,
+    active: t.active}));
 
   function shakaPlayer(video, url, format, hooks) {
     if (!window.shaka) throw new Error('Shaka Player did not load');
@@ -134,8 +155,22 @@ window.vodfleetAdapters = (() => {
         const track = player.getAudioTracks().find((t) => t.active);
         return track ? track.language : null;
       },
-      textLanguages: () => player.getTextTracks().map((t) => ({lang: t.language, name: t.label || t.language})),
-      selectText(lang) { player.selectTextTrack(lang === null ? null : find(player.getTextTracks(), lang)); },
+      textLanguages: () => keyed(shakaText(player)),
+      selectText(wanted) {
+        if (wanted === null) {
+          player.selectTextTrack(null);
+          return;
+        }
+        const tracks = player.getTextTracks();
+        const index = pickText(shakaText(player), wanted);
+        if (index < 0) throw new Error(`no text track ${wanted}`);
+        player.selectTextTrack(tracks[index]);
+      },
+      textKey() {
+        const all = shakaText(player);
+        const track = all.find((t) => t.active);
+        return track ? textKey(all, track.lang, track.name) : null;
+      },
       textLanguage() {
         const track = player.getTextTracks().find((t) => t.active);
         return track ? track.language : null;

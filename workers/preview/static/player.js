@@ -7,7 +7,7 @@
 //   .renditions()                     [{id, width, height, bandwidth}]  (id: the rung, e.g. '360p')
 //   .selectRendition(id | 'auto')     .currentRendition()   .isAuto()
 //   .audioLanguages() .selectAudio(lang) .audioLanguage()
-//   .textLanguages()  .selectText(lang | null) .textLanguage()
+//   .textLanguages()  .selectText(key | lang | null) .textLanguage() .textKey()
 //   .raw()                            the underlying Hls / shaka.Player (debugging only)
 // The page reads ?mode=… (default hlsjs-hls) and ?autoplay=0 (default: play as soon as it can).
 'use strict';
@@ -97,8 +97,8 @@
       ...renditions.map((r) => [r.key, `${rungId(r)} · ${r.width}×${r.height} · ${Math.round(r.bandwidth / 1000)} kb/s`])],
     a.isAuto() || !current ? 'auto' : (renditions.find((r) => rungId(r) === current.id) || {key: 'auto'}).key);
     options(ui.audio, a.audioLanguages().map((t) => [t.lang, `${t.name} (${t.lang})`]), a.audioLanguage() || '');
-    options(ui.text, [['', 'off'], ...a.textLanguages().map((t) => [t.lang, `${t.name} (${t.lang})`])],
-      a.textLanguage() || '');
+    options(ui.text, [['', 'off'], ...a.textLanguages().map((t) => [t.key, `${t.name} (${t.lang})`])],
+      a.textKey() || '');
     renderStatus();
   }
 
@@ -200,6 +200,7 @@
     textLanguages: () => adapter().textLanguages(),
     selectText(lang) { adapter().selectText(lang); renderPickers(); },
     textLanguage: () => adapter().textLanguage(),
+    textKey: () => adapter().textKey(),
     raw: () => adapter().raw,  // the Hls or shaka.Player instance, for debugging
   };
 
