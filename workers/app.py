@@ -38,8 +38,9 @@ def broker_options(settings: Settings) -> dict[str, Any]:
                 "control_folder": str(folder / "control"), "polling_interval": 0.2}
     if url.startswith(("redis://", "rediss://")):
         return {"visibility_timeout": int(settings.time_limit_max + 2 * settings.lease_ttl + 60),
-                "queue_order_strategy": "priority", "priority_steps": list(range(MAX_PRIORITY + 1)),
-                "sep": ":"}
+                "queue_order_strategy": "priority", "priority_steps": list(range(MAX_PRIORITY + 1))}
+    # kombu's default key separator, deliberately: Flower, `celery inspect` and every other client of this
+    # broker use it, and a worker with another one fails to parse their bindings (ValueError per message).
     if url.startswith("sqla+"):
         return {"polling_interval": 0.2}
     return {}

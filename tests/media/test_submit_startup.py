@@ -22,7 +22,8 @@ from workers.storage import LocalStorage
 
 NOT_FOR_A_PRODUCER = ("workers.tasks", "workers.runjob", "workers.runpart", "workers.chunked", "pipelines.transcode",
                       "pipelines.qc", "pipelines.stitch", "pipelines.subtitles", "boto3", "botocore",
-                      "workers.commands.worker", "workers.commands.autoscale", "workers.exporter")
+                      "workers.commands.worker", "workers.commands.autoscale", "workers.exporter", "ffmpeg",
+                      "pipelines.storyboard")
 PROBE = """
 import json, sys
 from workers.cli import main

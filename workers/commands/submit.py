@@ -56,6 +56,8 @@ def add_parser(sub: Any) -> None:
                    help="a subtitle sidecar and its BCP-47 language; FLAGS: forced and/or sdh (comma-separated, "
                         "or in the file name: film.en.forced.srt); repeatable")
     p.add_argument("--audio-language", action="append", default=[], metavar="LANG")
+    p.add_argument("--audio-map", action="append", default=[], metavar="CHANNELS=LANG[:ROLE[:NAME]]",
+                   help="which master channels make a rendition (as for transcode); repeatable")
     p.add_argument("--ladder", default="default", choices=builtin_ladders())
     p.add_argument("--profile", default="fast", choices=sorted(PROFILES))
     p.add_argument("--segment-seconds", type=int, default=6)
@@ -96,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     refs = tuple({"language": lang, "uri": uri, "forced": "forced" in flags, "sdh": "sdh" in flags}
                  for lang, flags, uri, _ in subs)  # validated inside job_spec: errors name --subtitle
     spec = job_spec(source=source_uri, subtitles=refs,
-                   audio_languages=tuple(args.audio_language), ladder=args.ladder, profile=args.profile,
+                   audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map),
+                   ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks)
@@ -123,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 OPTION_OF = {"output_prefix": "--output-prefix", "audio_languages": "--audio-language", "subtitles": "--subtitle",
+             "audio_map": "--audio-map",
              "webhook": "--webhook", "segment_seconds": "--segment-seconds", "ladder": "--ladder",
              "profile": "--profile", "priority": "--priority", "chunks": "--chunks", "source": "SOURCE"}
 

@@ -27,7 +27,7 @@ from workers.dispatch import enqueue, enqueue_part
 from workers.fetch import sweep_masters
 from workers.fingerprint import local as local_fingerprint
 from workers.jobstate import JobRecord
-from workers.metrics import serve_worker_metrics
+from workers.metrics import initialise_labels, serve_worker_metrics
 from workers.outbox import open_outbox
 from workers.settings import Settings
 from workers.tasks import build_context
@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         watchdog = Watchdog(context.store, requeue, settings.watchdog_interval, enqueue_part=requeue_part,
                             stitch_after=max(30.0, 4 * settings.lease_ttl),
                             also=lambda: sweep_masters(context.store, settings)).start()
+    initialise_labels()  # every failure/retry code at 0 before the first scrape (see workers.metrics)
     if settings.metrics_port is not None:
         serve_worker_metrics(settings.metrics_port)
     deliverer = Deliverer(settings, context.store, open_outbox(settings.store)).start()
