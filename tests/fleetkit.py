@@ -174,3 +174,21 @@ def fresh_db(redis_url: str, db: int) -> str:
     client.flushdb()
     client.close()
     return url
+
+
+@contextlib.contextmanager
+def tiny_disk(folder: Path, size: str = "256k") -> Iterator[Path]:
+    """A real tmpfs of `size` mounted on `folder` (a full scratch volume, no mock); skips where mounting is not
+    allowed (not root, or no CAP_SYS_ADMIN), fails in CI."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        message = f"cannot mount a tmpfs here: {done.stderr.decode().strip()}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

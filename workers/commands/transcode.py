@@ -7,23 +7,25 @@ import dataclasses
 import json
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.audiomap import AudioMapEntry, parse_audio_map
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
 from pipelines.errors import ConfigError
 from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES, PlanOptions
-from pipelines.storyboard import StoryboardOptions
-from pipelines.subtitles.flags import FlagError, parse_subtitle_argument
 from pipelines.tools import Tools
-from pipelines.transcode import Sidecar, TranscodeRequest, chunks_for, plan_transcode, transcode
-from workers.console import ProgressPrinter
 from workers.exitcodes import EXIT_OK
 from workers.fingerprint import local as local_fingerprint
 
+if TYPE_CHECKING:  # the encoder pipeline loads when a transcode runs: `submit` imports this module's option types
+    from pipelines.transcode import Sidecar, TranscodeRequest
+
 
 def sidecar(text: str) -> Sidecar:
+    from pipelines.subtitles.flags import FlagError, parse_subtitle_argument  # noqa: PLC0415 - loads parsers
+    from pipelines.transcode import Sidecar  # noqa: PLC0415 - see TYPE_CHECKING above
+
     try:
         language, flags, path = parse_subtitle_argument(text)
     except FlagError as exc:
@@ -77,6 +79,8 @@ def audio_map_entry(text: str) -> AudioMapEntry:
 
 
 def add_parser(sub: Any) -> None:
+    from pipelines.storyboard import StoryboardOptions  # noqa: PLC0415 - it loads ffmpeg-python (`submit` need not)
+
     tc = sub.add_parser("transcode", help="transcode one master into a CMAF ladder with HLS + DASH",
                         description="Transcode SOURCE into OUT: CMAF segments, master.m3u8, manifest.mpd, "
                                     "WebVTT subtitles and report.json. OUT appears only when every check passed.")
@@ -131,6 +135,9 @@ def chunk_policy(args: argparse.Namespace) -> ChunkPolicy | None:
 
 
 def request_from(args: argparse.Namespace) -> TranscodeRequest:
+    from pipelines.storyboard import StoryboardOptions  # noqa: PLC0415 - see add_parser
+    from pipelines.transcode import TranscodeRequest  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return TranscodeRequest(
         chunks=chunk_policy(args), jobs=args.jobs,
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
@@ -143,6 +150,9 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipelines.transcode import chunks_for, plan_transcode, transcode  # noqa: PLC0415 - see TYPE_CHECKING
+    from workers.console import ProgressPrinter  # noqa: PLC0415 - it imports the pipeline's events
+
     request = request_from(args)
     if args.dry_run:
         planned = plan_transcode(request)
