@@ -1,4 +1,10 @@
-"""EncoderIdentity: what decides the encoded bytes (ffmpeg build, its libraries, libx264), and its hash."""
+"""EncoderIdentity: what decides the encoded bytes (ffmpeg build, its libraries, libx264), and its hash.
+
+Names (README "One encoder from laptop to fleet"): this hash is the encoder's *identity* (report.json's
+``encoder.identity``, the manifests' ``vodfleet-encoder-identity`` comment). The fleet's *fingerprint*
+(`workers.fingerprint`: the identity plus the codec packages) names queues, image tags and labels; a caller that
+knows it passes it as ``TranscodeRequest.fingerprint`` (``encoder.fingerprint``, ``vodfleet-encoder-fingerprint``).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ class EncoderIdentity:
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
     def to_dict(self) -> dict[str, object]:
-        return {"fingerprint": self.fingerprint, "ffmpeg_version": self.ffmpeg_version,
+        return {"identity": self.fingerprint, "ffmpeg_version": self.ffmpeg_version,
                 "x264": self.x264, "libraries": dict(self.libraries),
                 "configuration_sha256": hashlib.sha256(self.configuration.encode()).hexdigest()}
 

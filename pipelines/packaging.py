@@ -21,14 +21,16 @@ TEXT_INIT = "init.mp4"
 
 
 def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str, SubtitleDocument], ...],
-                       identity: EncoderIdentity, *, dash_sidecar: bool = False) -> Presentation:
+                       identity: EncoderIdentity, *, fingerprint: str | None = None,
+                       dash_sidecar: bool = False) -> Presentation:
     """Measure the encoded tracks under ``root`` and write the text tracks there; ``dash_sidecar``: DASH
     addresses a whole-title ``subtitles.vtt`` per track instead of ISO-BMFF text segments (opt-in)."""
     video = tuple(
         measure_video_track(root, f"video/{r.id}", r.id, nominal_bitrate=r.bitrate, frame_rate=plan.fps)
         for r in plan.video)
     audio = tuple(
-        measure_audio_track(root, f"audio/{a.id}", a.id, language=a.language, name=a.name, default=a.default)
+        measure_audio_track(root, f"audio/{a.id}", a.id, language=a.language, name=a.name, default=a.default,
+                            role=a.role)
         for a in plan.audio)
     default_text = subtitle_default([(track_id, doc.language, doc.forced) for track_id, doc in subtitles],
                                     next((a.language for a in plan.audio if a.default), None))
@@ -36,11 +38,15 @@ def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str,
     texts = tuple(write_subtitle_track(root, track_id, doc, video[0], default=track_id == default_text, name=name,
                                        dash_sidecar=dash_sidecar)
                   for (track_id, doc), name in zip(subtitles, names, strict=True))
-    duration = max([t.duration for t in video] + [t.duration for t in audio])
+    # The title lasts as long as its picture: audio is padded or trimmed to it at the encode, and a last AAC
+    # frame that runs past it (by less than a frame) must not make the MPD longer than HLS (Shaka 5.2
+    # stalls at the end of a title whose mediaPresentationDuration outlasts the picture).
+    duration = max(t.duration for t in video)
     return Presentation(
         duration=duration, segment_seconds=plan.segment_seconds, video=video, audio=audio, subtitles=texts,
-        provenance=(("encoder", identity.fingerprint), ("ffmpeg", identity.ffmpeg_version),
-                    ("x264", identity.x264 or "unknown")))
+        provenance=(("encoder-identity", identity.fingerprint),
+                    *((("encoder-fingerprint", fingerprint),) if fingerprint else ()),
+                    ("ffmpeg", identity.ffmpeg_version), ("x264", identity.x264 or "unknown")))
 
 
 def subtitle_default(tracks: list[tuple[str, str, bool]], audio_language: str | None) -> str | None:

@@ -12,6 +12,7 @@ the same stitch, package, QC and publish-by-rename follow, the encode step is sk
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -20,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipelines.captions import extract_captions, load_scc
+from pipelines.captions.scc import is_scc_file
 from pipelines.chunk import Chunk, ChunkPolicy, plan_chunks
 from pipelines.chunk_encode import ChunkRun, adopt_audio, chunk_folder, encode_chunks
 from pipelines.encoder import encoder_identity
@@ -31,16 +34,20 @@ from pipelines.limits import MAX_FILE_BYTES, encode_memory_bytes, output_budget_
 from pipelines.measure import measure_video_track
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
 from pipelines.plan import EncodePlan, PlanOptions, plan_encode
+from pipelines.poster import usable
 from pipelines.probe import ProbeLimits, probe
 from pipelines.progress import Progress
 from pipelines.qc import run_qc
+from pipelines.qc.thumbnails import check_thumbnails
 from pipelines.quality import measure_quality
 from pipelines.report import build_report, write_report
 from pipelines.runner import RunLimits, run
 from pipelines.source import SourceInfo
 from pipelines.stitch import check_decode, check_timeline, decode_rung, gather, track_frames
+from pipelines.storyboard import StoryboardOptions
 from pipelines.subtitles import SubtitleDocument, load_sidecar
 from pipelines.subtitles.flags import track_suffix
+from pipelines.thumbnails import Thumbnails, make_thumbnails, thumbnails_report
 from pipelines.tools import Tools
 from pipelines.workspace import Workspace, workspace
 
@@ -80,6 +87,10 @@ class TranscodeRequest:
     encoded: Path | None = None
     encoded_runs: tuple[ChunkRun, ...] = ()  # their ffmpeg wall times, for report.json
     encoded_wall: float | None = None  # wall seconds the chunks took elsewhere (first sent → last done): the speed
+    # The caller's fleet fingerprint of this encoder ("sha256:…", workers.fingerprint), recorded beside the
+    # identity in report.json and the manifests; None: only the identity is recorded.
+    fingerprint: str | None = None
+    thumbnails: StoryboardOptions = StoryboardOptions()  # storyboard sheets + poster (enabled=False: none)
 
 
 @dataclass(frozen=True)
@@ -125,13 +136,16 @@ def chunks_for(request: TranscodeRequest, plan: EncodePlan) -> tuple[Chunk, ...]
 
 
 def load_subtitles(sidecars: tuple[Sidecar, ...], duration: float) -> tuple[tuple[str, SubtitleDocument], ...]:
-    """(track id, document) per sidecar; ids are the language plus "-forced"/"-sdh", unique ("-2" ...)."""
+    """(track id, document) per sidecar; ids are the language plus "-forced"/"-sdh", unique ("-2" ...).
+    SCC sidecars are closed captions (`pipelines.captions`), always SDH."""
     docs: list[tuple[str, SubtitleDocument]] = []
     for sidecar in sidecars:
         language = normalize_language(sidecar.language, source=str(sidecar.path))
-        doc = replace(load_sidecar(sidecar.path, language, duration=duration), forced=sidecar.forced,
-                      sdh=sidecar.sdh)
-        docs.append((unique_id(language + track_suffix(sidecar.forced, sidecar.sdh), {i for i, _ in docs}), doc))
+        scc = is_scc_file(sidecar.path)
+        loaded = (load_scc if scc else load_sidecar)(sidecar.path, language, duration=duration)
+        sdh = sidecar.sdh or scc
+        doc = replace(loaded, forced=sidecar.forced, sdh=sdh)
+        docs.append((unique_id(language + track_suffix(sidecar.forced, sdh), {i for i, _ in docs}), doc))
     return tuple(docs)
 
 
@@ -187,16 +201,26 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             ws.check_space()  # ffmpeg can exit 0 on a full disk, leaving truncated segments
             lap("encode")
         emit(Event("packaging"))
-        embedded = _embedded_subtitles(planned, ws)
+        embedded = _embedded_subtitles(planned, ws) + _embedded_captions(request, planned, ws, tools, cancel)
         subtitles = planned.subtitles + embedded
         presentation = build_presentation(ws.staging, planned.plan, subtitles, identity,
-                                          dash_sidecar=request.dash_vtt_sidecar)
+                                          fingerprint=request.fingerprint, dash_sidecar=request.dash_vtt_sidecar)
         remove_scratch_playlists(ws.staging)
+        thumbs: Thumbnails | None = None
+        if request.thumbnails.enabled and presentation.video:
+            thumbs = make_thumbnails(ws.staging, presentation, request.thumbnails, tools=tools,
+                                     scratch=ws.scratch, cancel=cancel)
+            presentation = dataclasses.replace(presentation, storyboard=thumbs.storyboard)
+            timings["thumbnails"] = thumbs.seconds
         write_manifests(ws.staging, presentation)
         lap("package")
         emit(Event("qc"))
         checks = stitch_checks + run_qc(ws.staging, presentation, planned.plan, dict(subtitles), tools=tools,
                                         scratch=ws.scratch, cancel=cancel)
+        if thumbs is not None:
+            checks += check_thumbnails(ws.staging, thumbs.storyboard, presentation.video[0].duration,
+                                       thumbs.expected_tiles, any(usable(c) for c in thumbs.candidates),
+                                       tools=tools)
         lap("qc")
         quality = {}
         if request.measure_quality:
@@ -204,9 +228,14 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             quality = measure_quality(planned.plan, request.source, ws.staging, presentation,
                                       tools=tools, scratch=ws.scratch, cancel=cancel)
             lap("quality")
-        report = build_report(planned, presentation, subtitles, checks, quality, identity, timings)
+        report = build_report(planned, presentation, subtitles, checks, quality, identity, timings,
+                              fingerprint=request.fingerprint)
         if chunks:
             report["chunks"] = chunk_report(chunks, runs, request.jobs)
+        if thumbs is not None:
+            report["thumbnails"] = thumbnails_report(thumbs, timings.get("encode"))
+            report["outputs"] = {**report["outputs"], "poster": "poster.jpg",
+                                 "thumbnails": f"{thumbs.storyboard.path}/{thumbs.storyboard.vtt}"}
         write_report(ws.staging, report)
         failures = [c for c in checks if not c.passed]
         if failures:
@@ -305,3 +334,22 @@ def _embedded_subtitles(planned: Planned, ws: Workspace) -> tuple[tuple[str, Sub
             taken.add(sub.language)
     return tuple(docs)
 
+
+
+def _embedded_captions(request: TranscodeRequest, planned: Planned, ws: Workspace, tools: Tools,
+                       cancel: threading.Event | None) -> tuple[tuple[str, SubtitleDocument], ...]:
+    """CEA-608 captions of the master (CC1 in the default audio's language, CC3 in the next audio language)
+    as SDH subtitle renditions ("<lang>-cc1", "<lang>-cc3")."""
+    source, plan = planned.source, planned.plan
+    audio = sorted(plan.audio, key=lambda a: not a.default)
+    languages = list(dict.fromkeys(a.language for a in audio))
+    tracks = extract_captions(request.source, format_name=source.format_name, video_codec=source.video.codec,
+                              video_start=source.start_time, fps=plan.fps, languages=languages,
+                              duration=source.media_duration, tools=tools, scratch=ws.scratch, cancel=cancel)
+    taken = {track_id for track_id, _ in planned.subtitles}
+    docs = []
+    for track in tracks:
+        track_id = unique_id(f"{track.document.language}-{track.channel.lower()}", taken)
+        taken.add(track_id)
+        docs.append((track_id, track.document))
+    return tuple(docs)

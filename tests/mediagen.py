@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,53 @@ def _video_args(*, first_second: int | None, sar: str | None, interlaced: bool, 
     return args
 
 
+SYNC_FPS = 25
+BEEP_SECONDS = 0.04
+
+
+def _sync_video(duration: float, marks: tuple[float, ...], size: str = "320x180") -> list[str]:
+    """lavfi black picture at SYNC_FPS with one white frame at each mark (marks on the frame grid)."""
+    frames = "+".join(f"eq(n\\,{round(t * SYNC_FPS)})" for t in marks)
+    return ["-f", "lavfi", "-i",
+            f"color=c=black:s={size}:r={SYNC_FPS}:d={duration},drawbox=c=white:t=fill:enable='{frames}'"]
+
+
+def _sync_audio(duration: float, marks: tuple[float, ...], sample_rate: int) -> list[str]:
+    """lavfi silence with a BEEP_SECONDS 1 kHz burst at each mark (local times of this input)."""
+    gates = "+".join(f"between(t\\,{t}\\,{t + BEEP_SECONDS})" for t in marks)
+    return ["-f", "lavfi", "-i",
+            f"aevalsrc=exprs='0.7*sin(2*PI*1000*(t-{marks[0]}))*({gates})':s={sample_rate}:d={duration}"]
+
+
+@dataclass(frozen=True)
+class SyncMaster:
+    """A master with sync marks: a white frame on black and a 1 kHz tone burst in silence at each mark."""
+
+    path: Path
+    marks: tuple[float, ...]  # where flash and beep are on the title's timeline (seconds from the first picture)
+
+
+def make_sync_master(path: Path, *, video_seconds: float = 4.0, audio_seconds: float | None = None,
+                     sample_rate: int = 48000, codec: str = "aac", audio_delay: float = 0.0,
+                     marks: tuple[float, ...] = (1.0, 2.6)) -> SyncMaster:
+    """A 320x180 SYNC_FPS H.264 master with sync marks. `codec` is the audio codec (aac; pcm_u8, pcm_s16le,
+    pcm_s24le in a .mov); `audio_delay` > 0 starts the audio that late through the container (an MP4 edit
+    list: `-itsoffset`); the suffix picks the container (.mp4, .mov, .ts: ffmpeg's MPEG-TS starts at 1.4 s).
+    Marks sit on the frame grid and 1 kHz cycles (phase 0 at each burst)."""
+    audio_seconds = video_seconds if audio_seconds is None else audio_seconds
+    local = tuple(round(t - audio_delay, 6) for t in marks)
+    args = _sync_video(video_seconds, marks)
+    if audio_delay:
+        args += ["-itsoffset", str(audio_delay)]
+    args += _sync_audio(audio_seconds, local, sample_rate)
+    args += ["-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25",
+             "-pix_fmt", "yuv420p", "-c:a", codec, "-ar", str(sample_rate), "-ac", "2"]
+    if codec == "aac":
+        args += ["-b:a", "128k"]
+    _ffmpeg(*args, "-fflags", "+bitexact", str(path))
+    return SyncMaster(Path(path), marks)
+
+
 def make_audio_only(path: Path, *, duration: float = 2.0, cover_art: bool = False) -> Path:
     """AAC in M4A; with `cover_art`, a PNG attached picture (a video stream that is not video)."""
     args = ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={duration}"]
@@ -143,6 +191,33 @@ def make_corrupt_start(src: Path, dst: Path, *, length: int = 4000) -> Path:
     return Path(dst)
 
 
+def make_colour_steps(path: Path, colours: Sequence[str], *, width: int = 320, height: int = 180,
+                      fps: int = 25, seconds_each: float = 1.0) -> Path:
+    """An H.264 MP4 (with a sine audio track) whose picture is one flat colour per
+    `seconds_each`, in the order given (ffmpeg colour names or 0xRRGGBB): the right picture at any time is known."""
+    parts = ";".join(f"color=c={c}:s={width}x{height}:r={fps}:d={seconds_each},format=yuv420p[c{n}]"
+                     for n, c in enumerate(colours))
+    joins = "".join(f"[c{n}]" for n in range(len(colours)))
+    total = seconds_each * len(colours)
+    _ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={total}",
+            "-filter_complex", f"{parts};{joins}concat=n={len(colours)}:v=1:a=0[v]",
+            "-map", "[v]", "-map", "0:a", "-c:v", "libx264", "-preset", "ultrafast", "-g", str(fps),
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-fflags", "+bitexact", "-map_metadata", "-1",
+            str(path))
+    return Path(path)
+
+
+def make_fade_in(path: Path, *, duration: float = 6.0, fade_seconds: float = 2.0, width: int = 320,
+                 height: int = 180, fps: int = 25) -> Path:
+    """testsrc2 fading in from black over its first `fade_seconds` (frame 0 is pure black), with sine audio."""
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r={fps}:d={duration}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={duration}",
+            "-vf", f"fade=t=in:st=0:d={fade_seconds}", "-c:v", "libx264", "-preset", "ultrafast", "-g", str(fps),
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-fflags", "+bitexact", "-map_metadata", "-1",
+            str(path))
+    return Path(path)
+
+
 def ffprobe_json(path: Path) -> dict[str, object]:
     argv = [FFPROBE, "-v", "error", "-hide_banner", "-show_format", "-show_streams", "-of", "json",
             "-i", f"file:{Path(path).absolute()}"]
@@ -182,3 +257,40 @@ def capture_fixtures(dest: Path) -> None:
 
 if __name__ == "__main__":
     capture_fixtures(Path(sys.argv[1]))
+
+
+def make_captioned_source(path: Path, *, field1: dict[int, int], field2: dict[int, int] | None = None,
+                          duration: float = 6.0, width: int = 320, height: int = 180,
+                          audio: Sequence[str] = ("eng",), mpeg2: bool = False, hevc: bool = False) -> Path:
+    """An MP4 (H.264, 29.97 fps, no B-frames) whose pictures carry CEA-608 captions as ATSC A/53 SEI
+    (`field1`/`field2`: {frame: 608 word} from tests.cea608gen), with one sine audio per language; with
+    `mpeg2`, an MPEG-TS whose MPEG-2 video carries the same captions as A/53 user data (ffmpeg's
+    mpeg2video encoder copies the decoded captions: ``-a53cc`` is on by default); with `hevc`, HEVC with the
+    captions in prefix SEI NAL units (ffmpeg 5.1's libx265 wrapper cannot write them itself).
+
+    Route: x264 (``aud=1``, ``-bf 0``) or x265 (``aud=1:bframes=0``) → Annex B → `cea608gen.insert_a53` →
+    ``-c:v copy`` into MP4.
+    """
+    from cea608gen import insert_a53
+
+    path = Path(path)
+    with tempfile.TemporaryDirectory() as scratch:
+        kind = "hevc" if hevc else "h264"
+        raw = Path(scratch) / f"raw.{kind}"
+        encoder = (["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "aud=1:bframes=0:log-level=error"]
+                   if hevc else ["-c:v", "libx264", "-preset", "ultrafast", "-bf", "0", "-x264-params", "aud=1"])
+        _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r=30000/1001:d={duration}", *encoder,
+                "-g", "60", "-pix_fmt", "yuv420p", "-fflags", "+bitexact", "-f", kind, str(raw))
+        captioned = Path(scratch) / f"cc.{kind}"
+        captioned.write_bytes(insert_a53(raw.read_bytes(), field1, field2 or {}, hevc=hevc))
+        args = ["-r", "30000/1001", "-f", kind, "-i", str(captioned)]
+        for number, _lang in enumerate(audio):
+            args += ["-f", "lavfi", "-i", f"sine=frequency={440 + 220 * number}:sample_rate=48000:d={duration}"]
+        args += ["-map", "0:v", *[arg for n in range(len(audio)) for arg in ("-map", f"{n + 1}:a")]]
+        args += ["-c:v", "mpeg2video", "-q:v", "4"] if mpeg2 else ["-c:v", "copy"]
+        for n, lang in enumerate(audio):
+            args += [f"-metadata:s:a:{n}", f"language={lang}"]
+        if audio:
+            args += ["-c:a", "aac", "-b:a", "64k"]
+        _ffmpeg(*args, "-fflags", "+bitexact", "-map_metadata", "-1", str(path))
+    return path

@@ -26,7 +26,10 @@ from workers.demand import Demand, wanted
 POOL_LABEL = "io.vodfleet.autoscaler"
 FINGERPRINT_LABEL = "io.vodfleet.encoder.fingerprint"
 CONTAINER_TMPFS = {"/tmp": "rw,mode=1777", "/var/lib/vodfleet": "rw,uid=10001,gid=10001"}  # noqa: S108 - in the container
-NOT_PASSED = ("VODFLEET_STATE_DIR", "VODFLEET_SCRATCH_DIR")  # the container has its own state volume
+# The container has its own state volume; an override of the submitter's encoder (docker/host.env) is not
+# the worker's: a worker measures its own.
+NOT_PASSED = ("VODFLEET_STATE_DIR", "VODFLEET_SCRATCH_DIR", "VODFLEET_FINGERPRINT_OVERRIDE")
+METRICS_PORT_ENV = "VODFLEET_METRICS_PORT"
 
 
 @dataclass(frozen=True)
@@ -78,18 +81,24 @@ def busy_hosts(leases: dict[str, str]) -> set[str]:
     return {owner.partition(":")[0] for owner in leases.values()}
 
 
-def passed_env(environ: dict[str, str]) -> dict[str, str]:
-    """The settings a started worker gets: this process's VODFLEET_* minus local paths (pure)."""
-    return {k: v for k, v in environ.items() if k.startswith("VODFLEET_") and k not in NOT_PASSED}
+def passed_env(environ: dict[str, str], metrics_port: int | None = None) -> dict[str, str]:
+    """The settings a started worker gets (pure): this process's VODFLEET_* minus local paths and the
+    fingerprint override, plus ``VODFLEET_METRICS_PORT`` when its /metrics are to be scraped."""
+    passed = {k: v for k, v in environ.items() if k.startswith("VODFLEET_") and k not in NOT_PASSED}
+    if metrics_port:
+        passed[METRICS_PORT_ENV] = str(metrics_port)
+    return passed
 
 
 class DockerPool:
     """Worker containers of one pool on the local engine (docker SDK)."""
 
     def __init__(self, client: Any, image: str, pool: str, *, network: str | None = None,
-                 name_prefix: str = "vodfleet-autoscaled", grace: float = 120.0) -> None:
+                 name_prefix: str = "vodfleet-autoscaled", grace: float = 120.0,
+                 network_alias: str | None = None) -> None:
         self.client, self.image, self.pool = client, image, pool
         self.network, self.name_prefix, self.grace = network, name_prefix, grace
+        self.network_alias = network_alias  # a DNS name every worker of the network shares (Prometheus dns_sd)
         self.draining: set[str] = set()
 
     def encoder(self) -> str | None:
@@ -118,12 +127,15 @@ class DockerPool:
         names = []
         for _ in range(count):
             name = f"{self.name_prefix}-{uuid.uuid4().hex[:8]}"
+            networking = None
+            if self.network and self.network != "host" and self.network_alias:
+                networking = {self.network: self.client.api.create_endpoint_config(aliases=[self.network_alias])}
             self.client.containers.run(
                 self.image, ["vodfleet", "worker"], name=name, detach=True,
                 hostname=None if self.network == "host" else name,  # host networking keeps the host's name
                 labels={POOL_LABEL: self.pool}, environment=environment, network=self.network,
                 read_only=True, user="10001:10001", cap_drop=["ALL"], security_opt=["no-new-privileges"],
-                tmpfs=CONTAINER_TMPFS, stop_signal="SIGTERM")
+                tmpfs=CONTAINER_TMPFS, stop_signal="SIGTERM", networking_config=networking)
             names.append(name)
         return names
 
@@ -156,5 +168,5 @@ def idle_containers(names: list[str], active: dict[str, bool], busy: set[str] | 
     return {n for n in names if n not in busy and not active.get(n, False)}
 
 
-def environment() -> dict[str, str]:
-    return passed_env(dict(os.environ))
+def environment(metrics_port: int | None = None) -> dict[str, str]:
+    return passed_env(dict(os.environ), metrics_port)

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
-from pipelines.errors import SubtitleRejected
+from pipelines.audiomap import AudioMapEntry, parse_audio_map
+from pipelines.errors import ConfigError, SubtitleRejected
 from pipelines.ladder import builtin_ladders
 from pipelines.language import normalize_language
 from pipelines.plan import PROFILES
@@ -101,6 +102,8 @@ class JobSpec(BaseModel):
     source: str
     subtitles: tuple[SubtitleRef, ...] = ()
     audio_languages: tuple[str, ...] = ()
+    # --audio-map entries ("1+2=en:main", pipelines.audiomap), normalised; in the job id only when given
+    audio_map: tuple[str, ...] = ()
     ladder: str = "default"
     profile: str = "fast"
     segment_seconds: int = Field(default=6, ge=2, le=30, multiple_of=2)
@@ -133,6 +136,17 @@ class JobSpec(BaseModel):
         except SubtitleRejected as exc:
             raise ValueError(str(exc)) from exc
 
+    @field_validator("audio_map")
+    @classmethod
+    def _audio_map(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return tuple(str(parse_audio_map(v)) for v in value)
+        except ConfigError as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from exc
+
+    def audio_map_entries(self) -> tuple[AudioMapEntry, ...]:
+        return tuple(parse_audio_map(v) for v in self.audio_map)
+
     @field_validator("webhook")
     @classmethod
     def _webhook(cls, value: str | None) -> str | None:
@@ -157,13 +171,12 @@ class JobSpec(BaseModel):
         """Stable JSON (sorted keys, no whitespace): what the job id hashes.
 
         Priority, the webhook and the chunking are excluded: they change how the job is run and announced,
-        not what it makes, and ids of specs written before they existed stay the same. ``dash_vtt_sidecar``
-        changes what is made, so it counts, but only when set (the same reason).
+        not what it makes, and ids of specs written before they existed stay the same; so is an empty audio map.
+        ``dash_vtt_sidecar`` changes what is made, so it counts, but only when set (the same reason).
         """
-        dumped = self.model_dump(mode="json", exclude={"priority", "webhook", "chunks"})
-        if not self.dash_vtt_sidecar:
-            del dumped["dash_vtt_sidecar"]
-        return json.dumps(dumped, sort_keys=True, separators=(",", ":"))
+        exclude = {"priority", "webhook", "chunks"} | (set() if self.audio_map else {"audio_map"})
+        exclude |= set() if self.dash_vtt_sidecar else {"dash_vtt_sidecar"}
+        return json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 `queue_depth(settings, queues)` reads the configured broker and nothing else: it keeps no state, caches no
 connection, and is what the exporter serves and what an autoscaler can call.
 
-    Redis      waiting: LLEN of the queue's list (+ one list per priority step, ``<queue>:<n>``);
+    Redis      waiting: LLEN of the queue's list (+ one list per priority step, ``<queue><sep><n>``, sep being
+               kombu's default ``\x06\x16``);
                reserved: entries of kombu's ``unacked`` hash whose routing key is the queue
     RabbitMQ   waiting: ``queue.declare(passive=True)``'s message_count; reserved: not visible over AMQP 0-9-1
                (the management API has it), so None
@@ -24,6 +25,8 @@ from workers.errors import WorkerError
 from workers.settings import Settings
 
 BINDING_PREFIX = "_kombu.binding."
+KOMBU_REDIS_SEP = "\x06\x16"  # kombu.transport.redis.Channel.sep: priority lists are ``<queue><sep><step>``
+CELERY_INTERNAL = ("celeryev",)  # Celery's event exchange; its remote-control ones end in ``pidbox``
 UNACKED_HASH = "unacked"  # kombu's Redis transport default (``unacked_key``)
 
 
@@ -68,9 +71,11 @@ def filesystem_counts(filenames: Iterable[str], queues: Sequence[str]) -> dict[s
 
 
 def queues_from_bindings(keys: Iterable[str | bytes]) -> list[str]:
-    """Queue names from kombu's Redis binding keys ``_kombu.binding.<queue>`` (pure)."""
+    """Queue names from kombu's Redis binding keys ``_kombu.binding.<queue>`` (pure), without Celery's own
+    remote-control and event exchanges (``celery.pidbox``, ``reply.celery.pidbox``, ``celeryev``)."""
     names = {(k.decode() if isinstance(k, bytes) else k).removeprefix(BINDING_PREFIX) for k in keys}
-    return sorted(n for n in names if n and not n.startswith(BINDING_PREFIX))
+    return sorted(n for n in names if n and not n.startswith(BINDING_PREFIX)
+                  and not n.endswith("pidbox") and n not in CELERY_INTERNAL)
 
 
 def discover_queues(settings: Settings, known: Sequence[str]) -> list[str]:
@@ -126,11 +131,12 @@ def _redis(url: str, settings: Settings, queues: Sequence[str]) -> list[QueueDep
     from redis.exceptions import RedisError  # noqa: PLC0415
 
     options = broker_options(settings)
+    steps, sep = options.get("priority_steps", [0]), options.get("sep", KOMBU_REDIS_SEP)
     client = redis.Redis.from_url(url, socket_timeout=5)
     try:
         with client.pipeline(transaction=False) as pipe:
             for queue in queues:
-                for key in redis_queue_keys(queue, options.get("priority_steps", [0]), options.get("sep", ":")):
+                for key in redis_queue_keys(queue, steps, sep):
                     pipe.llen(key)
             pipe.hvals(UNACKED_HASH)
             replies = pipe.execute()

@@ -197,8 +197,10 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
     request = TranscodeRequest(
         source=source, output=scratch / "out" / job_id, subtitles=sidecars, ladder=spec.ladder,
         options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
-                            audio_languages=spec.audio_languages),
-        measure_quality=spec.measure_quality, scratch_root=scratch, dash_vtt_sidecar=spec.dash_vtt_sidecar)
+                            audio_languages=spec.audio_languages,
+                            audio_map=spec.audio_map_entries()),
+        measure_quality=spec.measure_quality, scratch_root=scratch, dash_vtt_sidecar=spec.dash_vtt_sidecar,
+        fingerprint=record.encoder)  # the job's pin: this worker's own fingerprint (workers.routing admitted it)
     if board is not None:  # every part is done: stitch what they uploaded
         encoded = chunked.scratch_for_stitch(scratch)
         download_work(ctx.storage, job_id, encoded)

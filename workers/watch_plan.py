@@ -2,6 +2,7 @@
 
     <name>.<ext>                 a master (ext in MASTER_EXTENSIONS)          → one job, once
     <name>.<lang>.<sub-ext>      a sidecar of <name> (lang: BCP-47, validated) → a subtitle of that job
+                                 (.scc: CEA-608 captions, an SDH track)
     <name>.<lang>.forced.<sub-ext>, <name>.<lang>.sdh.<sub-ext>
                                  the same, as a forced-narrative / SDH track (pipelines.subtitles.flags)
     .vodfleet/<name>.<id>.json   the marker written after <name> (with that content) was submitted
@@ -27,7 +28,7 @@ from workers.keys import validate_key
 
 MASTER_EXTENSIONS = frozenset({"mp4", "m4v", "mov", "mkv", "webm", "mxf", "avi", "ts", "m2ts", "mts", "mpg",
                                "mpeg", "flv", "wmv", "asf", "ogv", "dv", "gxf", "nut"})
-SUBTITLE_EXTENSIONS = frozenset({"srt", "vtt", "ass", "ssa", "ttml", "dfxp"})
+SUBTITLE_EXTENSIONS = frozenset({"srt", "vtt", "ass", "ssa", "ttml", "dfxp", "scc"})
 MARKER_FOLDER = ".vodfleet"
 
 

@@ -121,7 +121,9 @@ def check_cue_times(name: str, file: str, measured: Sequence[tuple[float, float]
 
 
 def _ms(seconds: float) -> int:
-    return round(seconds * 1000)
+    # the writer's rounding (half-up on the printed decimal), not round()'s half-to-even on the binary float:
+    # a cue ending at 2.5025 s is written as 2.503 and must be expected as 2.503
+    return to_millis(seconds)
 
 
 def _show(cue: TimedText) -> str:
@@ -249,11 +251,13 @@ def _spans(spans: Sequence[tuple[float, float]]) -> str:
     return ", ".join(f"{s:.3f}-{e:.3f}" for s, e in spans) or "no time"
 
 
-def text_packets_argv(ffprobe: str, manifest: Path) -> list[str]:
-    """Every sample of the MPD's data streams (the wvtt text) as ffmpeg's dash demuxer reads them, no
-    options beyond the local-protocol whitelist (the other streams are discarded, not downloaded)."""
+def text_packets_argv(ffprobe: str, manifest: Path, number: int) -> list[str]:
+    """Every sample of the MPD's data stream ``number`` (0-based: the wvtt text AdaptationSets in order) as
+    ffmpeg's dash demuxer reads it, no option beyond the local-protocol whitelist; the other streams are
+    discarded, not downloaded. One stream per run: the dash demuxer ends every stream at the first one's end
+    of file, so read together, a track whose last sample comes later loses its tail."""
     return [ffprobe, "-v", "error", "-hide_banner", "-protocol_whitelist", "file,crypto,data",
-            "-select_streams", "d", "-show_entries", "packet=stream_index,pts_time,size",
+            "-select_streams", f"d:{number}", "-show_entries", "packet=stream_index,pts_time,size",
             "-of", "json=c=1", f"file:{manifest.absolute()}"]
 
 
@@ -264,8 +268,12 @@ def parse_text_packets(text: str | bytes) -> list[tuple[int, float, int]]:
             for p in (doc.get("packets", []) if isinstance(doc, dict) else [])]
 
 
-def probe_text_packets(manifest: Path, tools: Tools, *, cancel: threading.Event | None = None
+def probe_text_packets(manifest: Path, tools: Tools, streams: int, *, cancel: threading.Event | None = None
                        ) -> list[tuple[int, float, int]]:
-    result = run(text_packets_argv(tools.ffprobe, manifest), limits=RunLimits(timeout=VTT_PROBE_TIMEOUT),
-                 cancel=cancel)
-    return parse_text_packets(result.stdout)
+    """The packets of the first ``streams`` data streams, one ffprobe run each."""
+    packets = []
+    for number in range(streams):
+        result = run(text_packets_argv(tools.ffprobe, manifest, number), limits=RunLimits(timeout=VTT_PROBE_TIMEOUT),
+                     cancel=cancel)
+        packets += parse_text_packets(result.stdout)
+    return packets

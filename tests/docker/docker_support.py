@@ -26,7 +26,8 @@ def unusable(message: str) -> None:
 
 def build(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(REPO / "docker" / "build.sh")], capture_output=True, text=True,
-                          timeout=BUILD_TIMEOUT, check=False, env={**os.environ, **(env or {})})
+                          timeout=BUILD_TIMEOUT, check=False,
+                          env={**os.environ, "VODFLEET_IMAGE": IMAGE, **(env or {})})
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,14 @@ and it runs hardened (non-root, read-only root, no capabilities) with a health c
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
+import m3u8
 import pytest
-from docker_support import WorkerImage, build
+from docker_support import REPO, WorkerImage, build
+from mediagen import make_source
 
 pytestmark = pytest.mark.docker
 
@@ -75,3 +78,34 @@ def test_a_changed_lock_fails_the_build(worker_image: WorkerImage, tmp_path: Pat
     missing = subprocess.run(["docker", "image", "inspect", "vodfleet/worker-badlock:latest"], capture_output=True,
                              check=False)
     assert missing.returncode != 0  # nothing tagged
+
+
+def test_compose_user_has_its_group_and_the_autoscaler_its_sdk(worker_image: WorkerImage) -> None:
+    """compose runs the image as 10001:10001: that gid must exist (else Celery assumes root and warns about
+    superuser privileges at every start); the compose `autoscaler` service runs this image (docker SDK)."""
+    done = worker_image.run("python3", "-c", "import grp, docker.client; print(grp.getgrgid(10001).gr_name)",
+                            options=("--user", "10001:10001"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "vodfleet"
+
+
+def test_the_readme_laptop_command_works_for_a_normal_user(worker_image: WorkerImage, tmp_path: Path) -> None:
+    """The README's `docker run … -v "$PWD/out:/out"` line, run as a normal user (uid 1000) would: out/ is
+    theirs and the output lands in it (it failed with Permission denied while the container ran as 10001)."""
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("mkdir -p out && docker run")
+    command = readme[start:readme.index("\n", readme.index("vodfleet transcode", start))].split("#")[0]
+    command = command.replace('"$(id -u):$(id -g)"', "1000:1000").replace("vodfleet/worker:latest", worker_image.tag)
+    work = tmp_path / "laptop"
+    (work / "sample_media").mkdir(parents=True)
+    make_source(work / "sample_media" / "bigbuckbunny.mp4", duration=2.0)
+    (work / "out").mkdir()  # what the command's `mkdir -p out` makes when that user runs it
+    for path in (work, work / "out", work / "sample_media", work / "sample_media" / "bigbuckbunny.mp4"):
+        os.chown(path, 1000, 1000)
+    tmp_path.chmod(0o755)
+    done = subprocess.run(["bash", "-c", command.replace("\\\n", " ")], cwd=work, capture_output=True, text=True,
+                          timeout=300, check=False, env={**os.environ, "PWD": str(work)})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    master = work / "out" / "bbb" / "master.m3u8"
+    assert master.stat().st_uid == 1000
+    assert m3u8.loads(master.read_text()).playlists

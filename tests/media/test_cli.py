@@ -125,3 +125,20 @@ def test_sample_clip_with_every_sidecar(tmp_path: Path) -> None:
     assert [v["height"] for v in report["renditions"]["video"]] == [234, 360, 432, 540, 720]
     assert report["renditions"]["audio"][0]["language"] == "en"
     assert {(s["dash_text"], s["dash_segments"]) for s in report["renditions"]["subtitles"]} == {("sidecar", 0)}
+
+
+def test_outputs_name_the_encoder_identity_and_the_fleet_fingerprint(tiny_source: Path, tmp_path: Path) -> None:
+    """report.json and both manifests say which hash is which: the identity (ffmpeg build) and the fleet
+    fingerprint (identity + codec packages: what queues, image tags and labels carry, docker/encoder.lock)."""
+    out = tmp_path / "named"
+    result = vodfleet("transcode", str(tiny_source), "-o", str(out), "--ladder", TINY, "--profile", "draft",
+                      "--segment-seconds", "2", "--no-quality")
+    assert result.returncode == 0, result.stderr
+    local = json.loads(vodfleet("doctor", "--local", "--json").stdout)["local"]
+    encoder = json.loads((out / "report.json").read_text())["encoder"]
+    assert (encoder["identity"], encoder["fingerprint"]) == (local["identity"], local["fingerprint"])
+    assert encoder["identity"] != encoder["fingerprint"]
+    for manifest in ("master.m3u8", "manifest.mpd"):
+        text = (out / manifest).read_text()
+        assert f"vodfleet-encoder-identity: {local['identity']}" in text
+        assert f"vodfleet-encoder-fingerprint: {local['fingerprint']}" in text

@@ -192,7 +192,7 @@ def test_report_has_quality_speed_encoder_and_checks(episode: dict[str, Any]) ->
     report = json.loads((episode["root"] / "report.json").read_text())
     assert report == episode["report"]
     assert report["status"] == "passed" and report["qc"]["passed"]
-    assert report["encoder"]["fingerprint"].startswith("sha256:")
+    assert report["encoder"]["identity"].startswith("sha256:")
     assert report["encoder"]["x264"].startswith("core ")
     for rung in report["renditions"]["video"]:
         quality = rung["quality"]

@@ -36,7 +36,7 @@ def test_panel_shows_the_report(player: PlayerPage, published: Path) -> None:
     encoder = player.js("() => document.getElementById('encoder').textContent")
     assert report["encoder"]["ffmpeg_version"] in encoder
     assert report["encoder"]["x264"] in encoder
-    assert report["encoder"]["fingerprint"][:23] in encoder
+    assert report["encoder"]["identity"][:23] in encoder
     checks = report["qc"]["checks"]
     assert player.js("() => document.getElementById('qc-summary').textContent") == \
         f"{len(checks)} of {len(checks)} checks passed"

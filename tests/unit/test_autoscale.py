@@ -90,3 +90,9 @@ def test_started_workers_get_the_fleet_settings_but_not_local_paths() -> None:
     env = {"VODFLEET_BROKER_URL": "redis://r", "VODFLEET_STATE_DIR": "/home/x", "PATH": "/bin",
            "VODFLEET_S3_SECRET_KEY": "s"}
     assert passed_env(env) == {"VODFLEET_BROKER_URL": "redis://r", "VODFLEET_S3_SECRET_KEY": "s"}
+
+
+def test_started_workers_measure_their_own_encoder_and_serve_metrics_when_asked() -> None:
+    env = {"VODFLEET_BROKER_URL": "redis://r", "VODFLEET_FINGERPRINT_OVERRIDE": "sha256:" + "0" * 64}
+    assert passed_env(env) == {"VODFLEET_BROKER_URL": "redis://r"}  # a host.env override is the submitter's
+    assert passed_env(env, 9108) == {"VODFLEET_BROKER_URL": "redis://r", "VODFLEET_METRICS_PORT": "9108"}

@@ -14,6 +14,7 @@ from pipelines.qc.playlists import Entry, Master, MediaPlaylist, Rendition, Vari
 from pipelines.qc.verdict import MAX_LISTED, verdict
 from pipelines.subtitles import Cue, wvtt
 from pipelines.subtitles.cue import Placement
+from pipelines.subtitles.webvtt import segment_webvtt
 
 F25 = Fraction(25)
 F2997 = Fraction(30000, 1001)
@@ -524,3 +525,12 @@ def test_vtt_packets_and_cue_times() -> None:
     assert "cue 2 start 2.000 s in x.vtt, 1.500 s in the document (+0.500 s, allowed ±0.040 s)" in result.detail
     assert "cue 2 end 3.100 s" in result.detail
     assert "x.vtt has 2 cues, the document 3" in captions.check_cue_times("c", "x.vtt", measured[:2], CUES, 0.04).detail
+
+
+@pytest.mark.parametrize("end", [2.5025, 2.0005, 1.0015, 3.6745])
+def test_segment_files_written_from_sub_millisecond_cue_times_pass(end: float) -> None:
+    """Cue times between milliseconds (SCC frames at 29.97, TTML ticks) round the same way in writer and QC."""
+    cues = [Cue(start=1.0010, end=end, text="Half a millisecond")]
+    written = segment_webvtt(cues, [(0.0, 2.0), (2.0, 2.0)])
+    result = captions.check_segment_files("subtitles.en.segments", list(zip(("s1", "s2"), written, strict=True)), cues)
+    assert result.passed, result.detail

@@ -102,3 +102,9 @@ def test_forced_and_sdh_sidecars_are_their_own_tracks() -> None:
     assert [s.track for s in ready.sidecars] == ["en", "en-forced", "en-sdh"]
     assert decided.rejected == (("ep1.en.forced.srt", "ep1.en.FORCED.ass is the en-forced sidecar of 'ep1'; "
                                                       "this one is not used"),)
+
+
+def test_scc_caption_sidecar_joins_its_master() -> None:
+    both = listing(EP1, ("ep1.en.scc", 40, "c1"))
+    (ready,) = plan(both, both).ready
+    assert ready.sidecars == (SidecarFile("en", "ep1.en.scc"),)

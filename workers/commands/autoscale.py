@@ -37,6 +37,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--interval", type=float, default=5.0, help="seconds between ticks")
     p.add_argument("--network", default=None, help="Docker network of the started workers (e.g. host)")
     p.add_argument("--name-prefix", default="vodfleet-autoscaled")
+    p.add_argument("--network-alias", default="vodfleet-worker",
+                   help="DNS alias of the started workers on --network (what Prometheus resolves)")
+    p.add_argument("--metrics-port", type=int, default=9108,
+                   help="VODFLEET_METRICS_PORT of the started workers (0: none; not with --network host, "
+                        "where their ports would collide)")
     p.add_argument("--pool", default="default", help="label value that marks this autoscaler's containers")
     p.add_argument("--ticks", type=int, default=0, help="stop after this many ticks (0: run until stopped)")
     p.set_defaults(func=run)
@@ -89,8 +94,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(str(exc), hint="check --min/--max/--jobs-per-worker/--cooldown") from exc
     pool = autoscale.DockerPool(from_env(), args.image, args.pool, network=args.network,
-                                name_prefix=args.name_prefix)
-    scaler = Autoscaler(Settings(), pool, policy, autoscale.environment())
+                                name_prefix=args.name_prefix, network_alias=args.network_alias or None)
+    metrics_port = None if args.network == "host" else args.metrics_port or None
+    scaler = Autoscaler(Settings(), pool, policy, autoscale.environment(metrics_port))
     log.warning("autoscale: image %s, queues %s, policy %s", args.image, ",".join(scaler.queues), policy)
     tick = 0
     while not args.ticks or tick < args.ticks:

@@ -45,6 +45,8 @@ window.vodfleetReport = (() => {
         el('dt', {}, 'ffmpeg'), el('dd', {}, encoder.ffmpeg_version || '–'),
         el('dt', {}, 'x264'), el('dd', {}, encoder.x264 || '–'),
         el('dt', {}, 'profile'), el('dd', {}, `${plan.profile || '–'} (${plan.preset || '–'})`),
+        el('dt', {}, 'identity'), el('dd', {class: 'mono', title: encoder.identity || ''},
+          (encoder.identity || '–').slice(0, 23)),
         el('dt', {}, 'fingerprint'), el('dd', {class: 'mono', title: encoder.fingerprint || ''},
           (encoder.fingerprint || '–').slice(0, 23))),
       el('h2', {}, 'QC'),

@@ -1,0 +1,127 @@
+"""A tiny CEA-608 *encoder* for tests: known captions → byte pairs → SCC text or H.264/HEVC A/53 SEI.
+
+Independent of pipelines.captions (which only reads). Pop-on captions are sent as broadcast encoders send
+them: RCL RCL, ENM ENM, then per row a PAC (row 14/15, column 0) doubled and the text, then EOC EOC with
+the first EOC on the caption's start frame (a decoder flips its buffers there); EDM EDM on the end frame
+clears it. Roll-up (RU2 RU2 CR CR PAC PAC text) and paint-on (RDC RDC PAC PAC text) lines start at their
+frame. Characters are 7-bit with odd parity; control codes of data channel 1 start 0x14 in field 1 (CC1)
+and 0x15 in field 2 (CC3); PACs for rows 14/15 start 0x14 in both fields.
+
+Embedded route (documented in tests/mediagen.py): x264/x265 write Annex B with an access unit delimiter
+per picture and no B-frames (decode order = display order); before each picture's first slice we insert
+an SEI NAL (H.264 type 6, HEVC prefix SEI type 39), payload type 4 (user_data_registered_itu_t_t35):
+country 0xB5, provider 0x0031, "GA94", type 0x03, cc_count 2 triplets (field 1, field 2; 0x80 0x80 when
+idle) (ATSC A/53 Part 4), with emulation prevention; then ffmpeg copies the stream into MP4.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+PAD = 0x8080
+
+
+def parity(byte: int) -> int:
+    return byte | 0x80 if bin(byte).count("1") % 2 == 0 else byte
+
+
+def word(first: int, second: int) -> int:
+    return parity(first) << 8 | parity(second)
+
+
+def text_words(text: str) -> list[int]:
+    codes = [ord(c) for c in text]
+    if len(codes) % 2:
+        codes.append(0)
+    return [word(codes[i], codes[i + 1]) for i in range(0, len(codes), 2)]
+
+
+def popon(captions: Sequence[tuple[int, int, Sequence[str]]], *, field: int = 1) -> dict[int, int]:
+    """{frame: word} for pop-on captions (start frame, end frame, rows of text)."""
+    misc = 0x14 if field == 1 else 0x15
+    frames: dict[int, int] = {}
+    for start, end, rows in captions:
+        sequence = [word(misc, 0x20)] * 2 + [word(misc, 0x2E)] * 2
+        for number, row in enumerate(rows):
+            pac = 0x50 if len(rows) - number == 2 else 0x70  # row 14 or row 15, column 0, white
+            sequence += [word(0x14, pac)] * 2 + text_words(row)
+        first = start - len(sequence)
+        if any(frame in frames for frame in range(first, end + 2)):
+            raise ValueError(f"caption at frame {start} overlaps the previous one's codes")
+        for offset, code in enumerate(sequence):
+            frames[first + offset] = code
+        frames[start] = frames[start + 1] = word(misc, 0x2F)  # EOC: shown from `start`
+        frames[end] = frames[end + 1] = word(misc, 0x2C)  # EDM: cleared from `end`
+    return frames
+
+
+def timecode(frame: int, *, drop_frame: bool) -> str:
+    """The SMPTE label of a 29.97 frame (drop-frame: ;00 and ;01 skipped each minute but every tenth)."""
+    if drop_frame:
+        tens, rest = divmod(frame, 17982)
+        frame += 18 * tens + (2 * ((rest - 2) // 1798) if rest >= 2 else 0)
+    seconds, frames = divmod(frame, 30)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{';' if drop_frame else ':'}{frames:02d}"
+
+
+def scc_text(frames: dict[int, int], *, drop_frame: bool) -> str:
+    """An SCC file: one line per run of consecutive frames, at the run's first frame's label."""
+    runs: list[tuple[int, list[int]]] = []
+    for frame in sorted(frames):
+        if runs and frame == runs[-1][0] + len(runs[-1][1]):
+            runs[-1][1].append(frames[frame])
+        else:
+            runs.append((frame, [frames[frame]]))
+    lines = ["Scenarist_SCC V1.0", ""]
+    for start, words in runs:
+        lines += [timecode(start, drop_frame=drop_frame) + "\t" + " ".join(f"{w:04x}" for w in words), ""]
+    return "\n".join(lines) + "\n"
+
+
+def _sei(field1: int, field2: int, *, hevc: bool = False) -> bytes:
+    body = bytes([0xB5, 0x00, 0x31]) + b"GA94" + bytes([0x03, 0x40 | 2, 0xFF])
+    body += bytes([0xFC, field1 >> 8, field1 & 0xFF, 0xFD, field2 >> 8, field2 & 0xFF, 0xFF])
+    payload = bytes([4, len(body)]) + body + b"\x80"
+    escaped = bytearray()
+    zeros = 0
+    for byte in payload:
+        if zeros >= 2 and byte <= 3:
+            escaped.append(3)
+            zeros = 0
+        escaped.append(byte)
+        zeros = zeros + 1 if byte == 0 else 0
+    header = bytes([39 << 1, 1]) if hevc else b"\x06"  # HEVC prefix SEI (type 39, layer 0, tid 1) / H.264 SEI
+    return b"\x00\x00\x00\x01" + header + bytes(escaped)
+
+
+def insert_a53(annexb: bytes, field1: dict[int, int], field2: dict[int, int], *, hevc: bool = False) -> bytes:
+    """The H.264 (or HEVC) stream with an A/53 caption SEI before every picture's first slice (no B-frames)."""
+    starts = [m.end() for m in re.finditer(b"\x00\x00\x01", annexb)]
+    out = bytearray()
+    picture = 0
+    for number, start in enumerate(starts):
+        end = starts[number + 1] - 3 if number + 1 < len(starts) else len(annexb)
+        unit = annexb[start:end].rstrip(b"\x00") if number + 1 < len(starts) else annexb[start:end]
+        first_slice = (len(unit) > 2 and (unit[0] >> 1) & 0x3F < 32 and unit[2] & 0x80) if hevc else (
+            unit and unit[0] & 0x1F in (1, 5))  # a picture's first slice (x264 writes one slice per picture)
+        if first_slice:
+            out += _sei(field1.get(picture, PAD), field2.get(picture, PAD), hevc=hevc)
+            picture += 1
+        out += b"\x00\x00\x00\x01" + unit
+    return bytes(out)
+
+
+def direct(captions: Sequence[tuple[int, str]], *, mode: str, end: int, field: int = 1) -> dict[int, int]:
+    """Roll-up (mode "rollup": RU2 RU2 CR CR PAC PAC text per line) or paint-on ("painton": RDC RDC PAC PAC
+    text) lines, each starting at its frame; EDM EDM at `end` clears the screen."""
+    misc = 0x14 if field == 1 else 0x15
+    frames: dict[int, int] = {}
+    for start, text in captions:
+        head = [word(misc, 0x25)] * 2 + [word(misc, 0x2D)] * 2 if mode == "rollup" else [word(misc, 0x29)] * 2
+        for offset, code in enumerate([*head, *[word(0x14, 0x70)] * 2, *text_words(text)]):
+            frames[start + offset] = code
+    frames[end] = frames[end + 1] = word(misc, 0x2C)
+    return frames
