@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,20 @@ RUNGS = {"234p": (416, 234), "360p": (640, 360)}  # the default ladder fitted to
 DURATION = 8.0
 SEGMENT = 2.0  # seconds: the published output's segment_seconds
 FRAME = 0.04  # one frame at 25 fps
+
+
+def held_pieces(cue: Cue, mode: str, segment: float) -> list[tuple[float, float, float]]:
+    """(seek to, expected start, end) of the cue as the player holds it. HLS WebVTT segments repeat a cue
+    crossing a segment cut with its own times. DASH text is WebVTT in ISO-BMFF (ISO/IEC 14496-30): a cue
+    crossing a cut is one sample piece per segment, so Shaka holds the piece of the segment it is in; the
+    piece before the cut ends where the next begins, so the text stays on screen across it."""
+    if mode != "shaka-dash":
+        return [(cue.middle, cue.start, cue.end)]
+    cut = math.floor(cue.middle / segment) * segment
+    pieces = [(cue.middle, max(cue.start, cut), min(cue.end, cut + segment))]
+    if cue.start < cut:  # and the piece just before the cut
+        pieces.append((round(cut - FRAME, 3), cue.start, cut))
+    return pieces
 
 
 def _timestamp(seconds: float, decimal: str) -> str:

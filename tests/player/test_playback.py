@@ -6,13 +6,12 @@ the dominant frequency of the decoded audio, the text of the active cue and its 
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
 import pytest
 from playerpage import MODES, PlayerPage, publish_screenshot
-from published import AUDIO_HZ, CUES, DURATION, FRAME, RUNGS, SEGMENT, Cue
+from published import AUDIO_HZ, CUES, DURATION, FRAME, RUNGS, SEGMENT, held_pieces
 
 pytestmark = pytest.mark.player
 
@@ -66,20 +65,6 @@ def test_every_rung_decodes_at_its_resolution(player: PlayerPage, mode: str) -> 
     assert player.fatal_errors() == []
 
 
-def _pieces(cue: Cue, mode: str) -> list[tuple[float, float, float]]:
-    """(seek to, expected start, end) of the cue as the player holds it. HLS WebVTT segments repeat a cue
-    crossing a segment cut with its own times. DASH text is WebVTT in ISO-BMFF (14496-30): a cue crossing a
-    cut is one sample piece per segment, so Shaka holds the piece of the segment it is in; the piece before
-    the cut ends where the next begins, so the text stays on screen across it."""
-    if mode != "shaka-dash":
-        return [(cue.middle, cue.start, cue.end)]
-    cut = math.floor(cue.middle / SEGMENT) * SEGMENT
-    pieces = [(cue.middle, max(cue.start, cut), min(cue.end, cut + SEGMENT))]
-    if cue.start < cut:  # and the piece just before the cut
-        pieces.append((round(cut - FRAME, 3), cue.start, cut))
-    return pieces
-
-
 @pytest.mark.parametrize("mode", MODES)
 def test_subtitles_show_the_source_cues_on_time(player: PlayerPage, mode: str, screenshots: Path) -> None:
     player.open(mode)
@@ -95,7 +80,7 @@ def test_subtitles_show_the_source_cues_on_time(player: PlayerPage, mode: str, s
         assert player.js("() => vodfleetPlayer.textLanguage()") == language
         player.wait_text_loaded(language)
         for cue in cues:
-            for at, start, end in _pieces(cue, mode):
+            for at, start, end in held_pieces(cue, mode, SEGMENT):
                 player.seek(at)
                 active = player.wait_cue_text(language, cue.text, what=f"the {language} cue at {at} s")
                 assert [c["text"] for c in active] == [cue.text], f"{language} at {at} s"
