@@ -176,8 +176,8 @@ class PlayerPage:
 
         Shaka 5.2 with segmented DASH text (WebVTT in ISO-BMFF) can stall that text stream for good when a
         seek lands while the switch's first segments are in flight (init + first segment fetched twice,
-        then nothing; the same family as shaka-player issues 3499 and 8492). Measured here: 3 of 4 tries
-        without this wait; none in 7 with it.
+        then nothing; the same family as shaka-player issues 3499 and 8492). Measured here: it stalled in 3
+        of 4 tries without this wait, and in none of the runs with it.
         """
         self.wait("([lang, label]) => [...vodfleetPlayer.video.textTracks].some((t) => t.mode === 'showing' && "
                   "t.language === lang && (label === null || t.label === label) && t.cues && t.cues.length > 0)",
