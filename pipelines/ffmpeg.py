@@ -15,6 +15,7 @@ import ffmpeg as ffmpeg_python
 
 from pipelines.chunk import Chunk, keyframe_frames
 from pipelines.formats import ANALYZE_DURATION_US, FORMAT_WHITELIST, INPUT_PROTOCOLS, PROBE_SIZE_BYTES
+from pipelines.loudness import loudnorm_options
 from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
 
 GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1")
@@ -77,6 +78,36 @@ def prepared_audio(stream: Any) -> Any:
     """Audio that starts at 0 on the output timeline: a track that begins after the picture is padded
     with silence (async=1 also bridges gaps), so it stays in sync once every CMAF track starts at 0."""
     return stream.filter("aresample", **{"async": 1, "first_pts": 0})
+
+
+def normalised_audio(plan: EncodePlan, rendition: AudioRendition, audio: Any) -> Any:
+    """The rendition's audio with pass 2 of the loudness normalisation appended (pipelines.loudness):
+    ``loudnorm`` with the source stream's pass-1 figures and ``linear=true``, then back to the rendition's
+    rate (loudnorm works, and outputs, at 192 kHz). Unchanged when the preset is ``off`` or the plan was not
+    measured (a plan from `plan_encode` alone)."""
+    target = plan.loudness.target
+    track = plan.loudness.track(rendition.stream_index)
+    if target is None or track is None or track.mode == "off":
+        return audio
+    return (audio.filter("loudnorm", **loudnorm_options(track, target))
+            .filter("aresample", rendition.sample_rate))
+
+
+def source_loudness_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, stream_index: int) -> list[str]:
+    """Pass 1: the source stream through the same preparation as the encode, measured by ``loudnorm``
+    (JSON on stderr at log level info: `pipelines.loudness.parse_loudnorm_json`); decodes nothing else."""
+    audio = prepared_audio(source_input(plan, source)[str(stream_index)])
+    measured = audio.filter("loudnorm", I="-23", TP="-1", LRA="7", print_format="json")
+    argv: list[str] = ffmpeg_python.output(measured, "-", f="null").compile(cmd=ffmpeg)
+    return [argv[0], "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", *argv[1:]]
+
+
+def loudness_meter_argv(ffmpeg: str, media: Path) -> list[str]:
+    """BS.1770 meter of a local file's first audio stream: ``ebur128=peak=true`` (summary on stderr:
+    `pipelines.loudness.parse_ebur128_summary`); per-frame lines are logged at verbose, hidden here."""
+    return [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-protocol_whitelist", "file",
+            "-i", f"file:{media.resolve()}", "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=verbose",
+            "-f", "null", "-"]
 
 
 def hls_output_args(plan: EncodePlan, folder: Path, *, video: bool) -> dict[str, Any]:
@@ -157,7 +188,8 @@ def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scr
     for rendition in plan.audio:
         folder = out / "audio" / rendition.id
         outputs.append(ffmpeg_python.output(
-            prepared_audio(stream[str(rendition.stream_index)]), str(folder / SCRATCH_PLAYLIST),
+            normalised_audio(plan, rendition, prepared_audio(stream[str(rendition.stream_index)])),
+            str(folder / SCRATCH_PLAYLIST),
             **audio_output_args(rendition), **hls_output_args(plan, folder, video=False)))
     for sub in plan.embedded_subtitles:
         outputs.append(ffmpeg_python.output(

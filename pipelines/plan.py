@@ -15,6 +15,7 @@ from fractions import Fraction
 from pipelines.errors import ConfigError, InputRejected
 from pipelines.ladder import Ladder, Rung
 from pipelines.language import language_name, normalize_language, parse_iso639_2
+from pipelines.loudness import DEFAULT_PRESET, LoudnessPlan, target_for
 from pipelines.source import SourceInfo
 
 MAX_FPS = Fraction(60)
@@ -45,8 +46,10 @@ class PlanOptions:
     profile: str = "fast"
     # Language per audio stream, in source order; overrides the container's tags (BCP-47 or ISO 639-2).
     audio_languages: tuple[str, ...] = ()
+    loudness: str = DEFAULT_PRESET  # pipelines.loudness.PRESETS
 
     def __post_init__(self) -> None:
+        target_for(self.loudness)  # ConfigError when unknown
         if self.gop_seconds < 1 or self.gop_seconds > 10:
             raise ConfigError(f"gop_seconds={self.gop_seconds} is out of range", hint="use 1 to 10 seconds")
         if self.segment_seconds < self.gop_seconds or self.segment_seconds % self.gop_seconds:
@@ -103,6 +106,8 @@ class EncodePlan:
     encoder: EncoderProfile
     ladder: str = "default"
     notes: tuple[str, ...] = field(default=())
+    # The preset, and once measured (pipelines.loudness_measure.measure_plan) each source stream's loudness
+    loudness: LoudnessPlan = LoudnessPlan()
 
     @property
     def duration(self) -> float:
@@ -133,6 +138,7 @@ def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanO
         encoder=PROFILES[options.profile],
         ladder=ladder.name,
         notes=tuple(notes),
+        loudness=LoudnessPlan(preset=options.loudness),
     )
 
 

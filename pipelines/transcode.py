@@ -30,12 +30,14 @@ from pipelines.ffmpeg import encode_argv, output_folders
 from pipelines.ladder import load_ladder
 from pipelines.language import normalize_language
 from pipelines.limits import MAX_FILE_BYTES, encode_memory_bytes, output_budget_bytes
+from pipelines.loudness_measure import loudness_report, measure_plan, measure_renditions
 from pipelines.measure import measure_video_track
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
 from pipelines.plan import EncodePlan, PlanOptions, plan_encode
 from pipelines.probe import ProbeLimits, probe
 from pipelines.progress import Progress
 from pipelines.qc import run_qc
+from pipelines.qc.loudness import loudness_check
 from pipelines.quality import measure_quality
 from pipelines.report import build_report, write_report
 from pipelines.runner import RunLimits, run
@@ -113,6 +115,7 @@ def plan_transcode(request: TranscodeRequest, *, tools: Tools | None = None,
     source = probe(request.source, tools=tools, limits=request.probe_limits)
     subtitles = load_subtitles(request.subtitles, source.media_duration)
     plan = plan_encode(source, load_ladder(request.ladder), request.options)
+    plan = measure_plan(plan, request.source, tools=tools)  # loudness pass 1: SilentAudio before any encode
     out = out or request.output.absolute()
     argv = encode_argv(plan, ffmpeg=tools.ffmpeg, source=request.source, out=out, scratch=scratch or out)
     return Planned(source, plan, argv, subtitles)
@@ -203,6 +206,10 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         emit(Event("qc"))
         checks = stitch_checks + run_qc(ws.staging, presentation, planned.plan, dict(subtitles), tools=tools,
                                         scratch=ws.scratch, cancel=cancel)
+        loudness = measure_renditions(ws.staging, presentation, tools=tools, scratch=ws.scratch, cancel=cancel)
+        target = planned.plan.loudness.target
+        if target is not None:
+            checks += [loudness_check(track_id, measured, target) for track_id, measured in loudness.items()]
         lap("qc")
         quality = {}
         if request.measure_quality:
@@ -212,6 +219,7 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             lap("quality")
         report = build_report(planned, presentation, subtitles, checks, quality, identity, timings,
                               fingerprint=request.fingerprint)
+        report["loudness"] = loudness_report(planned.plan, presentation, loudness)
         if chunks:
             report["chunks"] = chunk_report(chunks, runs, request.jobs)
         write_report(ws.staging, report)

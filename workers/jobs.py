@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 from pipelines.errors import SubtitleRejected
 from pipelines.ladder import builtin_ladders
 from pipelines.language import normalize_language
+from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES
 from workers.errors import KeyInvalid
 from workers.keys import validate_key
@@ -111,6 +112,9 @@ class JobSpec(BaseModel):
     # Split-and-stitch: "auto" (chunked above the fleet's VODFLEET_CHUNK_THRESHOLD), or N chunks (1: never).
     # How the job is run, not what it makes (same segments, same manifests): not part of the job id.
     chunks: Literal["auto"] | Annotated[int, Field(ge=1, le=1000)] = "auto"
+    # Loudness preset (pipelines.loudness.PRESETS). It changes what is made, so it is part of the job id, but
+    # only when it is not the default: ids of specs written before it existed stay the same.
+    loudness: str = DEFAULT_PRESET
 
     @field_validator("source")
     @classmethod
@@ -150,13 +154,21 @@ class JobSpec(BaseModel):
             raise ValueError(f"unknown profile {value!r}; allowed: {', '.join(sorted(PROFILES))}")
         return value
 
+    @field_validator("loudness")
+    @classmethod
+    def _loudness(cls, value: str) -> str:
+        if value not in PRESETS:
+            raise ValueError(f"unknown loudness preset {value!r}; allowed: {', '.join(PRESETS)}")
+        return value
+
     def canonical(self) -> str:
         """Stable JSON (sorted keys, no whitespace): what the job id hashes.
 
         Priority, the webhook and the chunking are excluded: they change how the job is run and announced,
         not what it makes, and ids of specs written before they existed stay the same.
         """
-        return json.dumps(self.model_dump(mode="json", exclude={"priority", "webhook", "chunks"}), sort_keys=True,
+        excluded = {"priority", "webhook", "chunks"} | ({"loudness"} if self.loudness == DEFAULT_PRESET else set())
+        return json.dumps(self.model_dump(mode="json", exclude=excluded), sort_keys=True,
                           separators=(",", ":"))
 
 
@@ -168,6 +180,13 @@ class InputIdentity:
     size: int
     etag: str
     version: str | None = None
+
+    @field_validator("loudness")
+    @classmethod
+    def _loudness(cls, value: str) -> str:
+        if value not in PRESETS:
+            raise ValueError(f"unknown loudness preset {value!r}; allowed: {', '.join(PRESETS)}")
+        return value
 
     def canonical(self) -> str:
         return f"{self.uri}|{self.size}|{self.etag}|{self.version or ''}"

@@ -147,7 +147,7 @@ def _plan(record: JobRecord, source: Path, scratch: Path) -> EncodePlan:
     spec = record.spec
     request = TranscodeRequest(source=source, output=scratch / "unused", ladder=spec.ladder,
                                options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
-                                                   audio_languages=spec.audio_languages))
+                                                   audio_languages=spec.audio_languages, loudness=spec.loudness))
     return plan_transcode(request, scratch=scratch).plan
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.ladder import builtin_ladders
+from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.subtitles.flags import FlagError, parse_subtitle_argument
 from pipelines.tools import Tools
@@ -57,6 +58,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--ladder", default="default", choices=builtin_ladders())
     p.add_argument("--profile", default="fast", choices=sorted(PROFILES))
     p.add_argument("--segment-seconds", type=int, default=6)
+    p.add_argument("--loudness", default=DEFAULT_PRESET, choices=list(PRESETS),
+                   help=f"loudness target of the audio renditions (default {DEFAULT_PRESET}; atsc-a85, streaming, "
+                        "off)")
     p.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
     p.add_argument("--chunks", type=chunk_count, default="auto", metavar="auto|N",
                    help="split-and-stitch across workers: auto (default: chunked when the master is longer than "
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(settings.store)
     tools = Tools.resolve()
     options = PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
-                          audio_languages=tuple(args.audio_language))
+                          audio_languages=tuple(args.audio_language), loudness=args.loudness)
     master = local_path(args.source)
     duration = None if master is None else preflight(  # planned here, before it is uploaded
         master, ladder=args.ladder, options=options, chunks=chunk_policy(args.chunks, settings), tools=tools)
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                    audio_languages=tuple(args.audio_language), ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
-                   webhook=args.webhook, chunks=args.chunks)
+                   webhook=args.webhook, chunks=args.chunks, loudness=args.loudness)
     app = create_app(settings)
     done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
                   duration=duration, force=args.force, tools=tools)
