@@ -45,6 +45,9 @@ PRESETS: dict[str, LoudnessTarget | None] = {
 DEFAULT_PRESET = "ebu-r128"
 QC_TOLERANCE_LU = 1.0  # published integrated loudness within ±1 LU of the target (EBU R128 s1 tolerance)
 LOUDNORM_MAX_LRA = 20.0  # loudnorm's LRA option range in ffmpeg 5.1 is 1–20 LU
+# Dynamic mode limits the true peak at 192 kHz before AAC; the codec then overshoots brief peaks (measured: a
+# 2 ms burst limited to −1 dBTP decoded at 0.0 dBTP), so the limiter aims this far under the ceiling.
+CODEC_PEAK_MARGIN_DB = 1.5
 SILENCE_LUFS = -70.0  # BS.1770 absolute gate: a track with nothing above it has no integrated loudness
 
 
@@ -167,8 +170,11 @@ def loudnorm_options(track: TrackLoudness, target: LoudnessTarget) -> dict[str, 
     m = track.source
     assert m.integrated is not None  # silent tracks are rejected before pass 2
     assert m.true_peak is not None
+    # linear: the ceiling itself (loudnorm then picks linear, as `loudnorm_mode` said); dynamic: the limiter's
+    # threshold under the ceiling by the codec's overshoot (a stricter TP keeps loudnorm in dynamic mode)
+    peak = target.true_peak if track.mode == "linear" else target.true_peak - CODEC_PEAK_MARGIN_DB
     return {
-        "I": f"{target.integrated:g}", "TP": f"{target.true_peak:g}", "LRA": f"{target_lra(m, target):g}",
+        "I": f"{target.integrated:g}", "TP": f"{peak:g}", "LRA": f"{target_lra(m, target):g}",
         "measured_I": f"{m.integrated:.2f}", "measured_LRA": f"{max(m.lra, 0.01):.2f}",
         "measured_TP": f"{m.true_peak:.2f}", "measured_thresh": f"{m.threshold:.2f}",
         "linear": "true", "print_format": "none",

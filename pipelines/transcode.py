@@ -109,13 +109,18 @@ class TranscodeResult:
 
 
 def plan_transcode(request: TranscodeRequest, *, tools: Tools | None = None,
-                   out: Path | None = None, scratch: Path | None = None) -> Planned:
-    """Probe, load sidecars and plan; no encode. `argv` writes into `out` (default: the request output)."""
+                   out: Path | None = None, scratch: Path | None = None, loudness: bool = True) -> Planned:
+    """Probe, load sidecars and plan; no encode. `argv` writes into `out` (default: the request output).
+
+    With `loudness` (default), pass 1 of the loudness normalisation measures every source audio stream
+    (SilentAudio when one is silent and a preset is asked for); without it the plan normalises nothing (for
+    callers that encode no audio: the fleet's video chunk parts)."""
     tools = tools or Tools.resolve()
     source = probe(request.source, tools=tools, limits=request.probe_limits)
     subtitles = load_subtitles(request.subtitles, source.media_duration)
     plan = plan_encode(source, load_ladder(request.ladder), request.options)
-    plan = measure_plan(plan, request.source, tools=tools)  # loudness pass 1: SilentAudio before any encode
+    if loudness:
+        plan = measure_plan(plan, request.source, tools=tools)  # SilentAudio before any encode
     out = out or request.output.absolute()
     argv = encode_argv(plan, ffmpeg=tools.ffmpeg, source=request.source, out=out, scratch=scratch or out)
     return Planned(source, plan, argv, subtitles)

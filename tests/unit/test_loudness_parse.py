@@ -98,6 +98,9 @@ def test_pass_two_options() -> None:
     wide = plan_track(1, Loudness(-30.3, 11.04, -22.23, -41.81), EBU)
     assert loudnorm_options(wide, EBU)["LRA"] == "11.1"  # raised to the source's range: stays linear
     assert wide.mode == "linear"
+    spiky = plan_track(1, Loudness(-35.0, 3.0, -0.2, -45.0), EBU)
+    assert spiky.mode == "dynamic"
+    assert loudnorm_options(spiky, EBU)["TP"] == "-2.5"  # the limiter aims under the ceiling by the codec margin
 
 
 def test_off_measures_but_does_not_correct() -> None:
