@@ -16,10 +16,13 @@ from pathlib import Path
 import pytest
 from mediagen import make_loudness_master
 
+from pipelines.chunk import ChunkPolicy
 from pipelines.loudness import PRESETS
 from pipelines.loudness_measure import SilentAudio
 from pipelines.plan import PlanOptions
 from pipelines.transcode import TranscodeRequest, TranscodeResult, transcode
+
+pytestmark = pytest.mark.media
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = str(ROOT / "tests" / "fixtures" / "ladders" / "tiny.toml")
@@ -117,3 +120,18 @@ def test_dynamic_mode_when_the_ceiling_forbids_one_gain(tmp_path: Path) -> None:
     integrated, peak = published_loudness(result, tmp_path)
     assert integrated == pytest.approx(track["output"]["integrated_lufs"], abs=0.5)
     assert peak <= -1.0
+
+
+def test_chunked_encode_normalises_the_audio_once(tmp_path: Path) -> None:
+    """Split-and-stitch: the title's audio is encoded once (chunk_encode.encode_audio) from the same plan,
+    so it is normalised like the whole-file encode."""
+    master = make_loudness_master(tmp_path / "hot8.mov", lufs=-8.0, duration=8.0)
+    result = transcode(TranscodeRequest(source=master, output=tmp_path / "out", ladder=TINY, measure_quality=False,
+                                        chunks=ChunkPolicy(count=2, min_seconds=2.0),
+                                        options=PlanOptions(segment_seconds=2, profile="draft", loudness="atsc-a85")))
+    assert result.report["chunks"]["count"] == 2
+    (track,) = result.report["loudness"]["tracks"]
+    assert track["mode"] == "linear"
+    integrated, peak = published_loudness(result, tmp_path)
+    assert integrated == pytest.approx(-24.0, abs=1.0)
+    assert peak <= -2.0
