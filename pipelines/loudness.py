@@ -148,7 +148,8 @@ def target_lra(measured: Loudness, target: LoudnessTarget) -> float:
 
 def loudnorm_mode(measured: Loudness, target: LoudnessTarget) -> str:
     """"linear" or "dynamic": af_loudnorm.c's choice for pass 2 with ``linear=true`` and these figures."""
-    if measured.integrated is None or measured.true_peak is None:
+    # loudnorm reads measured_thresh -70 (the gate floor: a source quieter than -60 LUFS) as "not measured"
+    if measured.integrated is None or measured.true_peak is None or measured.threshold <= SILENCE_LUFS:
         return "dynamic"
     gain = target.integrated - measured.integrated
     if measured.true_peak + gain <= target.true_peak and measured.lra <= target_lra(measured, target):

@@ -82,6 +82,7 @@ def test_presets() -> None:
     (Loudness(-8.0, 3.0, 0.0, -18.0), "linear"),  # -15 dB
     (Loudness(-35.0, 3.0, -10.0, -45.0), "dynamic"),  # +12 dB would put the peak at +2 dBTP
     (Loudness(-23.0, 25.0, -10.0, -33.0), "dynamic"),  # a range wider than loudnorm's 20 LU
+    (Loudness(-62.0, 3.0, -50.0, -70.0), "dynamic"),  # a gate at the -70 floor: loudnorm's "not measured"
 ])
 def test_linear_only_when_the_ceiling_allows(measured: Loudness, mode: str) -> None:
     assert loudnorm_mode(measured, EBU) == mode
