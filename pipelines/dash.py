@@ -10,22 +10,25 @@ each ``S`` matches a real file even when the last segment is short.
 from __future__ import annotations
 
 import itertools
+import math
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
-from pipelines.presentation import Presentation, Segment, Track
+from pipelines.presentation import Presentation, Segment, Storyboard, Track
 from pipelines.textfile import write_text_atomic
 
 MPD_NAME = "manifest.mpd"
 NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
 PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
 ROLE_SCHEME = "urn:mpeg:dash:role:2011"
-# SDH text carries two Accessibility descriptors: the ISO/IEC 23009-1 Role scheme's "caption" (DASH-IF IOP)
-# and TV-Anytime's AudioPurposeCS "2", hard of hearing (DVB-DASH, ETSI TS 103 285; Shaka reads this one).
-TVA_PURPOSE_SCHEME = "urn:tva:metadata:cs:AudioPurposeCS:2007"
+# TV-Anytime's AudioPurposeCS (DVB-DASH, ETSI TS 103 285; Shaka reads it): value 1 audio description,
+# value 2 hard of hearing. SDH text carries it beside the ISO/IEC 23009-1 Role scheme's "caption" (DASH-IF IOP).
+AUDIO_PURPOSE_SCHEME = "urn:tva:metadata:cs:AudioPurposeCS:2007"
 CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
 MEDIA_TEMPLATE = "seg_$Number%05d$.m4s"  # the names ffmpeg's hls muxer writes: seg_%05d.m4s from 1
+THUMBNAIL_SCHEME = "http://dashif.org/thumbnail_tile"  # DASH-IF IOP v4.3 §6.2.6
+SHEET_TEMPLATE = "sprite_$Number%04d$.jpg"  # pipelines.storyboard.SHEET_PATTERN
 
 
 def xs_duration(seconds: float) -> str:
@@ -104,7 +107,10 @@ def render_mpd(p: Presentation) -> str:
                              mimeType="audio/mp4", lang=audio.language, segmentAlignment="true",
                              startWithSAP="1")
         _element(audio_set, "Label").text = audio.name or audio.language
-        _element(audio_set, "Role", schemeIdUri=ROLE_SCHEME, value="main" if i == main_audio else "alternate")
+        if audio.role == "description":  # DASH-IF IOP: audio description for the visually impaired
+            _element(audio_set, "Accessibility", schemeIdUri=AUDIO_PURPOSE_SCHEME, value="1")
+        role = "commentary" if audio.role == "commentary" else "main" if i == main_audio else "alternate"
+        _element(audio_set, "Role", schemeIdUri=ROLE_SCHEME, value=role)
         rep = _element(audio_set, "Representation", id=f"audio-{audio.id}", bandwidth=str(audio.peak_bitrate),
                        codecs=audio.codecs, audioSamplingRate=str(audio.sample_rate))
         _element(rep, "AudioChannelConfiguration", schemeIdUri=CHANNELS_SCHEME, value=str(audio.channels))
@@ -116,7 +122,7 @@ def render_mpd(p: Presentation) -> str:
         _element(text_set, "Label").text = sub.name or sub.language
         if sub.sdh:  # transcribes dialogue and describes sounds (schema order: Accessibility before Role)
             _element(text_set, "Accessibility", schemeIdUri=ROLE_SCHEME, value="caption")
-            _element(text_set, "Accessibility", schemeIdUri=TVA_PURPOSE_SCHEME, value="2")
+            _element(text_set, "Accessibility", schemeIdUri=AUDIO_PURPOSE_SCHEME, value="2")
         role = "forced-subtitle" if sub.forced else "subtitle"  # DASH-IF IOP v5 role for forced narratives
         _element(text_set, "Role", schemeIdUri=ROLE_SCHEME, value=role)
         if i == main_text:  # the HLS DEFAULT=YES subtitle: shown unless the viewer turns it off
@@ -126,8 +132,23 @@ def render_mpd(p: Presentation) -> str:
         rep = _element(text_set, "Representation", id=f"text-{sub.id}",
                        bandwidth=str(max(1, round(bits / seconds) if seconds > 0 else 0)))
         _element(rep, "BaseURL").text = f"{sub.path}/{sub.vtt}"
+    if p.storyboard is not None:
+        _thumbnails(period, str(next(ids)), p.storyboard)
     ET.indent(mpd, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(mpd, encoding="unicode") + "\n"
+
+
+def _thumbnails(period: ET.Element, ident: str, board: Storyboard) -> None:
+    """DASH-IF thumbnail tiles: an image AdaptationSet whose segments are the sheets (one every `sheet_seconds`,
+    the last cut by the Period's end); the Representation's width/height are a whole sheet's, the
+    EssentialProperty gives the grid, so a tile is (width / columns) x (height / rows)."""
+    image_set = _element(period, "AdaptationSet", id=ident, contentType="image", mimeType="image/jpeg")
+    _element(image_set, "SegmentTemplate", media=f"{board.path}/{SHEET_TEMPLATE}", timescale="1000",
+             duration=str(round(board.sheet_seconds * 1000)), startNumber="1")
+    peak = max((s.size for s in board.sheets), default=0) * 8 / board.sheet_seconds
+    rep = _element(image_set, "Representation", id="thumbnails", bandwidth=str(max(1, math.ceil(peak))),
+                   width=str(board.tile_width * board.columns), height=str(board.tile_height * board.rows))
+    _element(rep, "EssentialProperty", schemeIdUri=THUMBNAIL_SCHEME, value=f"{board.columns}x{board.rows}")
 
 
 def write_mpd(root: Path, p: Presentation) -> str:

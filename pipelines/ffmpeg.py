@@ -27,6 +27,7 @@ TONEMAP_CHAIN = (
     ("zscale", {"t": "bt709", "m": "bt709", "r": "tv"}),
 )
 SEGMENT_PATTERN = "seg_%05d.m4s"
+PAN_EQUALS = "~vodfleet-eq~"  # stands for '=' in pan expressions until _compile writes it back
 INIT_NAME = "init.mp4"
 
 
@@ -74,10 +75,41 @@ def prepared_video(plan: EncodePlan, stream: Any) -> Any:
     return video.filter("format", pix_fmts="yuv420p")
 
 
-def prepared_audio(stream: Any) -> Any:
-    """Audio that starts at 0 on the output timeline: a track that begins after the picture is padded
-    with silence (async=1 also bridges gaps), so it stays in sync once every CMAF track starts at 0."""
-    return stream.filter("aresample", **{"async": 1, "first_pts": 0})
+def prepared_audio(plan: EncodePlan, rendition: AudioRendition, stream: Any) -> Any:
+    """The source audio on the title's timeline, as the encoder's input: exactly the title's samples less the
+    encoder's priming.
+
+    - resampled to the rendition's rate with a first sample at 0: a track that begins after the picture (an
+      edit list, late audio in MPEG-TS) is padded with silence, gaps are bridged (async=1);
+    - padded with silence or cut at the title's end (the picture's): a longer or shorter audio track becomes
+      one that ends with the picture, never a track-length mismatch;
+    - the first `rendition.priming` samples cut (less the picture's shift onto the frame grid,
+      `EncodePlan.picture_shift`): the AAC encoder emits that many samples of its own delay
+      first, and ffmpeg's fMP4 muxer (no edit list) presents that output from tfdt 0, so the source's sample
+      n is presented at n / rate again. Compensating in the media rather than signalling it in an edit list
+      (`elst` media_time) keeps every player in sync, including those that ignore edit lists in fMP4 init
+      segments (hls.js in passthrough and Shaka read tfdt/trun only), and leaves the DASH timeline at 0
+      without a presentationTimeOffset. The cost: the title's first 21 ms of sound (1024 samples at 48 kHz)
+      are replaced by the decoder's warm-up.
+    A mono, 5.1 or 7.1 master is made stereo first by its layout's rule (`pipelines.layout`).
+    The AAC encoder flushes the input's last samples with a shorter last frame, so the track ends at the
+    title's end within one AAC frame (measured: exactly, in trun sample durations).
+    """
+    total = plan.title_samples(rendition)
+    if rendition.downmix is not None:  # mono → both sides, 5.1/7.1 → ITU-R BS.775 stereo (pipelines.layout)
+        stream = stream.filter("pan", rendition.downmix.replace("=", PAN_EQUALS))
+    audio = stream.filter("aresample", rendition.sample_rate, **{"async": 1, "first_pts": 0})
+    # the encoder's input sample j is presented at (j + priming) / rate; the source's sample i belongs at
+    # i / rate + picture_shift: so drop (priming - shift) samples from the head, or prepend silence
+    head = rendition.priming - round(plan.picture_shift * rendition.sample_rate)
+    if head > 0:
+        audio = audio.filter("atrim", start_sample=head)
+    elif head < 0:
+        audio = audio.filter("adelay", delays=f"{-head}S", all=1)
+    length = max(1, total - rendition.priming)
+    return (audio.filter("apad", whole_len=length)
+            .filter("atrim", end_sample=length)
+            .filter("asetpts", "PTS-STARTPTS"))
 
 
 def normalised_audio(plan: EncodePlan, rendition: AudioRendition, audio: Any) -> Any:
@@ -86,18 +118,19 @@ def normalised_audio(plan: EncodePlan, rendition: AudioRendition, audio: Any) ->
     rate (loudnorm works, and outputs, at 192 kHz). Unchanged when the preset is ``off`` or the plan was not
     measured (a plan from `plan_encode` alone)."""
     target = plan.loudness.target
-    track = plan.loudness.track(rendition.stream_index)
+    track = plan.loudness.track(rendition.id)
     if target is None or track is None or track.mode == "off":
         return audio
     return (audio.filter("loudnorm", **loudnorm_options(track, target))
             .filter("aresample", rendition.sample_rate))
 
 
-def source_loudness_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, stream_index: int) -> list[str]:
-    """Pass 1: the source stream through the same preparation as the encode, measured by ``loudnorm``
-    (JSON on stderr at log level info: `pipelines.loudness.parse_loudnorm_json`); decodes nothing else."""
-    audio = prepared_audio(source_input(plan, source)[str(stream_index)])
-    measured = audio.filter("loudnorm", I="-23", TP="-1", LRA="7", print_format="json")
+def source_loudness_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, rendition: AudioRendition) -> list[str]:
+    """Pass 1: the rendition's source audio through the same chain as the encode (channels picked, layout made
+    stereo, on the title's timeline), measured by the same BS.1770 meter as the published renditions
+    (``ebur128=peak=true``, summary on stderr: `pipelines.loudness.parse_ebur128_summary`); decodes nothing else."""
+    audio = prepared_audio(plan, rendition, _audio_source(plan, rendition, source_input(plan, source)))
+    measured = audio.filter("ebur128", peak="true", framelog="verbose")
     argv: list[str] = ffmpeg_python.output(measured, "-", f="null").compile(cmd=ffmpeg)
     return [argv[0], "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", *argv[1:]]
 
@@ -188,7 +221,7 @@ def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scr
     for rendition in plan.audio:
         folder = out / "audio" / rendition.id
         outputs.append(ffmpeg_python.output(
-            normalised_audio(plan, rendition, prepared_audio(stream[str(rendition.stream_index)])),
+            normalised_audio(plan, rendition, prepared_audio(plan, rendition, _audio_source(plan, rendition, stream))),
             str(folder / SCRATCH_PLAYLIST),
             **audio_output_args(rendition), **hls_output_args(plan, folder, video=False)))
     for sub in plan.embedded_subtitles:
@@ -198,8 +231,33 @@ def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scr
     return outputs
 
 
+def _audio_source(plan: EncodePlan, rendition: AudioRendition, stream: Any) -> Any:
+    """The source stream of a rendition; a broadcast pair's two mono tracks merged into left and right; the channels an
+    --audio-map entry names (from one or more streams: merged, then picked by pan)."""
+    if rendition.channel_sources:
+        streams = list(dict.fromkeys(index for index, _ in rendition.channel_sources))
+        offsets: dict[int, int] = {}
+        counts = {a.index: a.channels for a in plan.source.audio}
+        for index in streams:
+            offsets[index] = sum(counts[i] for i in streams[:streams.index(index)])
+        picked = [offsets[index] + channel for index, channel in rendition.channel_sources]
+        merged = stream[str(streams[0])] if len(streams) == 1 else ffmpeg_python.filter(
+            [stream[str(index)] for index in streams], "amerge", inputs=len(streams))
+        left, right = picked[0], picked[-1]
+        return merged.filter("pan", f"stereo|FL{PAN_EQUALS}c{left}|FR{PAN_EQUALS}c{right}")
+    if rendition.pair_index is None:
+        return stream[str(rendition.stream_index)]
+    return ffmpeg_python.filter([stream[str(rendition.stream_index)], stream[str(rendition.pair_index)]], "amerge",
+                                inputs=2)
+
+
 def _compile(ffmpeg: str, outputs: list[Any]) -> list[str]:
     argv: list[str] = ffmpeg_python.merge_outputs(*outputs).compile(cmd=ffmpeg)
+    # ffmpeg-python escapes an '=' inside a filter argument once too often (pan then sees a backslash and refuses
+    # the expression); pan expressions carry PAN_EQUALS instead, written back here as a plain '=' (after the
+    # filter's own '=', ffmpeg's graph parser splits only on [],; and pan reads the rest as its one argument)
+    argv = [a.replace(PAN_EQUALS, "=") if i and argv[i - 1] == "-filter_complex" else a
+            for i, a in enumerate(argv)]
     return [argv[0], *GLOBAL_ARGS, *argv[1:]]
 
 

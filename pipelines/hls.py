@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipelines.presentation import Presentation, Segment, SubtitleTrack, Track, VideoTrack
+from pipelines.presentation import Presentation, Segment, Storyboard, SubtitleTrack, Track, VideoTrack
 from pipelines.textfile import write_text_atomic
 
 MASTER = "master.m3u8"
@@ -31,6 +31,7 @@ SUBTITLE_GROUP = "subs"
 SDH_CHARACTERISTICS = ("public.accessibility.transcribes-spoken-dialog,"
                        "public.accessibility.describes-music-and-sound")
 MEDIA_VERSION, IFRAME_VERSION, SUBTITLE_VERSION = 6, 5, 3
+DESCRIBES_VIDEO = "public.accessibility.describes-video"  # audio description (Apple HLS authoring spec)
 
 
 def _seconds(value: float) -> str:
@@ -141,6 +142,7 @@ def render_master(p: Presentation) -> str:
             ("TYPE", "AUDIO"), ("GROUP-ID", _quoted(AUDIO_GROUP)), ("LANGUAGE", _quoted(audio.language)),
             ("NAME", _quoted(audio.name or audio.language)), ("DEFAULT", _yes(i == default_audio)),
             ("AUTOSELECT", "YES"), ("CHANNELS", _quoted(str(audio.channels))),
+            *([("CHARACTERISTICS", _quoted(DESCRIBES_VIDEO))] if audio.role == "description" else []),
             ("URI", _quoted(f"{audio.path}/{MEDIA}"))]))
     default_subtitle = _default_index([s.default for s in p.subtitles], required=False)
     for i, sub in enumerate(p.subtitles):
@@ -168,7 +170,35 @@ def render_master(p: Presentation) -> str:
         lines.append("#EXT-X-I-FRAME-STREAM-INF:" + _attributes([
             ("BANDWIDTH", str(peak)), ("AVERAGE-BANDWIDTH", str(average)), ("CODECS", _quoted(video.codecs)),
             ("RESOLUTION", f"{video.width}x{video.height}"), ("URI", _quoted(f"{video.path}/{IFRAMES}"))]))
+    if p.storyboard is not None:
+        lines.append(image_stream_inf(p.storyboard))
     return _text(lines)
+
+
+IMAGE_VERSION = 7  # the Image Media Playlist spec v0.4's examples (EXT-X-IMAGES-ONLY, EXT-X-TILES)
+
+
+def render_image_playlist(board: Storyboard) -> str:
+    """The image media playlist of a storyboard (Image Media Playlist spec v0.4, as Roku and Shaka read it):
+    one entry per sheet, its EXTINF the time it covers, EXT-X-TILES giving the tile RESOLUTION, the LAYOUT
+    (columns x rows) and the DURATION of one tile."""
+    durations = [_seconds(s.duration) for s in board.sheets]
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{IMAGE_VERSION}", f"#EXT-X-TARGETDURATION:{_target(durations)}",
+             "#EXT-X-MEDIA-SEQUENCE:1", "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-IMAGES-ONLY"]
+    tiles = _attributes([("RESOLUTION", f"{board.tile_width}x{board.tile_height}"),
+                         ("LAYOUT", f"{board.columns}x{board.rows}"), ("DURATION", _seconds(board.interval))])
+    for sheet, duration in zip(board.sheets, durations, strict=True):
+        lines += [f"#EXTINF:{duration},", f"#EXT-X-TILES:{tiles}", sheet.uri]
+    return _text([*lines, "#EXT-X-ENDLIST"])
+
+
+def image_stream_inf(board: Storyboard) -> str:
+    """The master's EXT-X-IMAGE-STREAM-INF line: BANDWIDTH the biggest sheet over the time a full sheet covers,
+    RESOLUTION one tile's, CODECS "jpeg"."""
+    peak = max((s.size for s in board.sheets), default=0) * 8 / board.sheet_seconds
+    return "#EXT-X-IMAGE-STREAM-INF:" + _attributes([
+        ("BANDWIDTH", str(max(1, math.ceil(peak)))), ("RESOLUTION", f"{board.tile_width}x{board.tile_height}"),
+        ("CODECS", _quoted("jpeg")), ("URI", _quoted(f"{board.path}/{board.playlist}"))])
 
 
 def _write(root: Path, rel: str, text: str) -> None:
@@ -187,6 +217,8 @@ def write_hls(root: Path, p: Presentation) -> list[str]:
     target = max((_target(_seconds(s.duration) for s in v.segments) for v in p.video), default=1)
     for sub in p.subtitles:
         files[f"{sub.path}/{MEDIA}"] = render_subtitle_media(sub, target)
+    if p.storyboard is not None:
+        files[f"{p.storyboard.path}/{p.storyboard.playlist}"] = render_image_playlist(p.storyboard)
     files[MASTER] = render_master(p)
     for rel, text in files.items():
         _write(root, rel, text)

@@ -4,18 +4,19 @@ Rules: ITU-R BS.1770-4 (K-weighted, gated integrated loudness in LUFS, true peak
 and EBU R128 / EBU Tech 3342 (loudness range, LU). Presets: EBU R128 (−23 LUFS, −1 dBTP), ATSC A/85
 (−24 LKFS, −2 dBTP), a streaming target (−16 LUFS, −1 dBTP), and ``off``.
 
-Two passes: pass 1 measures each source audio stream (ffmpeg ``loudnorm=print_format=json``: input_i,
-input_lra, input_tp, input_thresh); pass 2 runs ``loudnorm`` with those figures and ``linear=true``.
+Two passes: pass 1 measures each rendition's source audio (ffmpeg ``ebur128=peak=true``: integrated, its
+relative gate, LRA, true peak); pass 2 runs ``loudnorm`` with those figures and ``linear=true``.
 ffmpeg (libavfilter/af_loudnorm.c, ``config_input``) then applies one linear gain, target − measured I,
 when the measured true peak plus that gain stays at or under the ceiling and the measured LRA is within the
 target LRA; otherwise it falls back to its dynamic mode (a 3 s gain window plus a true-peak limiter).
 `loudnorm_mode` reproduces that rule so the plan and report.json say which mode ran. Published renditions
-are measured again with ``ebur128=peak=true`` (an independent meter) for QC.
+are measured again with the same meter for QC. One meter for both: loudnorm's own meter reads up to 1 LU lower
+than ebur128 on sparse material (tone bursts: −17.1 against −16.3 LUFS), which would push a linear correction
+off target by that much as QC reads it.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -79,9 +80,9 @@ class Loudness:
 
 @dataclass(frozen=True)
 class TrackLoudness:
-    """A source audio stream's pass-1 measurement and what pass 2 does with it."""
+    """A rendition's pass-1 measurement (its source audio as the encoder gets it) and what pass 2 does with it."""
 
-    stream_index: int
+    rendition: str  # AudioRendition.id
     source: Loudness
     mode: str  # "linear" | "dynamic" | "off"
     gain_db: float | None  # the linear gain (linear mode); None otherwise
@@ -89,7 +90,7 @@ class TrackLoudness:
 
 @dataclass(frozen=True)
 class LoudnessPlan:
-    """The job's preset and, once measured (pipelines.loudness_measure), every source audio stream's figures."""
+    """The job's preset and, once measured (pipelines.loudness_measure), every audio rendition's source figures."""
 
     preset: str = "off"
     tracks: tuple[TrackLoudness, ...] = ()
@@ -98,27 +99,14 @@ class LoudnessPlan:
     def target(self) -> LoudnessTarget | None:
         return target_for(self.preset)
 
-    def track(self, stream_index: int) -> TrackLoudness | None:
-        return next((t for t in self.tracks if t.stream_index == stream_index), None)
+    def track(self, rendition: str) -> TrackLoudness | None:
+        return next((t for t in self.tracks if t.rendition == rendition), None)
 
 
 def _number(text: str) -> float | None:
     """ffmpeg's "%.2f" of a level: "-inf" (silence) → None."""
     value = float(text)
     return value if math.isfinite(value) else None
-
-
-def parse_loudnorm_json(stderr: str) -> Loudness:
-    """The input_* figures of the last ``loudnorm ... print_format=json`` block in ffmpeg's stderr.
-
-    ValueError when there is none (ffmpeg must run at log level info or above)."""
-    start = stderr.rfind("[Parsed_loudnorm_")
-    match = re.search(r"\{[^{}]*\}", stderr[start:]) if start >= 0 else None
-    if match is None:
-        raise ValueError("no loudnorm JSON in ffmpeg's output")
-    data = json.loads(match.group(0))
-    return Loudness(integrated=_number(data["input_i"]), lra=float(data["input_lra"]),
-                    true_peak=_number(data["input_tp"]), threshold=float(data["input_thresh"]))
 
 
 _SUMMARY = re.compile(
@@ -157,12 +145,12 @@ def loudnorm_mode(measured: Loudness, target: LoudnessTarget) -> str:
     return "dynamic"
 
 
-def plan_track(stream_index: int, measured: Loudness, target: LoudnessTarget | None) -> TrackLoudness:
+def plan_track(rendition: str, measured: Loudness, target: LoudnessTarget | None) -> TrackLoudness:
     if target is None:
-        return TrackLoudness(stream_index, measured, "off", None)
+        return TrackLoudness(rendition, measured, "off", None)
     mode = loudnorm_mode(measured, target)
     gain = round(target.integrated - measured.integrated, 2) if mode == "linear" and measured.integrated else None
-    return TrackLoudness(stream_index, measured, mode, gain)
+    return TrackLoudness(rendition, measured, mode, gain)
 
 
 def loudnorm_options(track: TrackLoudness, target: LoudnessTarget) -> dict[str, str]:

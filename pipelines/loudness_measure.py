@@ -23,7 +23,6 @@ from pipelines.loudness import (
     Loudness,
     LoudnessPlan,
     parse_ebur128_summary,
-    parse_loudnorm_json,
     plan_track,
 )
 from pipelines.plan import EncodePlan
@@ -51,21 +50,22 @@ def _measured(argv: list[str], *, timeout: float, cancel: threading.Event | None
 
 def measure_plan(plan: EncodePlan, source: Path, *, tools: Tools,
                  cancel: threading.Event | None = None) -> EncodePlan:
-    """Pass 1: each audio rendition's source stream measured (one ffmpeg per stream, audio only), the
+    """Pass 1: each audio rendition's source audio measured (one ffmpeg per rendition, audio only), the
     loudnorm mode and gain decided. SilentAudio when a stream is silent and the preset is not ``off``."""
     target = plan.loudness.target
     timeout = 60 + 2 * plan.source.duration
     tracks = []
     for rendition in plan.audio:
-        argv = source_loudness_argv(plan, ffmpeg=tools.ffmpeg, source=source, stream_index=rendition.stream_index)
-        measured = _measured(argv, timeout=timeout, cancel=cancel, parse=parse_loudnorm_json)
+        argv = source_loudness_argv(plan, ffmpeg=tools.ffmpeg, source=source, rendition=rendition)
+        measured = _measured(argv, timeout=timeout, cancel=cancel, parse=parse_ebur128_summary)
         if measured.silent and target is not None:
             raise SilentAudio(
-                f"{source}: audio stream {rendition.stream_index} ({rendition.id}, {rendition.name}) is silent "
+                f"{source}: the audio of rendition {rendition.id} ({rendition.name}, from stream "
+                f"{rendition.stream_index}) is silent "
                 f"(integrated loudness below −70 LUFS): it cannot be normalised to {target.name} "
                 f"{target.integrated:g} LUFS",
                 hint="check the master's audio, or publish it as it is with --loudness off")
-        tracks.append(plan_track(rendition.stream_index, measured, target))
+        tracks.append(plan_track(rendition.id, measured, target))
     return dataclasses.replace(plan, loudness=LoudnessPlan(plan.loudness.preset, tuple(tracks)))
 
 
@@ -91,10 +91,9 @@ def loudness_report(plan: EncodePlan, presentation: Presentation,
     figures (pass 1), the mode loudnorm used (linear: one gain of gain_db; dynamic: its limiter), and the
     published rendition's figures (measured on the CMAF output)."""
     target = plan.loudness.target
-    by_stream = {a.id: a.stream_index for a in plan.audio}
     tracks = []
     for track in presentation.audio:
-        planned = plan.loudness.track(by_stream.get(track.id, -1))
+        planned = plan.loudness.track(track.id)
         output = outputs.get(track.id)
         tracks.append({
             "id": track.id,

@@ -23,14 +23,18 @@ def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str,
         measure_video_track(root, f"video/{r.id}", r.id, nominal_bitrate=r.bitrate, frame_rate=plan.fps)
         for r in plan.video)
     audio = tuple(
-        measure_audio_track(root, f"audio/{a.id}", a.id, language=a.language, name=a.name, default=a.default)
+        measure_audio_track(root, f"audio/{a.id}", a.id, language=a.language, name=a.name, default=a.default,
+                            role=a.role)
         for a in plan.audio)
     default_text = subtitle_default([(track_id, doc.language, doc.forced) for track_id, doc in subtitles],
                                     next((a.language for a in plan.audio if a.default), None))
     names = subtitle_names([doc for _, doc in subtitles])
     texts = tuple(write_subtitle_track(root, track_id, doc, video[0], default=track_id == default_text, name=name)
                   for (track_id, doc), name in zip(subtitles, names, strict=True))
-    duration = max([t.duration for t in video] + [t.duration for t in audio])
+    # The title lasts as long as its picture: audio is padded or trimmed to it at the encode, and a last AAC
+    # frame that runs past it (by less than a frame) must not make the MPD longer than HLS (Shaka 5.2
+    # stalls at the end of a title whose mediaPresentationDuration outlasts the picture).
+    duration = max(t.duration for t in video)
     return Presentation(
         duration=duration, segment_seconds=plan.segment_seconds, video=video, audio=audio, subtitles=texts,
         provenance=(("encoder-identity", identity.fingerprint),

@@ -12,13 +12,19 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from pipelines.audiomap import AudioMapEntry, channel_sources
 from pipelines.errors import ConfigError, InputRejected
 from pipelines.ladder import Ladder, Rung
 from pipelines.language import language_name, normalize_language, parse_iso639_2
+from pipelines.layout import stereo_rule
 from pipelines.loudness import DEFAULT_PRESET, LoudnessPlan, target_for
-from pipelines.source import SourceInfo
+from pipelines.source import AudioStream, SourceInfo
 
 MAX_FPS = Fraction(60)
+# Samples the AAC-LC encoder (ffmpeg's native `aac`: its initial_padding) emits before the first input
+# sample; compensated by trimming that many samples of the title's start off the encoder's input, so the
+# decoded track lines up with the picture from tfdt 0 (see pipelines.ffmpeg.prepared_audio).
+AAC_PRIMING_SAMPLES = 1024
 # Common rates a VFR source is snapped to (its average picks the nearest).
 _STANDARD_RATES = tuple(Fraction(n, d) for n, d in (
     (24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1), (60000, 1001), (60, 1)))
@@ -46,6 +52,8 @@ class PlanOptions:
     profile: str = "fast"
     # Language per audio stream, in source order; overrides the container's tags (BCP-47 or ISO 639-2).
     audio_languages: tuple[str, ...] = ()
+    # Which master channels make which rendition (pipelines.audiomap); empty: one rendition per audio stream.
+    audio_map: tuple[AudioMapEntry, ...] = ()
     loudness: str = DEFAULT_PRESET  # pipelines.loudness.PRESETS
 
     def __post_init__(self) -> None:
@@ -83,6 +91,14 @@ class AudioRendition:
     channels: int = 2
     sample_rate: int = 48000
     default: bool = False
+    priming: int = AAC_PRIMING_SAMPLES  # encoder delay in samples at `sample_rate`, compensated at the encode
+    source_layout: str = ""  # the master stream's channel layout as it arrived ("5.1", "mono", "4 channels")
+    layout_rule: str = ""  # what makes it stereo, in words (pipelines.layout)
+    downmix: str | None = None  # the ffmpeg pan expression of that rule; None: kept, or swresample's default
+    pair_index: int | None = None  # a broadcast pair: the mono stream carrying the right channel (left: stream_index)
+    role: str = "main"  # pipelines.audiomap.ROLES: main, alternate, description (AD), commentary
+    # --audio-map: (stream index, channel) for the left and right channel (one pair: mono on both sides)
+    channel_sources: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,45 @@ class EncodePlan:
     @property
     def duration(self) -> float:
         return self.source.duration
+
+    @property
+    def title_frames(self) -> int:
+        """Frames of the published picture: the source picture's end on the output timeline
+        (`SourceInfo.media_duration`) on the output frame grid."""
+        # as the fps filter ends the picture: at the source's end on the output grid, half a slot rounded up
+        # (AV_ROUND_NEAR_INF; a VFR master ending 35.98 s into 25 fps makes 900 frames, not 899)
+        return max(1, _round_half_up(_exact(self.source.media_duration) * self.fps))
+
+    @property
+    def title_duration(self) -> Fraction:
+        """The title's duration in seconds, exact: the picture's. Every track starts at 0 and ends here (audio
+        within one of its frames); HLS playlists and the MPD state it."""
+        return self.title_frames / self.fps
+
+    @property
+    def picture_shift(self) -> Fraction:
+        """Seconds the published picture is moved against the master's by being put on the output frame grid.
+
+        The fps filter places the source frame at offset t on output frame round(t * fps) (half away from
+        zero: ffmpeg's AV_ROUND_NEAR_INF), so a picture whose first frame is not on the grid from the
+        container's first timestamp (an MPEG-TS video starting 21 ms after its AAC priming frame) moves by up to
+        half a frame; the audio is moved by the same amount so the A/V offset stays the source's.
+        """
+        start = _exact(self.source.offset(self.source.video.start_time))
+        return _round_half_up(start * self.fps) / self.fps - start
+
+    def title_samples(self, rendition: AudioRendition) -> int:
+        """The title's duration in samples of `rendition` (rounded to the nearest sample)."""
+        return round(self.title_duration * rendition.sample_rate)
+
+
+def _exact(seconds: float) -> Fraction:
+    """A probed time (ffprobe prints µs) as the exact decimal it was: 35.98, not 35.97999999999999687361196."""
+    return Fraction(seconds).limit_denominator(1_000_000)
+
+
+def _round_half_up(value: Fraction) -> int:
+    return math.floor(value + Fraction(1, 2))
 
 
 def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanOptions()) -> EncodePlan:
@@ -199,8 +254,14 @@ def _audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ..
         raise ConfigError(
             f"{len(options.audio_languages)} audio languages given but the source has {len(source.audio)} "
             "audio stream(s)", hint="give one language per audio stream, in stream order")
+    if options.audio_map:
+        return _mapped_audio(source, options)
+    pair = broadcast_pair(source.audio, options.audio_languages)
+    if pair is not None:
+        return (pair_rendition(pair, source.audio, options),)
     renditions: list[AudioRendition] = []
     used: dict[str, int] = {}
+    names: dict[str, int] = {}
     for position, stream in enumerate(source.audio):
         override = options.audio_languages[position] if position < len(options.audio_languages) else None
         language = normalize_language(override, source="--audio-language") if override else _language(
@@ -208,10 +269,73 @@ def _audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ..
         used[language] = used.get(language, 0) + 1
         rid = language if used[language] == 1 else f"{language}-{used[language]}"
         name = stream.title.strip()[:64] or language_name(language)
+        # NAME must differ within a group (RFC 8216 §4.3.4.1.1): a repeated one gets its ordinal
+        names[name.casefold()] = names.get(name.casefold(), 0) + 1
+        if names[name.casefold()] > 1:
+            name = f"{name} {names[name.casefold()]}"
+        rule = stereo_rule(stream.channels, stream.channel_layout)
         renditions.append(AudioRendition(id=rid, stream_index=stream.index, language=language, name=name,
                                          bitrate=PROFILES[options.profile].audio_bitrate,
-                                         default=position == 0))
+                                         default=position == 0, source_layout=rule.layout,
+                                         layout_rule=rule.rule, downmix=rule.pan))
     return tuple(renditions)
+
+
+ROLE_NAMES = {"description": "audio description", "commentary": "commentary"}
+
+
+def _mapped_audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ...]:
+    """One rendition per --audio-map entry; ids and NAMEs unique (language + role, then an ordinal)."""
+    if options.audio_languages:
+        raise ConfigError("--audio-language and --audio-map both given",
+                          hint="give each rendition's language in its --audio-map entry")
+    layout = tuple((a.index, a.channels) for a in source.audio)
+    renditions: list[AudioRendition] = []
+    used: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for position, entry in enumerate(options.audio_map):
+        sources = channel_sources(entry, layout)
+        base = entry.language if entry.role == "main" else f"{entry.language}-{entry.role}"
+        used[base] = used.get(base, 0) + 1
+        rid = base if used[base] == 1 else f"{base}-{used[base]}"
+        role_name = ROLE_NAMES.get(entry.role)
+        name = entry.name or (f"{language_name(entry.language)} ({role_name})" if role_name
+                              else language_name(entry.language))
+        names[name.casefold()] = names.get(name.casefold(), 0) + 1
+        if names[name.casefold()] > 1:
+            name = f"{name} {names[name.casefold()]}"
+        where = " + ".join(f"stream {index} channel {channel + 1}" for index, channel in sources)
+        renditions.append(AudioRendition(
+            id=rid, stream_index=sources[0][0], language=entry.language, name=name,
+            bitrate=PROFILES[options.profile].audio_bitrate, default=position == 0, role=entry.role,
+            channel_sources=sources, source_layout=f"channels {'+'.join(map(str, entry.channels))}",
+            layout_rule=f"--audio-map {entry}: {where} → " + ("left, right" if len(sources) == 2 else "both sides")))
+    return tuple(renditions)
+
+
+def broadcast_pair(streams: tuple[AudioStream, ...], languages: tuple[str, ...]) -> tuple[int, int] | None:
+    """Positions of the stereo programme in a broadcast master's N mono tracks, or None.
+
+    The convention (EBU R 123 and the usual MXF/IMF track allocation): N untagged mono tracks are channels, not
+    programmes; tracks 1+2 carry the stereo programme (left, right), the rest M&E, commentary or spares. Applied
+    only when every audio stream is mono with no language and no title, and no --audio-language was given (each
+    of those says the tracks are programmes of their own).
+    """
+    if len(streams) < 2 or languages:
+        return None
+    if all(s.channels == 1 and not s.language and not s.title.strip() for s in streams):
+        return 0, 1
+    return None
+
+
+def pair_rendition(pair: tuple[int, int], streams: tuple[AudioStream, ...], options: PlanOptions) -> AudioRendition:
+    left, right = (streams[i] for i in pair)
+    rest = len(streams) - 2
+    unpublished = f"; tracks 3–{len(streams)} not published" if rest > 1 else "; track 3 not published" if rest else ""
+    return AudioRendition(
+        id="und", stream_index=left.index, pair_index=right.index, language="und", name=language_name("und"),
+        bitrate=PROFILES[options.profile].audio_bitrate, default=True, source_layout=f"{len(streams)} mono tracks",
+        layout_rule=f"tracks 1+2 → stereo programme (left, right: the broadcast pair convention){unpublished}")
 
 
 def _language(tag: str | None) -> str:

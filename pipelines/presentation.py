@@ -71,6 +71,7 @@ class AudioTrack(Track):
     channels: int = 2
     sample_rate: int = 48000
     default: bool = False
+    role: str = "main"  # main, alternate, description (audio description), commentary
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,28 @@ class SubtitleTrack:
 
 
 @dataclass(frozen=True)
+class Storyboard:
+    """Thumbnail sprite sheets (pipelines.storyboard): `tiles` tiles of `tile_width`x`tile_height`, row-major,
+    `columns`x`rows` per sheet, one every `interval` seconds from 0."""
+
+    path: str  # folder: "thumbnails"
+    interval: float  # seconds per tile
+    tile_width: int
+    tile_height: int
+    columns: int
+    rows: int
+    tiles: int  # tiles made (every sheet but the last is full)
+    sheets: tuple[Segment, ...]  # sprite_0001.jpg …: start, duration covered, bytes
+    vtt: str = "thumbnails.vtt"  # the WebVTT thumbnails track within `path`
+    playlist: str = "index.m3u8"  # the HLS image media playlist within `path`
+
+    @property
+    def sheet_seconds(self) -> float:
+        """Seconds a full sheet covers."""
+        return self.columns * self.rows * self.interval
+
+
+@dataclass(frozen=True)
 class Presentation:
     duration: float  # seconds, the longest track's
     segment_seconds: int  # target segment duration
@@ -95,3 +118,4 @@ class Presentation:
     subtitles: tuple[SubtitleTrack, ...] = ()
     # Free-form provenance written into manifests as comments (e.g. the encoder fingerprint).
     provenance: tuple[tuple[str, str], ...] = field(default=())
+    storyboard: Storyboard | None = None  # thumbnail tiles, in both manifests when present

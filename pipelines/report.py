@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pipelines.encoder import EncoderIdentity
 from pipelines.errors import CheckResult
-from pipelines.presentation import Presentation
+from pipelines.presentation import Presentation, Track
+from pipelines.source import SourceInfo
 from pipelines.subtitles import SubtitleDocument
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ def build_report(planned: Planned, presentation: Presentation,
                  quality: Mapping[str, Mapping[str, float]], identity: EncoderIdentity,
                  timings: Mapping[str, float], *, fingerprint: str | None = None) -> dict[str, Any]:
     plan = planned.plan
+    picture = presentation.video[0] if presentation.video else None
     encode_seconds = timings.get("encode", 0.0)
     return {
         "report_version": REPORT_VERSION,
@@ -43,6 +45,7 @@ def build_report(planned: Planned, presentation: Presentation,
         },
         "renditions": {
             "video": [{
+                **_timeline(t, picture),
                 "id": t.id, "path": t.path, "width": t.width, "height": t.height, "codecs": t.codecs,
                 "frame_rate": str(t.frame_rate), "target_bitrate": t.nominal_bitrate,
                 "measured_peak_bitrate": t.peak_bitrate, "measured_average_bitrate": t.average_bitrate,
@@ -50,11 +53,12 @@ def build_report(planned: Planned, presentation: Presentation,
                 "quality": dict(quality.get(t.id, {})),
             } for t in presentation.video],
             "audio": [{
+                **_timeline(t, picture), "source_offset": _source_offset(planned.source, a.stream_index),
                 "id": t.id, "path": t.path, "language": t.language, "name": t.name, "codecs": t.codecs,
                 "channels": t.channels, "sample_rate": t.sample_rate, "default": t.default,
                 "measured_peak_bitrate": t.peak_bitrate, "measured_average_bitrate": t.average_bitrate,
                 "segments": len(t.segments), "duration": round(t.duration, 6),
-            } for t in presentation.audio],
+            } for t, a in zip(presentation.audio, plan.audio, strict=True)],
             "subtitles": [{
                 "id": t.id, "path": t.path, "language": t.language, "name": t.name,
                 "forced": t.forced, "sdh": t.sdh, "default": t.default,
@@ -83,6 +87,24 @@ def overlapping(doc: SubtitleDocument) -> int:
         count += cue.start < latest_end
         latest_end = max(latest_end, cue.end)
     return count
+
+
+def _timeline(track: Track, picture: Track | None) -> dict[str, float]:
+    """Where a track lies on the title's timeline, from its boxes (tfdt, trun): start and end in seconds, and
+    offset = its start − the picture's start (what a player presents; 0 when in sync)."""
+    start = track.segments[0].start if track.segments else 0.0
+    end = track.segments[-1].start + track.segments[-1].duration if track.segments else 0.0
+    origin = picture.segments[0].start if picture is not None and picture.segments else 0.0
+    return {"start": round(start, 6), "end": round(end, 6), "offset": round(start - origin, 6)}
+
+
+def _source_offset(source: SourceInfo, index: int) -> float | None:
+    """The master's A/V offset for one audio stream: its start − the picture's start (containers' timestamps,
+    edit lists applied by ffprobe), in seconds; what the encode pads (> 0) or holds the picture for (< 0)."""
+    stream = next((a for a in source.audio if a.index == index), None)
+    if stream is None or stream.start_time is None or source.video.start_time is None:
+        return None
+    return round(stream.start_time - source.video.start_time, 6)
 
 
 def write_report(root: Path, report: Mapping[str, Any]) -> Path:

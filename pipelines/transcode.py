@@ -12,6 +12,7 @@ the same stitch, package, QC and publish-by-rename follow, the encode step is sk
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -34,17 +35,21 @@ from pipelines.loudness_measure import loudness_report, measure_plan, measure_re
 from pipelines.measure import measure_video_track
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
 from pipelines.plan import EncodePlan, PlanOptions, plan_encode
+from pipelines.poster import usable
 from pipelines.probe import ProbeLimits, probe
 from pipelines.progress import Progress
 from pipelines.qc import run_qc
 from pipelines.qc.loudness import loudness_check
+from pipelines.qc.thumbnails import check_thumbnails
 from pipelines.quality import measure_quality
 from pipelines.report import build_report, write_report
 from pipelines.runner import RunLimits, run
 from pipelines.source import SourceInfo
 from pipelines.stitch import check_decode, check_timeline, decode_rung, gather, track_frames
+from pipelines.storyboard import StoryboardOptions
 from pipelines.subtitles import SubtitleDocument, load_sidecar
 from pipelines.subtitles.flags import track_suffix
+from pipelines.thumbnails import Thumbnails, make_thumbnails, thumbnails_report
 from pipelines.tools import Tools
 from pipelines.workspace import Workspace, workspace
 
@@ -85,6 +90,7 @@ class TranscodeRequest:
     # The caller's fleet fingerprint of this encoder ("sha256:…", workers.fingerprint), recorded beside the
     # identity in report.json and the manifests; None: only the identity is recorded.
     fingerprint: str | None = None
+    thumbnails: StoryboardOptions = StoryboardOptions()  # storyboard sheets + poster (enabled=False: none)
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,12 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         presentation = build_presentation(ws.staging, planned.plan, subtitles, identity,
                                           fingerprint=request.fingerprint)
         remove_scratch_playlists(ws.staging)
+        thumbs: Thumbnails | None = None
+        if request.thumbnails.enabled and presentation.video:
+            thumbs = make_thumbnails(ws.staging, presentation, request.thumbnails, tools=tools,
+                                     scratch=ws.scratch, cancel=cancel)
+            presentation = dataclasses.replace(presentation, storyboard=thumbs.storyboard)
+            timings["thumbnails"] = thumbs.seconds
         write_manifests(ws.staging, presentation)
         lap("package")
         emit(Event("qc"))
@@ -215,6 +227,10 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         target = planned.plan.loudness.target
         if target is not None:
             checks += [loudness_check(track_id, measured, target) for track_id, measured in loudness.items()]
+        if thumbs is not None:
+            checks += check_thumbnails(ws.staging, thumbs.storyboard, presentation.video[0].duration,
+                                       thumbs.expected_tiles, any(usable(c) for c in thumbs.candidates),
+                                       tools=tools)
         lap("qc")
         quality = {}
         if request.measure_quality:
@@ -227,6 +243,10 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         report["loudness"] = loudness_report(planned.plan, presentation, loudness)
         if chunks:
             report["chunks"] = chunk_report(chunks, runs, request.jobs)
+        if thumbs is not None:
+            report["thumbnails"] = thumbnails_report(thumbs, timings.get("encode"))
+            report["outputs"] = {**report["outputs"], "poster": "poster.jpg",
+                                 "thumbnails": f"{thumbs.storyboard.path}/{thumbs.storyboard.vtt}"}
         write_report(ws.staging, report)
         failures = [c for c in checks if not c.passed]
         if failures:

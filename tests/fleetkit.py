@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import pytest
 from fleet.seaweed_server import BUCKET, SeaweedServer  # tests/ is on sys.path (tests/conftest.py)
@@ -106,6 +106,20 @@ class Fleet:
             log.close()
 
 
+
+T = TypeVar("T")
+
+
+def wait(check: Callable[[], T], timeout: float, what: str, fleet: Fleet) -> T:
+    """Poll `check` until it returns something truthy; past `timeout` s fail with the workers' log tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}\n{fleet.logs()[-4000:]}")
+
+
 def make_fleet(tmp_path: Path, **settings: str) -> Iterator[Fleet]:
     state = tmp_path / "state"
     state.mkdir()
@@ -160,3 +174,21 @@ def fresh_db(redis_url: str, db: int) -> str:
     client.flushdb()
     client.close()
     return url
+
+
+@contextlib.contextmanager
+def tiny_disk(folder: Path, size: str = "256k") -> Iterator[Path]:
+    """A real tmpfs of `size` mounted on `folder` (a full scratch volume, no mock); skips where mounting is not
+    allowed (not root, or no CAP_SYS_ADMIN), fails in CI."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        message = f"cannot mount a tmpfs here: {done.stderr.decode().strip()}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

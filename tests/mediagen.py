@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,53 @@ def _video_args(*, first_second: int | None, sar: str | None, interlaced: bool, 
     return args
 
 
+SYNC_FPS = 25
+BEEP_SECONDS = 0.04
+
+
+def _sync_video(duration: float, marks: tuple[float, ...], size: str = "320x180") -> list[str]:
+    """lavfi black picture at SYNC_FPS with one white frame at each mark (marks on the frame grid)."""
+    frames = "+".join(f"eq(n\\,{round(t * SYNC_FPS)})" for t in marks)
+    return ["-f", "lavfi", "-i",
+            f"color=c=black:s={size}:r={SYNC_FPS}:d={duration},drawbox=c=white:t=fill:enable='{frames}'"]
+
+
+def _sync_audio(duration: float, marks: tuple[float, ...], sample_rate: int) -> list[str]:
+    """lavfi silence with a BEEP_SECONDS 1 kHz burst at each mark (local times of this input)."""
+    gates = "+".join(f"between(t\\,{t}\\,{t + BEEP_SECONDS})" for t in marks)
+    return ["-f", "lavfi", "-i",
+            f"aevalsrc=exprs='0.7*sin(2*PI*1000*(t-{marks[0]}))*({gates})':s={sample_rate}:d={duration}"]
+
+
+@dataclass(frozen=True)
+class SyncMaster:
+    """A master with sync marks: a white frame on black and a 1 kHz tone burst in silence at each mark."""
+
+    path: Path
+    marks: tuple[float, ...]  # where flash and beep are on the title's timeline (seconds from the first picture)
+
+
+def make_sync_master(path: Path, *, video_seconds: float = 4.0, audio_seconds: float | None = None,
+                     sample_rate: int = 48000, codec: str = "aac", audio_delay: float = 0.0,
+                     marks: tuple[float, ...] = (1.0, 2.6)) -> SyncMaster:
+    """A 320x180 SYNC_FPS H.264 master with sync marks. `codec` is the audio codec (aac; pcm_u8, pcm_s16le,
+    pcm_s24le in a .mov); `audio_delay` > 0 starts the audio that late through the container (an MP4 edit
+    list: `-itsoffset`); the suffix picks the container (.mp4, .mov, .ts: ffmpeg's MPEG-TS starts at 1.4 s).
+    Marks sit on the frame grid and 1 kHz cycles (phase 0 at each burst)."""
+    audio_seconds = video_seconds if audio_seconds is None else audio_seconds
+    local = tuple(round(t - audio_delay, 6) for t in marks)
+    args = _sync_video(video_seconds, marks)
+    if audio_delay:
+        args += ["-itsoffset", str(audio_delay)]
+    args += _sync_audio(audio_seconds, local, sample_rate)
+    args += ["-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25",
+             "-pix_fmt", "yuv420p", "-c:a", codec, "-ar", str(sample_rate), "-ac", "2"]
+    if codec == "aac":
+        args += ["-b:a", "128k"]
+    _ffmpeg(*args, "-fflags", "+bitexact", str(path))
+    return SyncMaster(Path(path), marks)
+
+
 def make_audio_only(path: Path, *, duration: float = 2.0, cover_art: bool = False) -> Path:
     """AAC in M4A; with `cover_art`, a PNG attached picture (a video stream that is not video)."""
     args = ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={duration}"]
@@ -141,6 +189,33 @@ def make_corrupt_start(src: Path, dst: Path, *, length: int = 4000) -> Path:
     data[start:start + length] = b"Z" * length
     Path(dst).write_bytes(bytes(data))
     return Path(dst)
+
+
+def make_colour_steps(path: Path, colours: Sequence[str], *, width: int = 320, height: int = 180,
+                      fps: int = 25, seconds_each: float = 1.0) -> Path:
+    """An H.264 MP4 (with a sine audio track) whose picture is one flat colour per
+    `seconds_each`, in the order given (ffmpeg colour names or 0xRRGGBB): the right picture at any time is known."""
+    parts = ";".join(f"color=c={c}:s={width}x{height}:r={fps}:d={seconds_each},format=yuv420p[c{n}]"
+                     for n, c in enumerate(colours))
+    joins = "".join(f"[c{n}]" for n in range(len(colours)))
+    total = seconds_each * len(colours)
+    _ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={total}",
+            "-filter_complex", f"{parts};{joins}concat=n={len(colours)}:v=1:a=0[v]",
+            "-map", "[v]", "-map", "0:a", "-c:v", "libx264", "-preset", "ultrafast", "-g", str(fps),
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-fflags", "+bitexact", "-map_metadata", "-1",
+            str(path))
+    return Path(path)
+
+
+def make_fade_in(path: Path, *, duration: float = 6.0, fade_seconds: float = 2.0, width: int = 320,
+                 height: int = 180, fps: int = 25) -> Path:
+    """testsrc2 fading in from black over its first `fade_seconds` (frame 0 is pure black), with sine audio."""
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r={fps}:d={duration}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:d={duration}",
+            "-vf", f"fade=t=in:st=0:d={fade_seconds}", "-c:v", "libx264", "-preset", "ultrafast", "-g", str(fps),
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-fflags", "+bitexact", "-map_metadata", "-1",
+            str(path))
+    return Path(path)
 
 
 def ffprobe_json(path: Path) -> dict[str, object]:

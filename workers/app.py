@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from celery import Celery  # type: ignore[import-untyped]
@@ -51,10 +52,15 @@ def broker_folders(settings: Settings) -> list[str]:
     return [options[k] for k in ("data_folder_in", "processed_folder", "control_folder") if k in options]
 
 
-def create_app(settings: Settings) -> Any:
-    """A configured Celery app with the fleet's task registered (no connection is made here)."""
-    from workers.tasks import register  # noqa: PLC0415 - tasks import this module's names
+def prepare(settings: Settings) -> None:
+    """Create the local folders the settings point at (state, embedded broker, scratch)."""
+    for folder in (settings.state_dir, settings.scratch, *map(Path, broker_folders(settings))):
+        folder.mkdir(parents=True, exist_ok=True)
 
+
+def create_app(settings: Settings, *, tasks: bool = True) -> Any:
+    """A configured Celery app with the fleet's tasks registered (no connection is made here). A producer that
+    only sends by task name (`vodfleet submit`) passes ``tasks=False`` and never imports the worker's code."""
     app = Celery("vodfleet", set_as_current=False)
     app.conf.update(
         broker_url=settings.broker,
@@ -79,5 +85,8 @@ def create_app(settings: Settings) -> Any:
         enable_utc=True,
     )
     app.vodfleet_settings = settings
-    register(app)
+    if tasks:
+        from workers.tasks import register  # noqa: PLC0415 - tasks import this module's names
+
+        register(app)
     return app

@@ -34,12 +34,8 @@ log = logging.getLogger(__name__)
 
 
 def chunk_policy(chunks: Literal["auto"] | int, settings: Settings) -> ChunkPolicy | None:
-    """How a job's ``chunks`` asks to be cut (pure): None for 1; auto uses the fleet's threshold and target."""
-    if chunks == 1:
-        return None
-    if chunks == "auto":
-        return ChunkPolicy(threshold_seconds=settings.chunk_threshold, target_seconds=settings.chunk_target)
-    return ChunkPolicy(count=chunks)
+    """How a job's ``chunks`` asks to be cut (pure): `Settings.chunk_policy`."""
+    return settings.chunk_policy(chunks)
 
 
 def may_chunk(record: JobRecord, policy: ChunkPolicy | None) -> bool:

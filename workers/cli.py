@@ -17,17 +17,36 @@ from pipelines.errors import CodedError, FFmpegFailed, QCFailed
 from workers.exitcodes import EXIT_INTERRUPTED, exit_code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_names() -> list[str]:
+    """Every subcommand: one module of `workers.commands` each, named as the command (found without importing)."""
+    return sorted(m.name for m in pkgutil.iter_modules(workers.commands.__path__))
+
+
+def chosen(argv: Sequence[str], names: Sequence[str]) -> str | None:
+    """The subcommand `argv` runs (its first word that is not an option), or None (pure)."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in names else None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser; given `argv` naming a command, only that command's module is imported (the others get a
+    placeholder), so `vodfleet submit` does not pay for the worker, the exporter or the encoder pipeline."""
     parser = argparse.ArgumentParser(prog="vodfleet", description="Video transcoding fleet.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in sorted(m.name for m in pkgutil.iter_modules(workers.commands.__path__)):
-        importlib.import_module(f"workers.commands.{module}").add_parser(sub)
+    names = command_names()
+    only = None if argv is None else chosen(argv, names)
+    for module in names:
+        if only is None or module == only:
+            importlib.import_module(f"workers.commands.{module}").add_parser(sub)
+        else:
+            sub.add_parser(module, help="(see vodfleet --help)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help

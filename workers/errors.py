@@ -10,6 +10,9 @@
     │   ├── ChecksumMismatch          retryable: bytes were damaged or changed in transit
     │   └── StorageRejected           permanent: the server refused the request as malformed (other 4xx)
     ├── OutputInvalid                 permanent: a local output folder cannot be published as it is
+    ├── OptionInvalid                 permanent: a command-line option's value is refused (exit 2)
+    │   └── WebhookRefused            permanent: a webhook target resolves to an internal address
+    │       └── WebhookUnresolvable   its host does not resolve (refused at submit; retried at send time)
     └── JobError                      a job cannot proceed (unknown id, bad spec, ...)
 
 Errors from `pipelines` (PipelineError) pass through unchanged; both trees share `pipelines.errors.CodedError`.
@@ -66,6 +69,24 @@ class StorageRejected(StorageError):
 
 class OutputInvalid(WorkerError):
     code = "output_invalid"
+
+
+class OptionInvalid(WorkerError):
+    """A value given on the command line (or in a setting it stands for) is refused; the message names it."""
+
+    code = "option_invalid"
+
+
+class WebhookRefused(OptionInvalid):
+    """A webhook URL's host resolves to an internal address: `workers.webhook_target`."""
+
+    code = "webhook_target_refused"
+
+
+class WebhookUnresolvable(WebhookRefused):
+    """A webhook URL's host does not resolve now (a typo at submit time; a DNS outage at send time)."""
+
+    code = "webhook_target_unresolvable"
 
 
 class JobError(WorkerError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.errors import Cancelled, ConfigError, FFmpegFailed, InputRejected, QCFailed, ScratchError, ToolMissing
-from workers.errors import KeyInvalid, WorkerError
+from workers.errors import KeyInvalid, OptionInvalid, WorkerError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -16,6 +16,7 @@ EXIT_INTERRUPTED = 130
 
 # First match wins: the more specific classes come first.
 _TABLE: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
+    (OptionInvalid, EXIT_USAGE),
     ((InputRejected, KeyInvalid), EXIT_INPUT_REJECTED),
     (QCFailed, EXIT_QC_FAILED),
     ((Cancelled, KeyboardInterrupt), EXIT_INTERRUPTED),

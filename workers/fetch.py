@@ -21,7 +21,7 @@ from workers.jobstate import TERMINAL
 from workers.keys import parse_s3_uri
 from workers.settings import Settings
 from workers.storage import storage_for
-from workers.storage.base import Storage
+from workers.storage.base import Storage, scratch_full
 from workers.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,13 @@ JOB_FOLDER_PREFIX = "job-"
 
 def fetch(uri: str, folder: Path, settings: Settings, storage: Storage) -> Path:
     """Copy `uri` (s3://bucket/key, or a key of the fleet storage) to folder/<its name>; return that path."""
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        full_disk = scratch_full(exc, uri, folder / "x")
+        if full_disk is None:
+            raise
+        raise full_disk from exc
     if uri.startswith("s3://"):
         bucket, key = parse_s3_uri(uri)
         storage = storage_for(settings, f"s3://{bucket}")

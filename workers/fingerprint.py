@@ -137,6 +137,49 @@ def local(tools: Tools, environ: dict[str, str] | None = None) -> Fingerprint:
     return measure(tools)
 
 
+# Files whose change can change the measured fingerprint without a new ffmpeg binary: the dynamic linker's
+# cache (rewritten by ldconfig whenever a shared library such as libx264 is installed or upgraded) and the
+# Debian package database (the codec packages `codec_packages` reads).
+LINKED_STATE = ("/etc/ld.so.cache", "/var/lib/dpkg/status")
+
+
+def _stat_key(path: str) -> str:
+    try:
+        st = os.stat(path)  # noqa: PTH116 - one syscall, no Path object per file
+    except OSError:
+        return f"{path}:absent"
+    return f"{path}:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def cache_key(tools: Tools) -> str:
+    """What the measured fingerprint depends on, as file identities (device, inode, size, mtime) of the ffmpeg
+    binary (links resolved) and `LINKED_STATE`: a changed build, library or codec package changes the key."""
+    return "|".join(_stat_key(p) for p in (os.path.realpath(tools.ffmpeg), *LINKED_STATE))
+
+
+def local_cached(tools: Tools, cache: Path, environ: dict[str, str] | None = None) -> Fingerprint:
+    """`local`, remembered in `cache` (a JSON file) under `cache_key`: a producer (`vodfleet submit`) measures
+    its encoder once per ffmpeg build instead of running ffmpeg twice and dpkg-query once per call. Workers
+    measure at start (`local`). An unreadable or foreign cache is measured again and rewritten."""
+    if (os.environ if environ is None else environ).get(OVERRIDE_ENV, "").strip():
+        return local(tools, environ)
+    key = cache_key(tools)
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("key") == key:
+            return Fingerprint.from_dict(data["fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # absent, torn or from another layout: measure
+    found = measure(tools)
+    temp = cache.with_name(f".{cache.name}.{os.getpid()}")
+    try:
+        temp.write_text(json.dumps({"key": key, "fingerprint": found.to_dict()}), encoding="utf-8")
+        temp.replace(cache)
+    except OSError:
+        temp.unlink(missing_ok=True)  # a read-only state folder: measure next time too
+    return found
+
+
 # --- the lock file -----------------------------------------------------------------------------------------
 
 

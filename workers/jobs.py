@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
-from pipelines.errors import SubtitleRejected
+from pipelines.audiomap import AudioMapEntry, parse_audio_map
+from pipelines.errors import ConfigError, SubtitleRejected
 from pipelines.ladder import builtin_ladders
 from pipelines.language import normalize_language
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
@@ -102,6 +103,8 @@ class JobSpec(BaseModel):
     source: str
     subtitles: tuple[SubtitleRef, ...] = ()
     audio_languages: tuple[str, ...] = ()
+    # --audio-map entries ("1+2=en:main", pipelines.audiomap), normalised; in the job id only when given
+    audio_map: tuple[str, ...] = ()
     ladder: str = "default"
     profile: str = "fast"
     segment_seconds: int = Field(default=6, ge=2, le=30, multiple_of=2)
@@ -134,6 +137,17 @@ class JobSpec(BaseModel):
         except SubtitleRejected as exc:
             raise ValueError(str(exc)) from exc
 
+    @field_validator("audio_map")
+    @classmethod
+    def _audio_map(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return tuple(str(parse_audio_map(v)) for v in value)
+        except ConfigError as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from exc
+
+    def audio_map_entries(self) -> tuple[AudioMapEntry, ...]:
+        return tuple(parse_audio_map(v) for v in self.audio_map)
+
     @field_validator("webhook")
     @classmethod
     def _webhook(cls, value: str | None) -> str | None:
@@ -165,11 +179,12 @@ class JobSpec(BaseModel):
         """Stable JSON (sorted keys, no whitespace): what the job id hashes.
 
         Priority, the webhook and the chunking are excluded: they change how the job is run and announced,
-        not what it makes, and ids of specs written before they existed stay the same.
+        not what it makes, and ids of specs written before they existed stay the same; so are an empty audio map and
+        the default loudness preset.
         """
-        excluded = {"priority", "webhook", "chunks"} | ({"loudness"} if self.loudness == DEFAULT_PRESET else set())
-        return json.dumps(self.model_dump(mode="json", exclude=excluded), sort_keys=True,
-                          separators=(",", ":"))
+        exclude = ({"priority", "webhook", "chunks"} | (set() if self.audio_map else {"audio_map"})
+                   | ({"loudness"} if self.loudness == DEFAULT_PRESET else set()))
+        return json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

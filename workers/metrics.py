@@ -65,7 +65,8 @@ ERROR_CODES = ("source_not_local", "source_missing", "source_empty", "source_for
                "cmaf_missing", "cmaf_malformed", "cmaf_unsupported", "unclassified", "pipeline_error",
                "worker_error", "key_invalid", "storage_error", "storage_unavailable", "object_not_found",
                "storage_access_denied", "storage_precondition_failed", "storage_checksum_mismatch",
-               "storage_rejected", "output_invalid", "job_error", "job_not_found", "illegal_transition",
+               "storage_rejected", "output_invalid", "option_invalid", "webhook_target_refused",
+               "webhook_target_unresolvable", "job_error", "job_not_found", "illegal_transition",
                "store_unavailable", "attempts_exhausted", "chunk_plan_mismatch", "time_limit", "internal_error",
                "player_libraries_missing", "preview_not_an_output")
 CHUNK_OUTCOMES = ("done", "retried", "failed", "stopped")

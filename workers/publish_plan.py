@@ -36,6 +36,7 @@ CONTENT_TYPES = {
     ".mp4": "video/mp4",
     ".vtt": "text/vtt; charset=utf-8",
     ".json": "application/json",
+    ".jpg": "image/jpeg",  # poster.jpg, thumbnails/sprite_*.jpg
 }
 
 

@@ -26,6 +26,7 @@
 | VODFLEET_WEBHOOK_MAX_ATTEMPTS | 10 tries per event, then it is abandoned (kept)  |
 | VODFLEET_WEBHOOK_BACKOFF_BASE | 2 s (full jitter, doubling); _BACKOFF_MAX 600 s  |
 | VODFLEET_WEBHOOK_INTERVAL     | 1 s between outbox scans                         |
+| VODFLEET_WEBHOOK_ALLOW        | none: webhooks to internal addresses are refused; CIDRs/hosts allowed anyway |
 
 The S3 settings apply to every s3:// location the fleet opens: its storage and s3:// sources of a job.
 """
@@ -34,10 +35,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipelines.chunk import ChunkPolicy
+from workers.webhook_target import Allowlist
 
 if TYPE_CHECKING:
     from workers.storage.s3 import S3Options
@@ -96,6 +100,8 @@ class Settings(BaseSettings):
     webhook_backoff_base: float = Field(default=2.0, ge=0.01, le=3600)
     webhook_backoff_max: float = Field(default=600.0, ge=0.1, le=86400)
     webhook_interval: float = Field(default=1.0, ge=0.05, le=3600)  # how often the outbox is scanned
+    # Internal webhook receivers allowed anyway (workers.webhook_target): "10.0.0.0/8,hooks.internal"
+    webhook_allow: str | None = None
 
     @field_validator("state_dir", "scratch_dir")
     @classmethod
@@ -123,6 +129,15 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"s3_endpoint_url={value!r}: must start with http:// or https://")
         return value
+
+    @field_validator("webhook_allow")
+    @classmethod
+    def _webhook_allow(cls, value: str | None) -> str | None:
+        Allowlist.parse(value)  # ValueError names the bad entry
+        return value
+
+    def webhook_allowlist(self) -> Allowlist:
+        return Allowlist.parse(self.webhook_allow)
 
     @model_validator(mode="after")
     def _s3_keys(self) -> Settings:
@@ -160,6 +175,14 @@ class Settings(BaseSettings):
     @property
     def scratch(self) -> Path:
         return self.scratch_dir or self.state_dir / "scratch"
+
+    def chunk_policy(self, chunks: Literal["auto"] | int) -> ChunkPolicy | None:
+        """How a job's ``chunks`` asks to be cut (pure): None for 1; auto uses the fleet's threshold and target."""
+        if chunks == 1:
+            return None
+        if chunks == "auto":
+            return ChunkPolicy(threshold_seconds=self.chunk_threshold, target_seconds=self.chunk_target)
+        return ChunkPolicy(count=chunks)
 
     def time_limits(self, duration: float | None) -> tuple[float, float]:
         """(soft, hard) seconds for one job of a source this long (None: unknown → the maximum)."""

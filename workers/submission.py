@@ -11,18 +11,12 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipelines.chunk import ChunkPolicy
 from pipelines.errors import ConfigError, PipelineError, SourceRejected
-from pipelines.ladder import load_ladder
-from pipelines.plan import PlanOptions, plan_encode
-from pipelines.probe import probe
-from pipelines.tools import Tools
-from pipelines.transcode import TranscodeRequest, chunks_for
-from workers.dispatch import enqueue
 from workers.errors import ObjectNotFound
 from workers.fingerprint import local as local_fingerprint
+from workers.fingerprint import local_cached
 from workers.jobs import InputIdentity, JobSpec, job_id
 from workers.jobstate import JobRecord, JobState, Transition
 from workers.keys import parse_s3_uri
@@ -31,6 +25,11 @@ from workers.storage import storage_for
 from workers.storage.base import Storage
 from workers.storage.digest import digest_file
 from workers.store import JobStore
+
+if TYPE_CHECKING:  # planning and Celery load when a local master is planned / a job is sent (`submit`'s start-up)
+    from pipelines.chunk import ChunkPolicy
+    from pipelines.plan import PlanOptions
+    from pipelines.tools import Tools
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 MAX_REVISIONS = 1000
@@ -95,13 +94,19 @@ def preflight(path: Path, *, ladder: str, options: PlanOptions, chunks: ChunkPol
     anything is uploaded. A master that cannot be probed or planned is left to the worker, whose job record then
     says why (the job exists).
     Returns the master's duration in seconds, or None when ffprobe cannot read it."""
+    from pipelines.chunk import plan_chunks  # noqa: PLC0415 - see TYPE_CHECKING above
+    from pipelines.ladder import load_ladder  # noqa: PLC0415
+    from pipelines.plan import plan_encode  # noqa: PLC0415
+    from pipelines.probe import probe  # noqa: PLC0415
+
     try:
         source = probe(path, tools=tools)
     except PipelineError:
         return None
     try:
         plan = plan_encode(source, load_ladder(ladder), options)
-        chunks_for(TranscodeRequest(source=path, output=path, ladder=ladder, options=options, chunks=chunks), plan)
+        if chunks is not None:  # `pipelines.transcode.chunks_for`'s call (without loading the encoder pipeline)
+            plan_chunks(plan.source.media_duration, plan.segment_seconds, plan.gop_seconds, plan.fps, chunks)
     except ConfigError:
         raise
     except PipelineError:
@@ -110,6 +115,8 @@ def preflight(path: Path, *, ladder: str, options: PlanOptions, chunks: ChunkPol
 
 
 def source_duration(path: Path | None, tools: Tools) -> float | None:
+    from pipelines.probe import probe  # noqa: PLC0415 - see TYPE_CHECKING above
+
     if path is None:
         return None
     try:
@@ -119,8 +126,13 @@ def source_duration(path: Path | None, tools: Tools) -> float | None:
 
 
 def submit(app: Any, store: JobStore, spec: JobSpec, inputs: tuple[InputIdentity, ...], *,
-           duration: float | None, force: bool, tools: Tools) -> Submitted:
-    fingerprint = local_fingerprint(tools).value  # the job is pinned to it (workers.routing)
+           duration: float | None, force: bool, tools: Tools, fingerprint_cache: Path | None = None) -> Submitted:
+    """Store the job (a new revision with `force`) and send it; `fingerprint_cache`: where the encoder's
+    fingerprint is remembered between calls (`workers.fingerprint.local_cached`), None to measure it."""
+    from workers.dispatch import enqueue  # noqa: PLC0415 - see TYPE_CHECKING above
+
+    measured = local_fingerprint(tools) if fingerprint_cache is None else local_cached(tools, fingerprint_cache)
+    fingerprint = measured.value  # the job is pinned to it (workers.routing)
     now = time.time()
     for revision in range(MAX_REVISIONS):
         record = JobRecord(job_id=job_id(spec, inputs, fingerprint, revision=revision), spec=spec, created=now,

@@ -143,3 +143,18 @@ def check_timeline_start(name: str, start: float, tolerance: float) -> CheckResu
     problems = [] if abs(start) <= tolerance else [
         f"first pts is {start:.6f} s, expected 0 (allowed ±{tolerance:.6f} s)"]
     return verdict(name, problems, f"first pts {start:.6f} s (±{tolerance:.6f} s)")
+
+
+def check_sync(name: str, track: tuple[float, float], picture: tuple[float, float], frame: float,
+               unit: str) -> CheckResult:
+    """A track (start, end) against the picture's (start, end): both within one of the track's own frames
+    (`frame` seconds, e.g. 1024 / 48000 for AAC). A longer or shorter audio track is a timeline error: the
+    encode pads or trims audio to the picture."""
+    problems = []
+    for edge, mine, theirs in (("starts", track[0], picture[0]), ("ends", track[1], picture[1])):
+        delta = mine - theirs
+        if abs(delta) > frame:
+            problems.append(f"{edge} at {mine:.6f} s, the picture at {theirs:.6f} s ({delta:+.6f} s = "
+                            f"{delta / frame:+.2f} {unit}s; allowed ±1)")
+    return verdict(name, problems, f"start {track[0]:.6f} s / end {track[1]:.6f} s vs the picture's "
+                                   f"{picture[0]:.6f} s / {picture[1]:.6f} s (±1 {unit}, {frame * 1000:.3f} ms)")

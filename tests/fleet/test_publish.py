@@ -45,6 +45,7 @@ def hls_references(storage: Storage, master_key: str) -> tuple[list[str], list[s
     base = posixpath.dirname(master_key)
     master = m3u8.loads(storage.get_bytes(master_key).decode("utf-8"))
     playlists = [p.uri for p in master.playlists] + [p.uri for p in master.iframe_playlists]
+    playlists += [p.uri for p in master.image_playlists]  # the storyboard's image media playlist
     playlists += [media.uri for media in master.media if media.uri]
     keys = []
     for uri in playlists:
@@ -107,6 +108,9 @@ def test_publish_real_output_then_read_it_back(storage: Storage, transcoded: Pat
     for key in hls_keys + dash_keys:
         assert storage.head(key) is not None, f"{key} is referenced but missing"
     assert any(key.endswith("init.mp4") for key in dash_keys) and any(key.endswith(".m4s") for key in hls_keys)
+    assert "titles/ep1/v0001/thumbnails/sprite_0001.jpg" in hls_keys  # via EXT-X-IMAGE-STREAM-INF
+    for name in ("poster.jpg", "thumbnails/thumbnails.vtt"):
+        assert storage.head(f"titles/ep1/v0001/{name}") is not None, name
 
     again = publish(transcoded, storage, "titles/ep1", job_id="job-1", attempt=2)
     assert (again.version, again.reused) == ("v0001", True), "a re-run of a published job is idempotent"

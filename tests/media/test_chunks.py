@@ -142,3 +142,15 @@ def test_odd_sources_stitch_to_the_whole_file_timeline(tmp_path: Path, name: str
     for rung in RUNGS:
         assert timeline(chunked.output / "video" / rung) == timeline(whole.output / "video" / rung), rung
     assert sorted(p.name for p in chunked.output.rglob("*.vtt")) == sorted(p.name for p in whole.output.rglob("*.vtt"))
+
+
+def test_chunked_title_gets_thumbnails_for_the_whole_title(encodes: dict[str, Any]) -> None:
+    """The storyboard is made after the stitch: 34 s at one tile every 2 s is 17 tiles over every chunk."""
+    chunked, whole = encodes["chunked"], encodes["whole"]
+    board = chunked.report["thumbnails"]["storyboard"]
+    assert board["tiles"] == board["expected_tiles"] == 17
+    vtt = (chunked.output / "thumbnails" / "thumbnails.vtt").read_text(encoding="utf-8")
+    assert vtt == (whole.output / "thumbnails" / "thumbnails.vtt").read_text(encoding="utf-8")
+    assert vtt.count("#xywh=") == 17 and "00:00:32.000 --> 00:00:34.000" in vtt
+    assert (chunked.output / "poster.jpg").stat().st_size > 0
+    assert all(c["passed"] for c in chunked.report["qc"]["checks"] if c["name"].startswith("thumbnails."))

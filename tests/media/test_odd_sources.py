@@ -124,7 +124,9 @@ def _mean_volume(path: Path, start: float, length: float) -> float:
 
 @pytest.mark.parametrize("delay", ["audio", "video"])
 def test_streams_starting_late_keep_sync(delay: str, tmp_path: Path) -> None:
-    """Every CMAF track starts at 0, so a late stream must be padded (silence / held frame), not pulled forward."""
+    """Every CMAF track starts at 0, so a late stream must be padded (silence / held frame), not pulled forward;
+    and every track ends with the picture: late audio that runs past it is cut, audio that ends before it is
+    padded (one timeline: never a track-length mismatch)."""
     source = _offset_ts(tmp_path, delay=delay)
     result = transcode(TranscodeRequest(source=source, output=tmp_path / "out", ladder=TINY, measure_quality=False,
                                         options=PlanOptions(segment_seconds=2, profile="draft")))
@@ -135,14 +137,18 @@ def test_streams_starting_late_keep_sync(delay: str, tmp_path: Path) -> None:
     folder = result.output / audio["path"]
     joined.write_bytes((folder / "init.mp4").read_bytes()
                        + b"".join(p.read_bytes() for p in sorted(folder.glob("seg_*.m4s"))))
+    frame = 1024 / 48000
     if delay == "audio":
-        assert audio["duration"] == pytest.approx(3.3, abs=0.06)
+        assert video["duration"] == pytest.approx(3.0, abs=0.04)
         assert _mean_volume(joined, 0.0, 0.25) < -80, "the first 0.3 s must be the padded silence"
         assert _mean_volume(joined, 0.5, 1.0) > -30
-        assert video["duration"] == pytest.approx(3.0, abs=0.04)
+        assert audio["source_offset"] == pytest.approx(0.3, abs=0.02)  # mp2 frames: 24 ms
     else:
         assert video["duration"] == pytest.approx(3.3, abs=0.05)
-        assert audio["duration"] == pytest.approx(3.0, abs=0.06)
+        assert _mean_volume(joined, 3.05, 0.2) < -80, "the audio ends at 3.0 s: padded with silence to the picture"
+        assert audio["source_offset"] == pytest.approx(-0.3, abs=0.02)
+    assert (audio["start"], audio["offset"]) == (0.0, 0.0)
+    assert audio["end"] == pytest.approx(video["end"], abs=frame)
 
 
 def test_mpegts_with_aac_has_its_audio_end_measured(tmp_path: Path) -> None:
@@ -159,4 +165,6 @@ def test_mpegts_with_aac_has_its_audio_end_measured(tmp_path: Path) -> None:
     result = transcode(TranscodeRequest(source=source, output=tmp_path / "out", ladder=TINY, measure_quality=False,
                                         options=PlanOptions(segment_seconds=2, profile="draft")))
     assert result.report["qc"]["passed"]
-    assert result.report["renditions"]["audio"][0]["duration"] == pytest.approx(audio.duration, abs=0.043)
+    # the audio ends with the picture (one timeline), within one AAC frame
+    published = result.report["renditions"]
+    assert published["audio"][0]["end"] == pytest.approx(published["video"][0]["end"], abs=1024 / 48000)

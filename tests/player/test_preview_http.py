@@ -155,3 +155,37 @@ def test_the_command_serves_until_interrupted(site: Site) -> None:
             if process.poll() is None:
                 process.kill()
                 process.communicate()
+
+
+@pytest.mark.parametrize("host", ["evil.example:{port}", "evil.example", "127.0.0.1.nip.io:{port}",
+                                  "localhost.evil.example:{port}", "127.0.0.1:1{port}", "127.0.0.1",
+                                  "[::2]:{port}", "attacker:{port}@127.0.0.1"])
+def test_a_foreign_host_header_is_refused(server: Address, host: str) -> None:
+    """DNS rebinding: the browser connects to 127.0.0.1 but names the attacker's site in Host."""
+    for target in ("/master.m3u8", "/_vodfleet/", "/escape", "/"):
+        status, _, body = fetch(server, target, headers={"Host": host.format(port=server.port)})
+        assert status == 421, (host, target)
+        assert b"#EXTM3U" not in body and b"<script" not in body
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST.:{port}", "[::1]:{port}"])
+def test_its_own_names_are_answered(server: Address, host: str) -> None:
+    status, _, body = fetch(server, "/master.m3u8", headers={"Host": host.format(port=server.port)})
+    assert (status, body) == (200, b"#EXTM3U\n")
+
+
+def test_a_request_without_host_is_refused(server: Address) -> None:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    try:
+        conn.putrequest("GET", "/master.m3u8", skip_host=True)
+        conn.endheaders()
+        assert conn.getresponse().status == 400
+    finally:
+        conn.close()
+
+
+def test_allowed_names_are_answered(site: Site) -> None:
+    with running(site, allow_hosts=["media.lan", "tv.lan:8080"]) as address:
+        for host, status in ((f"media.lan:{address.port}", 200), ("tv.lan:8080", 200),
+                             (f"tv.lan:{address.port}", 421), (f"other.lan:{address.port}", 421)):
+            assert fetch(address, "/master.m3u8", headers={"Host": host})[0] == status, host

@@ -144,6 +144,10 @@ def test_two_workers_encode_the_chunks_in_parallel_and_publish_a_seamless_ladder
     base = f"{prefix}/{live.version}"
     _renditions, keys = hls_references(storage, f"{base}/master.m3u8")
     assert not missing(storage, keys)
+    # thumbnails for the whole title, made by the stitch task: 36 s at one tile every 2 s
+    assert report["thumbnails"]["storyboard"]["tiles"] == report["thumbnails"]["storyboard"]["expected_tiles"] == 18
+    assert not missing(storage, {f"{base}/{name}" for name in ("poster.jpg", "thumbnails/sprite_0001.jpg",
+                                                                "thumbnails/thumbnails.vtt", "thumbnails/index.m3u8")})
     _ids, dash_keys = dash_references(storage, f"{base}/manifest.mpd")
     assert not missing(storage, dash_keys)
     for rung in ("234p", "360p"):

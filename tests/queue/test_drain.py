@@ -7,14 +7,12 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import psutil
 import pytest
-from fleetkit import Fleet, fresh_db, make_fleet, vodfleet_argv
+from fleetkit import Fleet, fresh_db, make_fleet, vodfleet_argv, wait
 from mediagen import make_source
 
 from workers import drain, routing
@@ -26,7 +24,6 @@ from workers.store import JobStore, open_store
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]
 DRAFT = ("--profile", "draft", "--segment-seconds", "2", "--no-quality")
-T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +36,6 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def fleet(tmp_path: Path, redis_url: str) -> Iterator[Fleet]:
     url = fresh_db(redis_url, abs(hash(tmp_path.name)) % 15 + 1)
     yield from make_fleet(tmp_path, broker_url=url, store_url=url)
-
-
-def wait(check: Callable[[], T], timeout: float, what: str, fleet: Fleet) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}\n{fleet.logs()[-4000:]}")
 
 
 def submit(fleet: Fleet, source: Path) -> str:

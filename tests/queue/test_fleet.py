@@ -86,6 +86,7 @@ def test_embedded_default_worker_and_submit_wait(embedded_fleet: Fleet, small_so
     assert record["state"] == "published" and record["attempt"] == 1
     files = {p.name for p in published_files(embedded_fleet, record)}
     assert {"master.m3u8", "manifest.mpd", "report.json"} <= files
+    assert {"poster.jpg", "sprite_0001.jpg", "thumbnails.vtt"} <= files  # thumbnails go through publish too
     assert queue_to_start(record) < 5
     listed = embedded_fleet.cli("jobs", "--state", "published")
     assert job in listed.stdout

@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 import psutil
 import pytest
 import yaml
-from fleetkit import Fleet, free_port, fresh_db, make_fleet, vodfleet_argv, wait_port
+from fleetkit import Fleet, free_port, fresh_db, make_fleet, vodfleet_argv, wait, wait_port
 from mediagen import make_source
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -91,15 +91,6 @@ def ffmpegs_under(folder: Path) -> list[psutil.Process]:
 def settings_of(fleet: Fleet) -> Settings:
     return Settings(**{k.removeprefix("VODFLEET_").lower(): v for k, v in fleet.env.items()
                        if k in ("VODFLEET_BROKER_URL", "VODFLEET_STORE_URL", "VODFLEET_STATE_DIR")})
-
-
-def wait(check: Any, timeout: float, what: str, fleet: Fleet) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}\n{fleet.logs()[-4000:]}")
 
 
 @pytest.mark.timeout(300)

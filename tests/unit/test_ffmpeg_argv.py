@@ -63,12 +63,13 @@ def test_one_decode_feeds_every_rung_audio_and_subtitles() -> None:
     graph = ("[0:0]fps=fps=25:start_time=0[s0];[s0]format=pix_fmts=yuv420p[s1];[s1]split=2[s2][s3];"
              "[s2]scale=416:234:flags=bicubic[s4];[s4]setsar=1[s5];"
              "[s3]scale=640:360:flags=bicubic[s6];[s6]setsar=1[s7];"
-             "[0:1]aresample=async=1:first_pts=0[s8]")
+             "[0:1]aresample=48000:async=1:first_pts=0[s8];[s8]atrim=start_sample=1024[s9];"
+             "[s9]apad=whole_len=478976[s10];[s10]atrim=end_sample=478976[s11];[s11]asetpts=PTS-STARTPTS[s12]")
     assert argv(source()) == [
         "ffmpeg", *GLOBAL, *INPUT, "-filter_complex", graph,
         "-map", "[s5]", *video_output("234p", 145_000, "main"),
         "-map", "[s7]", *video_output("360p", 365_000, "main"),
-        "-map", "[s8]", *audio_output("en"),
+        "-map", "[s12]", *audio_output("en"),
         # only text subtitles are extracted (PGS bitmaps are not)
         "-map", "0:2", "-f", "webvtt", "-c:s", "webvtt", "/s/embedded_2.vtt",
     ]

@@ -69,3 +69,14 @@ def test_job_id_is_deterministic_and_depends_on_what_decides_the_output() -> Non
     }
     assert first not in others
     assert len(others) == 5
+
+
+def test_an_audio_map_is_part_of_the_job_and_an_empty_one_keeps_old_ids() -> None:
+    plain = spec()
+    assert "audio_map" not in plain.canonical()  # ids of jobs submitted before the field existed stay the same
+    mapped = spec(audio_map=("1+2=en", "3+4=EN:AD"))
+    assert mapped.audio_map == ("1+2=en:main", "3+4=en:description")
+    assert job_id(mapped, (SOURCE,), FP) != job_id(plain, (SOURCE,), FP)
+    assert [e.role for e in mapped.audio_map_entries()] == ["main", "description"]
+    with pytest.raises(ValidationError, match="unknown role"):
+        spec(audio_map=("1+2=en:karaoke",))

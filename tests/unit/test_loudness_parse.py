@@ -1,4 +1,4 @@
-"""Loudness (pure): ffmpeg's loudnorm JSON and ebur128 summary parsed from captured output, presets, the
+"""Loudness (pure): ffmpeg's ebur128 summary parsed from captured output, presets, the
 linear/dynamic rule of af_loudnorm.c, pass-2 options, the QC rule and the job id of the new JobSpec field."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pipelines.loudness import (
     loudnorm_mode,
     loudnorm_options,
     parse_ebur128_summary,
-    parse_loudnorm_json,
     plan_track,
     target_for,
 )
@@ -32,19 +31,6 @@ def fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
-def test_loudnorm_json_input_figures() -> None:
-    measured = parse_loudnorm_json(fixture("loudnorm_pass1.txt"))
-    assert measured == Loudness(integrated=-30.30, lra=2.50, true_peak=-22.23, threshold=-41.81)
-    assert not measured.silent
-
-
-def test_loudnorm_json_of_silence_is_silent() -> None:
-    measured = parse_loudnorm_json(fixture("loudnorm_silent.txt"))
-    assert measured.integrated is None
-    assert measured.true_peak is None
-    assert measured.silent
-
-
 def test_ebur128_summary() -> None:
     measured = parse_ebur128_summary(fixture("ebur128_summary.txt"))
     assert measured == Loudness(integrated=-29.9, lra=2.5, true_peak=-22.2, threshold=-41.2)
@@ -56,15 +42,9 @@ def test_ebur128_summary_of_silence() -> None:
     assert measured.true_peak is None
 
 
-@pytest.mark.parametrize("text", ["", "size=N/A time=00:00:04.00\n", fixture("ebur128_summary.txt")])
-def test_no_loudnorm_block_is_an_error(text: str) -> None:
-    with pytest.raises(ValueError, match="no loudnorm JSON"):
-        parse_loudnorm_json(text)
-
-
 def test_no_ebur128_summary_is_an_error() -> None:
     with pytest.raises(ValueError, match="no ebur128 summary"):
-        parse_ebur128_summary(fixture("loudnorm_pass1.txt"))
+        parse_ebur128_summary(fixture("progress.txt"))
 
 
 def test_presets() -> None:
@@ -86,26 +66,26 @@ def test_presets() -> None:
 ])
 def test_linear_only_when_the_ceiling_allows(measured: Loudness, mode: str) -> None:
     assert loudnorm_mode(measured, EBU) == mode
-    track = plan_track(1, measured, EBU)
+    track = plan_track("en", measured, EBU)
     assert track.mode == mode
     assert track.gain_db == (round(-23.0 - (measured.integrated or 0), 2) if mode == "linear" else None)
 
 
 def test_pass_two_options() -> None:
-    track = plan_track(1, Loudness(-30.3, 0.0, -22.23, -41.81), EBU)
+    track = plan_track("en", Loudness(-30.3, 0.0, -22.23, -41.81), EBU)
     assert loudnorm_options(track, EBU) == {
         "I": "-23", "TP": "-1", "LRA": "7", "measured_I": "-30.30", "measured_LRA": "0.01",
         "measured_TP": "-22.23", "measured_thresh": "-41.81", "linear": "true", "print_format": "none"}
-    wide = plan_track(1, Loudness(-30.3, 11.04, -22.23, -41.81), EBU)
+    wide = plan_track("en", Loudness(-30.3, 11.04, -22.23, -41.81), EBU)
     assert loudnorm_options(wide, EBU)["LRA"] == "11.1"  # raised to the source's range: stays linear
     assert wide.mode == "linear"
-    spiky = plan_track(1, Loudness(-35.0, 3.0, -0.2, -45.0), EBU)
+    spiky = plan_track("en", Loudness(-35.0, 3.0, -0.2, -45.0), EBU)
     assert spiky.mode == "dynamic"
     assert loudnorm_options(spiky, EBU)["TP"] == "-2.5"  # the limiter aims under the ceiling by the codec margin
 
 
 def test_off_measures_but_does_not_correct() -> None:
-    track = plan_track(1, Loudness(-30.3, 2.5, -22.2, -41.8), None)
+    track = plan_track("en", Loudness(-30.3, 2.5, -22.2, -41.8), None)
     assert (track.mode, track.gain_db) == ("off", None)
 
 

@@ -24,6 +24,9 @@ def add_parser(sub: Any) -> None:
     pv.add_argument("output", type=Path, metavar="OUT", help="a folder written by `vodfleet transcode`")
     pv.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free one)")
     pv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    pv.add_argument("--allow-host", action="append", default=[], metavar="NAME[:PORT]",
+                    help="also answer requests for this host name (repeatable); by default only the bound "
+                         "address, localhost, 127.0.0.1 and [::1] are answered (421 otherwise: DNS rebinding)")
     pv.add_argument("--node-modules", type=Path, default=None, metavar="DIR",
                     help=f"node_modules with hls.js and shaka-player (default: ${ENV_VAR}, else the checkout's)")
     pv.set_defaults(func=run)
@@ -38,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  what to do: {exc.hint}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, NotAnOutput) else EXIT_CONFIG
     try:
-        server = bind(site, host=args.host, port=args.port)
+        server = bind(site, host=args.host, port=args.port, allow_hosts=args.allow_host)
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         print("  what to do: pick another port with --port (0 picks a free one)", file=sys.stderr)

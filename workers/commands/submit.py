@@ -10,28 +10,30 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from pipelines.ladder import builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
-from pipelines.subtitles.flags import FlagError, parse_subtitle_argument
 from pipelines.tools import Tools
-from workers.app import create_app
-from workers.chunked import chunk_policy
+from workers.app import create_app, prepare
 from workers.commands.transcode import chunk_count
-from workers.commands.worker import prepare
-from workers.errors import JobError
+from workers.errors import JobError, KeyInvalid, OptionInvalid
 from workers.exitcodes import EXIT_OK
-from workers.jobs import JobSpec, SubtitleRef, validate_webhook_url
+from workers.jobs import JobSpec, validate_webhook_url
 from workers.jobstate import TERMINAL, JobRecord, JobState, exit_code_for
-from workers.jobview import block, progress_text
+from workers.keys import validate_key
 from workers.settings import Settings
 from workers.storage import storage_for
 from workers.store import JobStore, open_store
 from workers.submission import local_path, preflight, resolve, safe_name, submit
+from workers.webhook_target import check_target
 
 
 def subtitle(text: str) -> tuple[str, frozenset[str], str]:
     """LANG[:forced|sdh]=PATH-or-URI (pipelines.subtitles.flags) -> (language, flags, reference)."""
+    from pipelines.subtitles.flags import FlagError, parse_subtitle_argument  # noqa: PLC0415 - loads parsers
+
     try:
         return parse_subtitle_argument(text)
     except FlagError as exc:
@@ -55,6 +57,8 @@ def add_parser(sub: Any) -> None:
                    help="a subtitle sidecar and its BCP-47 language; FLAGS: forced and/or sdh (comma-separated, "
                         "or in the file name: film.en.forced.srt); repeatable")
     p.add_argument("--audio-language", action="append", default=[], metavar="LANG")
+    p.add_argument("--audio-map", action="append", default=[], metavar="CHANNELS=LANG[:ROLE[:NAME]]",
+                   help="which master channels make a rendition (as for transcode); repeatable")
     p.add_argument("--ladder", default="default", choices=builtin_ladders())
     p.add_argument("--profile", default="fast", choices=sorted(PROFILES))
     p.add_argument("--segment-seconds", type=int, default=6)
@@ -79,6 +83,10 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.output_prefix is not None:  # refused before anything is uploaded or queued (exit 2)
+        output_prefix(args.output_prefix)
+    if args.webhook is not None:
+        check_target(args.webhook, settings.webhook_allowlist(), field="--webhook")
     prepare(settings)
     storage = storage_for(settings)
     store = open_store(settings.store)
@@ -87,20 +95,22 @@ def run(args: argparse.Namespace) -> int:
                           audio_languages=tuple(args.audio_language), loudness=args.loudness)
     master = local_path(args.source)
     duration = None if master is None else preflight(  # planned here, before it is uploaded
-        master, ladder=args.ladder, options=options, chunks=chunk_policy(args.chunks, settings), tools=tools)
+        master, ladder=args.ladder, options=options, chunks=settings.chunk_policy(args.chunks), tools=tools)
     source_uri, source_id, local = resolve(args.source, storage, settings=settings)
     subs = [(lang, flags, *resolve(ref, storage, settings=settings)[:2]) for lang, flags, ref in args.subtitle]
     name = Path(args.source).stem if local else source_uri.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    refs = tuple(SubtitleRef(language=lang, uri=uri, forced="forced" in flags, sdh="sdh" in flags)
-                 for lang, flags, uri, _ in subs)
-    spec = JobSpec(source=source_uri, subtitles=refs,
-                   audio_languages=tuple(args.audio_language), ladder=args.ladder, profile=args.profile,
+    refs = tuple({"language": lang, "uri": uri, "forced": "forced" in flags, "sdh": "sdh" in flags}
+                 for lang, flags, uri, _ in subs)  # validated inside job_spec: errors name --subtitle
+    spec = job_spec(source=source_uri, subtitles=refs,
+                   audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map),
+                   ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks, loudness=args.loudness)
-    app = create_app(settings)
+    app = create_app(settings, tasks=False)  # it only sends by task name
     done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
-                  duration=duration, force=args.force, tools=tools)
+                  duration=duration, force=args.force, tools=tools,
+                  fingerprint_cache=settings.state_dir / "encoder-fingerprint.json")
     if not args.json:
         print(done.record.job_id)
     if not done.created:
@@ -111,10 +121,40 @@ def run(args: argparse.Namespace) -> int:
     if not args.wait:
         return EXIT_OK
     if not record.output:
+        from workers.jobview import block  # noqa: PLC0415 - only a waited-for failure needs the job view
+
         print(block(record), file=sys.stderr)
     elif not args.json:
         print(f"published: {record.output}")
     return exit_code_for(record)
+
+
+OPTION_OF = {"output_prefix": "--output-prefix", "audio_languages": "--audio-language", "subtitles": "--subtitle",
+             "audio_map": "--audio-map",
+             "webhook": "--webhook", "segment_seconds": "--segment-seconds", "ladder": "--ladder",
+             "profile": "--profile", "priority": "--priority", "chunks": "--chunks", "source": "SOURCE"}
+
+
+def output_prefix(text: str) -> str:
+    """``--output-prefix`` as a key prefix (outer slashes dropped, as the job spec does); raises OptionInvalid."""
+    try:
+        return validate_key(text.strip("/"))
+    except KeyInvalid as exc:
+        raise OptionInvalid(f"--output-prefix {text!r}: {exc.message}",
+                            hint=f"{exc.hint}, e.g. --output-prefix outputs/my-show/ep01" if exc.hint else
+                            "e.g. --output-prefix outputs/my-show/ep01") from exc
+
+
+def job_spec(**fields: Any) -> JobSpec:
+    """The JobSpec, or OptionInvalid naming the option each refused field came from (never a raw pydantic
+    report)."""
+    try:
+        return JobSpec(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{OPTION_OF.get(str(e['loc'][0]), str(e['loc'][0])) if e['loc'] else 'job'}: "
+                             f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors())
+        raise OptionInvalid(f"the job cannot be made: {problems}", hint="fix the named option and submit again",
+                            ) from exc
 
 
 def summary(record: JobRecord, *, created: bool) -> dict[str, object]:
@@ -127,6 +167,8 @@ def summary(record: JobRecord, *, created: bool) -> dict[str, object]:
 
 def follow(store: JobStore, job_id: str, *, poll: float = 0.3) -> JobRecord:
     """Print each state change (and every 10 % of the encode) on stderr until the job is finished; return it."""
+    from workers.jobview import progress_text  # noqa: PLC0415 - it loads the pipeline's event types
+
     shown = ""
     while True:
         record = store.get(job_id)

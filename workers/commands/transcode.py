@@ -7,21 +7,26 @@ import dataclasses
 import json
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pipelines.audiomap import AudioMapEntry, parse_audio_map
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
+from pipelines.errors import ConfigError
 from pipelines.ladder import builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
-from pipelines.subtitles.flags import FlagError, parse_subtitle_argument
 from pipelines.tools import Tools
-from pipelines.transcode import Sidecar, TranscodeRequest, chunks_for, plan_transcode, transcode
-from workers.console import ProgressPrinter
 from workers.exitcodes import EXIT_OK
 from workers.fingerprint import local as local_fingerprint
 
+if TYPE_CHECKING:  # the encoder pipeline loads when a transcode runs: `submit` imports this module's option types
+    from pipelines.transcode import Sidecar, TranscodeRequest
+
 
 def sidecar(text: str) -> Sidecar:
+    from pipelines.subtitles.flags import FlagError, parse_subtitle_argument  # noqa: PLC0415 - loads parsers
+    from pipelines.transcode import Sidecar  # noqa: PLC0415 - see TYPE_CHECKING above
+
     try:
         language, flags, path = parse_subtitle_argument(text)
     except FlagError as exc:
@@ -58,7 +63,25 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def grid(text: str) -> tuple[int, int]:
+    """'10x10' → (columns, rows)."""
+    columns, sep, rows = text.lower().partition("x")
+    if not sep or not columns.isdigit() or not rows.isdigit() or int(columns) < 1 or int(rows) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not COLUMNSxROWS (e.g. 10x10)")
+    return int(columns), int(rows)
+
+
+def audio_map_entry(text: str) -> AudioMapEntry:
+    """argparse type: one --audio-map value (a bad one is a usage error naming it)."""
+    try:
+        return parse_audio_map(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.message} ({exc.hint})") from None
+
+
 def add_parser(sub: Any) -> None:
+    from pipelines.storyboard import StoryboardOptions  # noqa: PLC0415 - it loads ffmpeg-python (`submit` need not)
+
     tc = sub.add_parser("transcode", help="transcode one master into a CMAF ladder with HLS + DASH",
                         description="Transcode SOURCE into OUT: CMAF segments, master.m3u8, manifest.mpd, "
                                     "WebVTT subtitles and report.json. OUT appears only when every check passed.")
@@ -70,6 +93,11 @@ def add_parser(sub: Any) -> None:
                          "also read from the file name (film.en.forced.srt); repeatable")
     tc.add_argument("--audio-language", action="append", default=[], metavar="LANG",
                     help="language of the Nth audio stream (overrides the file's tags); repeat in stream order")
+    tc.add_argument("--audio-map", type=audio_map_entry, action="append", default=[],
+                    metavar="CHANNELS=LANG[:ROLE[:NAME]]",
+                    help="which master channels make a rendition, e.g. 1+2=en:main 3+4=en:description (channels "
+                         "from 1 over the audio streams in order; roles main, alternate, description, commentary); "
+                         "repeatable, in the order listed; replaces one rendition per audio stream")
     tc.add_argument("--ladder", default="default",
                     help=f"built-in ladder ({', '.join(builtin_ladders())}) or a .toml file")
     tc.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="encoder speed/quality profile")
@@ -89,6 +117,13 @@ def add_parser(sub: Any) -> None:
     tc.add_argument("--chunk-threshold", type=positive_seconds, default=DEFAULT_THRESHOLD_SECONDS, metavar="S",
                     help="--chunks auto chunks only masters longer than this many seconds")
     tc.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
+    tc.add_argument("--thumbnail-interval", type=positive_seconds, default=StoryboardOptions.interval, metavar="S",
+                    help="seconds between storyboard tiles (default 2)")
+    tc.add_argument("--thumbnail-width", type=positive_int, default=StoryboardOptions.tile_width, metavar="PX",
+                    help="storyboard tile width in pixels, height keeps the aspect (default 160)")
+    tc.add_argument("--thumbnail-grid", type=grid, default=(StoryboardOptions.columns, StoryboardOptions.rows),
+                    metavar="CxR", help="tiles per sprite sheet, columns x rows (default 10x10)")
+    tc.add_argument("--no-thumbnails", action="store_true", help="no storyboard sprite sheets and no poster.jpg")
     tc.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (only once all checks pass)")
     tc.add_argument("--dry-run", action="store_true",
                     help="probe and plan, print the exact ffmpeg argv, encode nothing")
@@ -105,15 +140,25 @@ def chunk_policy(args: argparse.Namespace) -> ChunkPolicy | None:
 
 
 def request_from(args: argparse.Namespace) -> TranscodeRequest:
+    from pipelines.storyboard import StoryboardOptions  # noqa: PLC0415 - see add_parser
+    from pipelines.transcode import TranscodeRequest  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return TranscodeRequest(
         chunks=chunk_policy(args), jobs=args.jobs,
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
-                            audio_languages=tuple(args.audio_language), loudness=args.loudness),
-        measure_quality=not args.no_quality, overwrite=args.overwrite)
+                            audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map),
+                            loudness=args.loudness),
+        measure_quality=not args.no_quality, overwrite=args.overwrite,
+        thumbnails=StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
+                                     columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],
+                                     enabled=not args.no_thumbnails))
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipelines.transcode import chunks_for, plan_transcode, transcode  # noqa: PLC0415 - see TYPE_CHECKING
+    from workers.console import ProgressPrinter  # noqa: PLC0415 - it imports the pipeline's events
+
     request = request_from(args)
     if args.dry_run:
         planned = plan_transcode(request)

@@ -16,14 +16,14 @@ from typing import Any
 from pipelines.ladder import builtin_ladders
 from pipelines.plan import PROFILES
 from pipelines.tools import Tools
-from workers.app import create_app
-from workers.commands.worker import prepare
+from workers.app import create_app, prepare
 from workers.exitcodes import EXIT_OK
 from workers.jobs import validate_webhook_url
 from workers.settings import Settings
 from workers.storage import storage_for
 from workers.store import open_store
 from workers.watch import Template, Watcher
+from workers.webhook_target import check_target
 
 
 def _webhook(text: str) -> str:
@@ -61,6 +61,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.webhook is not None:  # refused before anything is uploaded or queued (exit 2)
+        check_target(args.webhook, settings.webhook_allowlist(), field="--webhook")
     prepare(settings)
     uri = args.uri if "://" in args.uri else str(Path(args.uri).resolve())
     folder = storage_for(settings, uri.rstrip("/") if uri.startswith("s3://") else uri)

@@ -15,7 +15,6 @@ import argparse
 import logging
 import os
 import socket
-from pathlib import Path
 from typing import Any
 
 from celery import signals  # type: ignore[import-untyped]
@@ -23,7 +22,7 @@ from celery import signals  # type: ignore[import-untyped]
 from pipelines.errors import ConfigError
 from pipelines.tools import Tools
 from workers import drain, routing
-from workers.app import JOBS_QUEUE, broker_folders, create_app
+from workers.app import JOBS_QUEUE, create_app, prepare
 from workers.dispatch import enqueue, enqueue_part
 from workers.fetch import sweep_masters
 from workers.fingerprint import local as local_fingerprint
@@ -48,12 +47,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-watchdog", action="store_true", help="do not requeue jobs whose worker vanished")
     p.add_argument("--loglevel", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.set_defaults(func=run)
-
-
-def prepare(settings: Settings) -> None:
-    """Create the local folders the settings point at (state, embedded broker, scratch)."""
-    for folder in (settings.state_dir, settings.scratch, *map(Path, broker_folders(settings))):
-        folder.mkdir(parents=True, exist_ok=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ MIME_TYPES: dict[str, str] = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".png": "image/png",
+    ".jpg": "image/jpeg",  # poster.jpg, thumbnails/sprite_*.jpg
     ".svg": "image/svg+xml",
     ".txt": "text/plain; charset=utf-8",
 }

@@ -1,5 +1,6 @@
 """The preview's HTTP server: stdlib ThreadingHTTPServer, GET and HEAD, single byte ranges (206), no listings.
 
+Only requests whose ``Host`` names this server are answered (421 otherwise: `workers.preview.host`).
 `bind` opens the socket; `running` serves on a background thread for as long as a ``with`` block lasts
 (tests, and anything embedding a preview); the CLI calls `bind` then ``serve_forever``.
 """
@@ -10,7 +11,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -18,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
 
 from workers.preview.byterange import RangeNotSatisfiable, parse_range
+from workers.preview.host import host_allowed, own_hosts
 from workers.preview.mime import content_type
 from workers.preview.route import PAGE_URL, Redirect, Refuse, SendFile, resolve
 from workers.preview.site import Site
@@ -29,6 +31,7 @@ CHUNK = 64 * 1024
 class PreviewHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     site: Site
+    hosts: frozenset[str]  # the Host values it answers (`workers.preview.host`)
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A player aborting a request (seek, rendition switch) resets the connection; that is not an error.
@@ -54,6 +57,14 @@ class PreviewHandler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
     def _answer(self, *, send_body: bool) -> None:
+        host = self.headers.get("Host")
+        if not host:
+            self.send_error(HTTPStatus.BAD_REQUEST, "a Host header is required")
+            return
+        if not host_allowed(host, self.server.hosts):  # DNS rebinding: another site's name for this address
+            self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "this preview answers only its own host names "
+                            "(add one with vodfleet preview --allow-host NAME)")
+            return
         route = resolve(self.path, self.server.site)
         if isinstance(route, Redirect):
             self.send_response(HTTPStatus.FOUND)
@@ -120,11 +131,14 @@ class Address:
         return self.url + PAGE_URL
 
 
-def bind(site: Site, *, host: str = "127.0.0.1", port: int = 0) -> PreviewHTTPServer:
-    """Open the listening socket (port 0: any free port); raises OSError if the port is taken."""
+def bind(site: Site, *, host: str = "127.0.0.1", port: int = 0,
+         allow_hosts: Sequence[str] = ()) -> PreviewHTTPServer:
+    """Open the listening socket (port 0: any free port); raises OSError if the port is taken.
+    It answers requests whose ``Host`` is its own (`workers.preview.host`) or one of `allow_hosts`."""
     cls = PreviewHTTPServer6 if ":" in host else PreviewHTTPServer
     server = cls((host, port), PreviewHandler)
     server.site = site
+    server.hosts = own_hosts(host, int(server.server_address[1]), allow_hosts)
     return server
 
 
@@ -134,9 +148,10 @@ def address(server: PreviewHTTPServer) -> Address:
 
 
 @contextmanager
-def running(site: Site, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[Address]:
+def running(site: Site, *, host: str = "127.0.0.1", port: int = 0,
+            allow_hosts: Sequence[str] = ()) -> Iterator[Address]:
     """Serve `site` on a background thread while the block runs; stopped and closed on exit."""
-    server = bind(site, host=host, port=port)
+    server = bind(site, host=host, port=port, allow_hosts=allow_hosts)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="vodfleet-preview",
                               daemon=True)
     thread.start()

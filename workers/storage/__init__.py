@@ -9,19 +9,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 from urllib.parse import unquote, urlsplit
 
 from workers.errors import KeyInvalid
 from workers.keys import parse_s3_uri
 from workers.storage.base import ObjectInfo, Storage
 from workers.storage.local import LocalStorage
-from workers.storage.s3 import S3Options, S3Storage
 
 if TYPE_CHECKING:
     from workers.settings import Settings
+    from workers.storage.s3 import S3Options, S3Storage
 
 __all__ = ["LocalStorage", "ObjectInfo", "S3Options", "S3Storage", "Storage", "open_storage", "storage_for"]
+
+
+def __getattr__(name: str) -> Any:
+    """``S3Storage`` and ``S3Options`` load boto3 on first use: a fleet on local storage (and `vodfleet submit`
+    to it) never pays for importing it."""
+    if name in ("S3Storage", "S3Options"):
+        from workers.storage import s3  # noqa: PLC0415 - boto3 loads with its backend
+
+        return getattr(s3, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_storage(uri: str, **s3_options: Unpack[S3Options]) -> Storage:
@@ -30,6 +40,8 @@ def open_storage(uri: str, **s3_options: Unpack[S3Options]) -> Storage:
     `s3_options` (endpoint, credentials, retries, multipart sizes) apply to s3:// URIs only.
     """
     if uri.startswith("s3://"):
+        from workers.storage.s3 import S3Storage  # noqa: PLC0415 - boto3 loads with its backend
+
         bucket, prefix = parse_s3_uri(uri)
         return S3Storage(bucket, prefix, **s3_options)
     if s3_options:

@@ -7,10 +7,15 @@ nothing a user sends becomes a key without it. Implementations: `workers.storage
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from pipelines.errors import ScratchError
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,10 @@ class Storage(Protocol):
                   if_none_match: bool = False) -> ObjectInfo:
         """With if_none_match, fail with `PreconditionFailed` if the key exists (create-only write)."""
         ...
-    def get_file(self, key: str, path: Path) -> ObjectInfo: ...
+    def get_file(self, key: str, path: Path) -> ObjectInfo:
+        """Download to `path`; a full local disk there is `pipelines.errors.ScratchError` (`scratch_full`), not a
+        storage error: the bucket is fine, the worker's disk is not."""
+        ...
     def get_bytes(self, key: str) -> bytes: ...
     def head(self, key: str) -> ObjectInfo | None: ...
     def list(self, prefix: str) -> Iterator[ObjectInfo]: ...
@@ -41,3 +49,18 @@ class Storage(Protocol):
     def abort_incomplete_uploads(self, prefix: str = "") -> int:
         """Discard partial uploads under `prefix` left by a failed or killed writer; return how many."""
         ...
+
+
+def scratch_full(exc: BaseException, key: str, path: Path) -> ScratchError | None:
+    """The error for a download of `key` to local `path` that failed because that disk is full (ENOSPC, EDQUOT,
+    found in `exc` or what it was raised from), or None (pure). Same code as a full disk during the encode."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # s3transfer and botocore wrap the writer's OSError
+        if seen is None:
+            return None
+        if isinstance(seen, OSError) and seen.errno in DISK_FULL:
+            return ScratchError(f"no space left on the device holding {path.parent} while downloading {key!r} "
+                                f"({seen.strerror})", hint="free scratch space (VODFLEET_SCRATCH_DIR) or give the "
+                                "worker a larger volume; the job is retried")
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -29,7 +29,7 @@ from workers.errors import (
     StorageUnavailable,
 )
 from workers.keys import validate_key, validate_prefix
-from workers.storage.base import ObjectInfo
+from workers.storage.base import ObjectInfo, scratch_full
 from workers.storage.digest import digest_bytes, digest_file
 
 TEMP_MARK = ".~"  # temp files are ".<name>.~<hex>"; "~" is not a key character
@@ -176,7 +176,7 @@ class LocalStorage:
         except FileNotFoundError as exc:
             raise ObjectNotFound(f"object {key!r} does not exist in {self.uri}") from exc
         except OSError as exc:
-            raise _translate(exc, key) from exc
+            raise (scratch_full(exc, key, temp) or _translate(exc, key)) from exc
         finally:
             temp.unlink(missing_ok=True)
         return info

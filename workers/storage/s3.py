@@ -43,7 +43,7 @@ from s3transfer.subscribers import BaseSubscriber
 
 from workers.errors import AccessDenied, ChecksumMismatch, KeyInvalid, ObjectNotFound, PreconditionFailed, StorageError
 from workers.keys import join_key, validate_bucket, validate_key, validate_prefix
-from workers.storage.base import ObjectInfo
+from workers.storage.base import ObjectInfo, scratch_full
 from workers.storage.digest import Digests, composite_sha256, digest_bytes, digest_file
 from workers.storage.s3_errors import translate
 
@@ -302,7 +302,12 @@ class S3Storage:
                                        hint=f"{size} of {head['ContentLength']} bytes; checksums {expected}")
             temp.replace(path)
         except BOTO_ERRORS as exc:
-            raise translate(exc, operation="get", target=self._where(full)) from exc
+            raise (scratch_full(exc, key, temp) or translate(exc, operation="get", target=self._where(full))) from exc
+        except OSError as exc:  # the local side: s3transfer's writer raises the file's own error
+            full_disk = scratch_full(exc, key, temp)
+            if full_disk is None:
+                raise
+            raise full_disk from exc
         finally:
             temp.unlink(missing_ok=True)
         return ObjectInfo(key=key, size=head["ContentLength"], etag=_etag(head.get("ETag", "")),

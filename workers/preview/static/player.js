@@ -9,6 +9,8 @@
 //   .audioLanguages() .selectAudio(lang) .audioLanguage()
 //   .textLanguages()  .selectText(key | lang | null) .textLanguage() .textKey()
 //   .raw()                            the underlying Hls / shaka.Player (debugging only)
+//   .thumbnails()                     the storyboard cues [{start, end, url, x, y, w, h}] ([] if none)
+//   .thumbnailAt(seconds)             the cue for that time, or null
 // The page reads ?mode=… (default hlsjs-hls) and ?autoplay=0 (default: play as soon as it can).
 'use strict';
 
@@ -26,7 +28,8 @@
     text: $('#text-select'), status: $('#status'), errors: $('#errors'), warnings: $('#warnings'), panel: $('#panel'),
     title: $('#title'), badge: $('#qc-badge'), versions: $('#versions'),
   };
-  const state = {video: $('#video'), mode: null, adapter: null, ready: false, errors: [], report: null, loads: 0};
+  const state = {video: $('#video'), mode: null, adapter: null, ready: false, errors: [], report: null, loads: 0,
+    thumbnails: []};
 
   // --- renditions carry the ladder's rung ids (from report.json) ---------------------------------------------
   function rungId(r) {
@@ -163,10 +166,28 @@
       vodfleetReport.badge(ui.badge, state.report);
       const source = state.report.source || {};
       ui.title.textContent = `${String(source.path || '').split('/').pop()} · ${Number(source.duration || 0).toFixed(1)} s`;
+      await loadThumbnails(state.report.outputs || {}, Number(source.duration || 0));
     } catch (err) {
       ui.panel.textContent = `No report: ${err.message}`;
       ui.badge.textContent = 'no report';
     }
+  }
+
+  // --- poster and storyboard thumbnails (report.json's outputs name them) ------------------------------------
+  async function loadThumbnails(outputs, sourceDuration) {
+    // Set on the element before the first load: each player's fresh element is a clone and keeps it.
+    if (outputs.poster) state.video.poster = `/${outputs.poster}`;
+    if (!outputs.thumbnails) return;
+    const url = new URL(`/${outputs.thumbnails}`, location.href).href;
+    const response = await fetch(url, {cache: 'no-cache'});
+    if (!response.ok) return;
+    state.thumbnails = vodfleetThumbnails.parse(await response.text(), url);
+    vodfleetThumbnails.attach($('#scrub'), {
+      cues: state.thumbnails,
+      duration: () => (Number.isFinite(state.video.duration) && state.video.duration) || sourceDuration,
+      currentTime: () => state.video.currentTime,
+      seek: (t) => { state.video.currentTime = t; },
+    });
   }
 
   // --- the test hook ---------------------------------------------------------------------------------------
@@ -202,6 +223,8 @@
     textLanguage: () => adapter().textLanguage(),
     textKey: () => adapter().textKey(),
     raw: () => adapter().raw,  // the Hls or shaka.Player instance, for debugging
+    thumbnails: () => state.thumbnails.slice(),
+    thumbnailAt: (t) => vodfleetThumbnails.at(state.thumbnails, t),
   };
 
   setInterval(renderStatus, 500);
