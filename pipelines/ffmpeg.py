@@ -131,8 +131,11 @@ def source_loudness_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, renditi
     (``ebur128=peak=true``, summary on stderr: `pipelines.loudness.parse_ebur128_summary`); decodes nothing else."""
     audio = prepared_audio(plan, rendition, _audio_source(plan, rendition, source_input(plan, source)))
     measured = audio.filter("ebur128", peak="true", framelog="verbose")
-    argv: list[str] = ffmpeg_python.output(measured, "-", f="null").compile(cmd=ffmpeg)
-    return [argv[0], "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", *argv[1:]]
+    argv = _compile(ffmpeg, [ffmpeg_python.output(measured, "-", f="null")])  # pan's '=' written back there
+    # the summary is logged at info: the encode's "-loglevel error" (GLOBAL_ARGS) becomes "info", no progress
+    head = [arg for arg in GLOBAL_ARGS if arg not in ("-y", "-progress", "pipe:1")]
+    head[head.index("-loglevel") + 1] = "info"
+    return [argv[0], *head, *argv[1 + len(GLOBAL_ARGS):]]
 
 
 def loudness_meter_argv(ffmpeg: str, media: Path) -> list[str]:
