@@ -15,6 +15,7 @@ import ffmpeg as ffmpeg_python
 
 from pipelines.chunk import Chunk, keyframe_frames
 from pipelines.formats import ANALYZE_DURATION_US, FORMAT_WHITELIST, INPUT_PROTOCOLS, PROBE_SIZE_BYTES
+from pipelines.loudness import loudnorm_options
 from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
 
 GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1")
@@ -111,6 +112,40 @@ def prepared_audio(plan: EncodePlan, rendition: AudioRendition, stream: Any) -> 
             .filter("asetpts", "PTS-STARTPTS"))
 
 
+def normalised_audio(plan: EncodePlan, rendition: AudioRendition, audio: Any) -> Any:
+    """The rendition's audio with pass 2 of the loudness normalisation appended (pipelines.loudness):
+    ``loudnorm`` with the source stream's pass-1 figures and ``linear=true``, then back to the rendition's
+    rate (loudnorm works, and outputs, at 192 kHz). Unchanged when the preset is ``off`` or the plan was not
+    measured (a plan from `plan_encode` alone)."""
+    target = plan.loudness.target
+    track = plan.loudness.track(rendition.id)
+    if target is None or track is None or track.mode == "off":
+        return audio
+    return (audio.filter("loudnorm", **loudnorm_options(track, target))
+            .filter("aresample", rendition.sample_rate))
+
+
+def source_loudness_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, rendition: AudioRendition) -> list[str]:
+    """Pass 1: the rendition's source audio through the same chain as the encode (channels picked, layout made
+    stereo, on the title's timeline), measured by the same BS.1770 meter as the published renditions
+    (``ebur128=peak=true``, summary on stderr: `pipelines.loudness.parse_ebur128_summary`); decodes nothing else."""
+    audio = prepared_audio(plan, rendition, _audio_source(plan, rendition, source_input(plan, source)))
+    measured = audio.filter("ebur128", peak="true", framelog="verbose")
+    argv = _compile(ffmpeg, [ffmpeg_python.output(measured, "-", f="null")])  # pan's '=' written back there
+    # the summary is logged at info: the encode's "-loglevel error" (GLOBAL_ARGS) becomes "info", no progress
+    head = [arg for arg in GLOBAL_ARGS if arg not in ("-y", "-progress", "pipe:1")]
+    head[head.index("-loglevel") + 1] = "info"
+    return [argv[0], *head, *argv[1 + len(GLOBAL_ARGS):]]
+
+
+def loudness_meter_argv(ffmpeg: str, media: Path) -> list[str]:
+    """BS.1770 meter of a local file's first audio stream: ``ebur128=peak=true`` (summary on stderr:
+    `pipelines.loudness.parse_ebur128_summary`); per-frame lines are logged at verbose, hidden here."""
+    return [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-protocol_whitelist", "file",
+            "-i", f"file:{media.resolve()}", "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=verbose",
+            "-f", "null", "-"]
+
+
 def hls_output_args(plan: EncodePlan, folder: Path, *, video: bool) -> dict[str, Any]:
     segment_flags = "movflags=+negative_cts_offsets:use_editlist=0" if video else "use_editlist=0"
     return {
@@ -189,7 +224,8 @@ def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scr
     for rendition in plan.audio:
         folder = out / "audio" / rendition.id
         outputs.append(ffmpeg_python.output(
-            prepared_audio(plan, rendition, _audio_source(plan, rendition, stream)), str(folder / SCRATCH_PLAYLIST),
+            normalised_audio(plan, rendition, prepared_audio(plan, rendition, _audio_source(plan, rendition, stream))),
+            str(folder / SCRATCH_PLAYLIST),
             **audio_output_args(rendition), **hls_output_args(plan, folder, video=False)))
     for sub in plan.embedded_subtitles:
         outputs.append(ffmpeg_python.output(

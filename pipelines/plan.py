@@ -17,6 +17,7 @@ from pipelines.errors import ConfigError, InputRejected
 from pipelines.ladder import Ladder, Rung
 from pipelines.language import language_name, normalize_language, parse_iso639_2
 from pipelines.layout import stereo_rule
+from pipelines.loudness import DEFAULT_PRESET, LoudnessPlan, target_for
 from pipelines.source import AudioStream, SourceInfo
 
 MAX_FPS = Fraction(60)
@@ -53,8 +54,10 @@ class PlanOptions:
     audio_languages: tuple[str, ...] = ()
     # Which master channels make which rendition (pipelines.audiomap); empty: one rendition per audio stream.
     audio_map: tuple[AudioMapEntry, ...] = ()
+    loudness: str = DEFAULT_PRESET  # pipelines.loudness.PRESETS
 
     def __post_init__(self) -> None:
+        target_for(self.loudness)  # ConfigError when unknown
         if self.gop_seconds < 1 or self.gop_seconds > 10:
             raise ConfigError(f"gop_seconds={self.gop_seconds} is out of range", hint="use 1 to 10 seconds")
         if self.segment_seconds < self.gop_seconds or self.segment_seconds % self.gop_seconds:
@@ -119,6 +122,8 @@ class EncodePlan:
     encoder: EncoderProfile
     ladder: str = "default"
     notes: tuple[str, ...] = field(default=())
+    # The preset, and once measured (pipelines.loudness_measure.measure_plan) each source stream's loudness
+    loudness: LoudnessPlan = LoudnessPlan()
 
     @property
     def duration(self) -> float:
@@ -188,6 +193,7 @@ def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanO
         encoder=PROFILES[options.profile],
         ladder=ladder.name,
         notes=tuple(notes),
+        loudness=LoudnessPlan(preset=options.loudness),
     )
 
 

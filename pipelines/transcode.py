@@ -31,6 +31,7 @@ from pipelines.ffmpeg import encode_argv, output_folders
 from pipelines.ladder import load_ladder
 from pipelines.language import normalize_language
 from pipelines.limits import MAX_FILE_BYTES, encode_memory_bytes, output_budget_bytes
+from pipelines.loudness_measure import loudness_report, measure_plan, measure_renditions
 from pipelines.measure import measure_video_track
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
 from pipelines.plan import EncodePlan, PlanOptions, plan_encode
@@ -38,6 +39,7 @@ from pipelines.poster import usable
 from pipelines.probe import ProbeLimits, probe
 from pipelines.progress import Progress
 from pipelines.qc import run_qc
+from pipelines.qc.loudness import loudness_check
 from pipelines.qc.thumbnails import check_thumbnails
 from pipelines.quality import measure_quality
 from pipelines.report import build_report, write_report
@@ -115,12 +117,18 @@ class TranscodeResult:
 
 
 def plan_transcode(request: TranscodeRequest, *, tools: Tools | None = None,
-                   out: Path | None = None, scratch: Path | None = None) -> Planned:
-    """Probe, load sidecars and plan; no encode. `argv` writes into `out` (default: the request output)."""
+                   out: Path | None = None, scratch: Path | None = None, loudness: bool = True) -> Planned:
+    """Probe, load sidecars and plan; no encode. `argv` writes into `out` (default: the request output).
+
+    With `loudness` (default), pass 1 of the loudness normalisation measures every source audio stream
+    (SilentAudio when one is silent and a preset is asked for); without it the plan normalises nothing (for
+    callers that encode no audio: the fleet's video chunk parts)."""
     tools = tools or Tools.resolve()
     source = probe(request.source, tools=tools, limits=request.probe_limits)
     subtitles = load_subtitles(request.subtitles, source.media_duration)
     plan = plan_encode(source, load_ladder(request.ladder), request.options)
+    if loudness:
+        plan = measure_plan(plan, request.source, tools=tools)  # SilentAudio before any encode
     out = out or request.output.absolute()
     argv = encode_argv(plan, ffmpeg=tools.ffmpeg, source=request.source, out=out, scratch=scratch or out)
     return Planned(source, plan, argv, subtitles)
@@ -217,6 +225,10 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         emit(Event("qc"))
         checks = stitch_checks + run_qc(ws.staging, presentation, planned.plan, dict(subtitles), tools=tools,
                                         scratch=ws.scratch, cancel=cancel)
+        loudness = measure_renditions(ws.staging, presentation, tools=tools, scratch=ws.scratch, cancel=cancel)
+        target = planned.plan.loudness.target
+        if target is not None:
+            checks += [loudness_check(track_id, measured, target) for track_id, measured in loudness.items()]
         if thumbs is not None:
             checks += check_thumbnails(ws.staging, thumbs.storyboard, presentation.video[0].duration,
                                        thumbs.expected_tiles, any(usable(c) for c in thumbs.candidates),
@@ -230,6 +242,7 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             lap("quality")
         report = build_report(planned, presentation, subtitles, checks, quality, identity, timings,
                               fingerprint=request.fingerprint)
+        report["loudness"] = loudness_report(planned.plan, presentation, loudness)
         if chunks:
             report["chunks"] = chunk_report(chunks, runs, request.jobs)
         if thumbs is not None:

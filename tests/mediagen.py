@@ -294,3 +294,39 @@ def make_captioned_source(path: Path, *, field1: dict[int, int], field2: dict[in
             args += ["-c:a", "aac", "-b:a", "64k"]
         _ffmpeg(*args, "-fflags", "+bitexact", "-map_metadata", "-1", str(path))
     return path
+
+
+def _integrated_lufs(path: Path) -> float:
+    out = subprocess.run([FFMPEG, "-nostdin", "-hide_banner", "-nostats", "-i", str(path), "-af",
+                          "ebur128=framelog=verbose", "-f", "null", "-"], capture_output=True, text=True, check=True)
+    return float(out.stderr.rsplit("I:", 1)[1].split()[0])
+
+
+def make_loudness_master(path: Path, *, lufs: float | None, duration: float = 4.0,
+                         transient_at: float | None = None) -> Path:
+    """A .mov master: testsrc2 320x180 and stereo 16-bit PCM at `lufs` integrated (BS.1770, ±0.5 LU; a
+    level whose peaks pass 0 dBFS is hard-clipped by the 16-bit samples, as a hot master is), or digital
+    silence when `lufs` is None. The sound is pink noise plus a 1 kHz tone, amplitude-modulated so its
+    loudness range is not zero (a programme, not a test tone). `transient_at`: a 2 ms 1 kHz burst at −0.5 dBFS
+    at that second, added after the level is set (a peak that a linear gain to a louder target would clip)."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory() as scratch:
+        base = Path(scratch) / "base.wav"
+        if lufs is None:
+            _ffmpeg("-f", "lavfi", "-i", f"anullsrc=r=48000:cl=stereo:d={duration}", "-t", str(duration),
+                    "-c:a", "pcm_f32le", str(base))
+            gain = 0.0
+        else:
+            _ffmpeg("-f", "lavfi", "-i", f"anoisesrc=color=brown:amplitude=0.5:r=48000:d={duration}:seed=7",
+                    "-f", "lavfi", "-i", f"sine=frequency=1000:sample_rate=48000:d={duration}",
+                    "-filter_complex", "[0][1]amix=inputs=2,volume='0.55+0.45*sin(2*PI*t/1.6)':eval=frame,"
+                    "aformat=channel_layouts=stereo", "-c:a", "pcm_f32le", str(base))
+            gain = lufs - _integrated_lufs(base)
+        _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=320x180:r=25:d={duration}", "-i", str(base),
+                "-map", "0:v", *_video_args(first_second=None, sar=None, interlaced=False, hdr=False, codec="libx264"),
+                "-filter_complex", f"[1:a]volume={gain:.2f}dB" + ("[a]" if transient_at is None else (
+                    f"[q];aevalsrc='if(between(t,{transient_at},{transient_at + 0.002}),0.95*sin(2*PI*1000*t),0)':"
+                    f"s=48000:d={duration}:c=stereo[b];[q][b]amix=inputs=2:normalize=0[a]")),
+                "-map", "[a]", "-c:a", "pcm_s16le", "-metadata:s:a:0", "language=eng",
+                "-fflags", "+bitexact", "-map_metadata", "-1", str(path))
+    return path

@@ -19,6 +19,7 @@ from pipelines.audiomap import AudioMapEntry, parse_audio_map
 from pipelines.errors import ConfigError, SubtitleRejected
 from pipelines.ladder import builtin_ladders
 from pipelines.language import normalize_language
+from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES
 from workers.errors import KeyInvalid
 from workers.keys import validate_key
@@ -117,6 +118,9 @@ class JobSpec(BaseModel):
     # DASH text as one whole-title .vtt sidecar per track instead of WebVTT-in-ISO-BMFF segments (opt-in, for
     # DASH clients that read only sidecar WebVTT; ffmpeg-based clients then refuse the MPD without options).
     dash_vtt_sidecar: bool = False
+    # Loudness preset (pipelines.loudness.PRESETS). It changes what is made, so it is part of the job id, but
+    # only when it is not the default: ids of specs written before it existed stay the same.
+    loudness: str = DEFAULT_PRESET
 
     @field_validator("source")
     @classmethod
@@ -167,14 +171,23 @@ class JobSpec(BaseModel):
             raise ValueError(f"unknown profile {value!r}; allowed: {', '.join(sorted(PROFILES))}")
         return value
 
+    @field_validator("loudness")
+    @classmethod
+    def _loudness(cls, value: str) -> str:
+        if value not in PRESETS:
+            raise ValueError(f"unknown loudness preset {value!r}; allowed: {', '.join(PRESETS)}")
+        return value
+
     def canonical(self) -> str:
         """Stable JSON (sorted keys, no whitespace): what the job id hashes.
 
         Priority, the webhook and the chunking are excluded: they change how the job is run and announced,
-        not what it makes, and ids of specs written before they existed stay the same; so is an empty audio map.
-        ``dash_vtt_sidecar`` changes what is made, so it counts, but only when set (the same reason).
+        not what it makes, and ids of specs written before they existed stay the same; so are an empty audio map and
+        the default loudness preset. ``dash_vtt_sidecar`` changes what is made, so it counts, but only when set (the
+        same reason).
         """
-        exclude = {"priority", "webhook", "chunks"} | (set() if self.audio_map else {"audio_map"})
+        exclude = ({"priority", "webhook", "chunks"} | (set() if self.audio_map else {"audio_map"})
+                   | ({"loudness"} if self.loudness == DEFAULT_PRESET else set()))
         exclude |= set() if self.dash_vtt_sidecar else {"dash_vtt_sidecar"}
         return json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True, separators=(",", ":"))
 
@@ -187,6 +200,13 @@ class InputIdentity:
     size: int
     etag: str
     version: str | None = None
+
+    @field_validator("loudness")
+    @classmethod
+    def _loudness(cls, value: str) -> str:
+        if value not in PRESETS:
+            raise ValueError(f"unknown loudness preset {value!r}; allowed: {', '.join(PRESETS)}")
+        return value
 
     def canonical(self) -> str:
         return f"{self.uri}|{self.size}|{self.etag}|{self.version or ''}"

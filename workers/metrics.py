@@ -59,7 +59,7 @@ ERROR_CODES = ("source_not_local", "source_missing", "source_empty", "source_for
                "output_too_large", "subtitle_unreadable", "subtitle_too_large", "subtitle_too_many_cues",
                "subtitle_too_complex", "subtitle_line_too_long", "subtitle_charset_unknown",
                "subtitle_unparseable", "caption_scc_invalid", "subtitle_unsafe_xml", "subtitle_timestamp_invalid",
-               "subtitle_out_of_range", "language_invalid", "source_rejected", "subtitle_rejected",
+               "subtitle_out_of_range", "language_invalid", "audio_silent", "source_rejected", "subtitle_rejected",
                "input_rejected", "config_invalid", "tool_missing", "ffmpeg_failed", "ffmpeg_timeout",
                "scratch_unavailable", "cancelled", "qc_failed", "qc_probe_unreadable", "qc_manifest_unreadable",
                "cmaf_missing", "cmaf_malformed", "cmaf_unsupported", "unclassified", "pipeline_error",

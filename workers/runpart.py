@@ -143,13 +143,13 @@ def _part(record: JobRecord, index: int) -> ChunkPart:
     return part
 
 
-def _plan(record: JobRecord, source: Path, scratch: Path) -> EncodePlan:
+def _plan(record: JobRecord, source: Path, scratch: Path, *, loudness: bool) -> EncodePlan:
     spec = record.spec
     request = TranscodeRequest(source=source, output=scratch / "unused", ladder=spec.ladder,
                                options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
                                                    audio_languages=spec.audio_languages,
-                                                   audio_map=spec.audio_map_entries()))
-    return plan_transcode(request, scratch=scratch).plan
+                                                   audio_map=spec.audio_map_entries(), loudness=spec.loudness))
+    return plan_transcode(request, scratch=scratch, loudness=loudness).plan
 
 
 def _encode_and_upload(record: JobRecord, part: ChunkPart, scratch: Path, ctx: Context, keeper: LeaseKeeper) -> float:
@@ -158,7 +158,7 @@ def _encode_and_upload(record: JobRecord, part: ChunkPart, scratch: Path, ctx: C
     assert board is not None  # run_part checked it
     source = cached_master(record.job_id, record.spec.source, ctx.settings, ctx.storage)
     with named_as_submitted({source: record.spec.source}):
-        plan = _plan(record, source, scratch)
+        plan = _plan(record, source, scratch, loudness=part.index == AUDIO)  # video parts: no audio pass 1
     tools = Tools.resolve()
     out = scratch / "part"
     if part.index == AUDIO:

@@ -53,7 +53,8 @@ def _levels(audio: Path, seconds: int) -> list[tuple[float, float]]:
 
 def _publish(tmp_path: Path, master: Path) -> tuple[dict[str, object], Path]:
     result = transcode(TranscodeRequest(source=master, output=tmp_path / "out", ladder=TINY, measure_quality=False,
-                                        options=PlanOptions(segment_seconds=2, profile="draft")))
+                                        # the downmix gains are measured absolutely: no loudness gain on top
+                                        options=PlanOptions(segment_seconds=2, profile="draft", loudness="off")))
     audio = result.report["renditions"]["audio"][0]  # type: ignore[index]
     joined = syncmarks.joined(result.output / audio["path"], tmp_path / "audio.mp4")
     plan = json.loads((result.output / "report.json").read_text(encoding="utf-8"))["plan"]["audio"][0]

@@ -32,6 +32,16 @@ def test_panel_shows_the_report(player: PlayerPage, published: Path) -> None:
                 for v in report["renditions"]["video"]]
     assert _cells(player, "ladder") == expected
     assert [row[:2] for row in _cells(player, "audio")] == [["en", "en"], ["es", "es"]]
+    tracks = {t["id"]: t for t in report["loudness"]["tracks"]}
+    for row in _cells(player, "audio"):  # one decimal, rounded by JavaScript: compared within half a step
+        t = tracks[row[0]]
+        shown = [float(cell) for cell in row[6:10]]
+        wanted = [t["source"]["integrated_lufs"], t["output"]["integrated_lufs"], t["output"]["lra_lu"],
+                  t["output"]["true_peak_dbtp"]]
+        assert shown == pytest.approx(wanted, abs=0.051), row
+        assert row[10] == (f"{float(row[10].split()[0]):.1f} dB" if t["mode"] == "linear" else t["mode"])
+    assert player.js("() => document.getElementById('loudness-target').textContent") == \
+        "loudness ebu-r128: -23 LUFS, ceiling -1 dBTP"
     assert [row[1] for row in _cells(player, "subtitles")] == ["ko", "ar", "en"]
     encoder = player.js("() => document.getElementById('encoder').textContent")
     assert report["encoder"]["ffmpeg_version"] in encoder

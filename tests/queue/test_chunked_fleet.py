@@ -129,6 +129,12 @@ def test_two_workers_encode_the_chunks_in_parallel_and_publish_a_seamless_ladder
         assert {f"stitch.{rung}.init", f"stitch.{rung}.joins", f"stitch.{rung}.decode"} <= names
     assert all(c["passed"] for c in report["qc"]["checks"])
     assert report["chunks"]["count"] == 4
+    # the audio part normalised the title's audio once (default ebu-r128), the stitch measured it again
+    assert report["loudness"]["preset"] == "ebu-r128"
+    for track in report["loudness"]["tracks"]:
+        assert track["mode"] == "linear"
+        assert track["output"]["integrated_lufs"] == pytest.approx(-23.0, abs=1.0)
+        assert track["output"]["true_peak_dbtp"] <= -1.0
     assert all(c["seconds"] for c in report["chunks"]["chunks"])
     wall = max(p["ended"] for p in by_index.values()) - board["dispatched"]
     assert report["speed"]["encode_seconds"] == pytest.approx(wall, abs=0.01)  # the chunks' wall, not the stitch's

@@ -159,7 +159,8 @@ def test_s3_job_end_to_end(s3_fleet: tuple[Fleet, S3Storage], source: Path, side
     poller = ManifestPoller(storage, "outputs/").start()
     fleet.worker()
     started = time.monotonic()
-    done = fleet.cli("submit", str(source), "--subtitle", f"ko:forced={sidecar}", *DRAFT, "--wait", timeout=240)
+    done = fleet.cli("submit", str(source), "--subtitle", f"ko:forced={sidecar}", *DRAFT, "--loudness", "streaming",
+                     "--wait", timeout=240)
     took = time.monotonic() - started
     time.sleep(0.5)  # one more poll after the end
     poller.stop()
@@ -177,6 +178,7 @@ def test_s3_job_end_to_end(s3_fleet: tuple[Fleet, S3Storage], source: Path, side
     uploaded = {info.key: info for info in storage.list("masters/")}
     assert set(uploaded) == {spec["source"], spec["subtitles"][0]["uri"]}
     assert spec["subtitles"][0]["forced"] is True
+    assert spec["loudness"] == "streaming"  # not the default: in the spec (and so in the job id)
     assert storage.get_bytes(spec["source"]) == source.read_bytes()
     assert spec["source"].startswith(f"masters/{hashlib.sha256(source.read_bytes()).hexdigest()[:32]}/")
 
@@ -208,6 +210,10 @@ def test_s3_job_end_to_end(s3_fleet: tuple[Fleet, S3Storage], source: Path, side
     report = json.loads(storage.get_bytes(f"{version}/report.json"))
     assert [r["id"] for r in report["plan"]["video"]] == ["234p", "360p"]
     assert report["qc"]["passed"] is True and report["status"] == "passed"
+    [loud] = report["loudness"]["tracks"]  # --loudness streaming reached the worker: -16 LUFS, -1 dBTP
+    assert report["loudness"]["preset"] == "streaming"
+    assert loud["output"]["integrated_lufs"] == pytest.approx(-16.0, abs=1.0)
+    assert loud["output"]["true_peak_dbtp"] <= -1.0
 
     # the poller watched the whole job and saw the manifests appear, never broken
     assert poller.manifests_checked >= 3, (poller.polls, poller.errors)

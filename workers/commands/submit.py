@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipelines.ladder import builtin_ladders
+from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.tools import Tools
 from workers.app import create_app, prepare
@@ -61,6 +62,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--ladder", default="default", choices=builtin_ladders())
     p.add_argument("--profile", default="fast", choices=sorted(PROFILES))
     p.add_argument("--segment-seconds", type=int, default=6)
+    p.add_argument("--loudness", default=DEFAULT_PRESET, choices=list(PRESETS),
+                   help=f"loudness target of the audio renditions (default {DEFAULT_PRESET}; atsc-a85, streaming, "
+                        "off)")
     p.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
     p.add_argument("--dash-vtt-sidecar", action="store_true",
                    help="DASH text as one whole-title subtitles.vtt per track (the old layout, for "
@@ -92,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(settings.store)
     tools = Tools.resolve()
     options = PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
-                          audio_languages=tuple(args.audio_language))
+                          audio_languages=tuple(args.audio_language), loudness=args.loudness)
     master = local_path(args.source)
     duration = None if master is None else preflight(  # planned here, before it is uploaded
         master, ladder=args.ladder, options=options, chunks=settings.chunk_policy(args.chunks), tools=tools)
@@ -106,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
                    ladder=args.ladder, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
-                   webhook=args.webhook, chunks=args.chunks, dash_vtt_sidecar=args.dash_vtt_sidecar)
+                   webhook=args.webhook, chunks=args.chunks, dash_vtt_sidecar=args.dash_vtt_sidecar,
+                   loudness=args.loudness)
     app = create_app(settings, tasks=False)  # it only sends by task name
     done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
                   duration=duration, force=args.force, tools=tools,

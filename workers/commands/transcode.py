@@ -13,6 +13,7 @@ from pipelines.audiomap import AudioMapEntry, parse_audio_map
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
 from pipelines.errors import ConfigError
 from pipelines.ladder import builtin_ladders
+from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.tools import Tools
 from workers.exitcodes import EXIT_OK
@@ -101,6 +102,10 @@ def add_parser(sub: Any) -> None:
                     help=f"built-in ladder ({', '.join(builtin_ladders())}) or a .toml file")
     tc.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="encoder speed/quality profile")
     tc.add_argument("--segment-seconds", type=int, default=6, help="segment duration, a multiple of 2 (default 6)")
+    tc.add_argument("--loudness", default=DEFAULT_PRESET, choices=list(PRESETS),
+                    help=f"normalise every audio rendition to a loudness target (default {DEFAULT_PRESET}: "
+                         "-23 LUFS, -1 dBTP; atsc-a85: -24 LKFS, -2 dBTP; streaming: -16 LUFS, -1 dBTP; "
+                         "off: level unchanged, still measured)")
     tc.add_argument("--chunks", type=chunk_count, default=None, metavar="auto|N",
                     help="split-and-stitch: encode the video in chunks of whole segments (auto: only masters "
                          f"longer than --chunk-threshold, default {DEFAULT_THRESHOLD_SECONDS:g} s; N: exactly N "
@@ -146,7 +151,8 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
         chunks=chunk_policy(args), jobs=args.jobs,
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
-                            audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map)),
+                            audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map),
+                            loudness=args.loudness),
         measure_quality=not args.no_quality, overwrite=args.overwrite, dash_vtt_sidecar=args.dash_vtt_sidecar,
         thumbnails=StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
                                      columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],

@@ -1,5 +1,6 @@
 // The side panel: report.json as a person reads it — the ladder with measured bitrates and PSNR/SSIM,
-// the audio and subtitle renditions, the encoder identity, and the QC verdict with every check.
+// the audio renditions with their loudness (source → published, BS.1770), the subtitle renditions, the encoder
+// identity, and the QC verdict with every check.
 'use strict';
 
 window.vodfleetReport = (() => {
@@ -28,6 +29,12 @@ window.vodfleetReport = (() => {
     const failed = checks.filter((c) => !c.passed);
     const encoder = report.encoder || {};
     const plan = report.plan || {};
+    const loudness = report.loudness || {};
+    const loud = Object.fromEntries((loudness.tracks || []).map((t) => [t.id, t]));
+    const lufs = (m) => fixed((m || {}).integrated_lufs, 1);
+    const target = loudness.target
+      ? `${loudness.preset}: ${loudness.target.integrated_lufs} LUFS, ceiling ${loudness.target.true_peak_dbtp} dBTP`
+      : `${loudness.preset || '–'} (level unchanged)`;
     panel.replaceChildren(
       el('h2', {}, 'Ladder'),
       table('ladder', ['rung', 'size', 'codecs', 'target kb/s', 'avg kb/s', 'peak kb/s', 'PSNR dB', 'SSIM'],
@@ -35,8 +42,16 @@ window.vodfleetReport = (() => {
           kbps(v.measured_average_bitrate), kbps(v.measured_peak_bitrate),
           fixed((v.quality || {}).psnr, 2), fixed((v.quality || {}).ssim, 4)])),
       el('h2', {}, 'Audio'),
-      table('audio', ['id', 'language', 'name', 'codecs', 'ch', 'avg kb/s'],
-        audio.map((a) => [a.id, a.language, a.name, a.codecs, a.channels, kbps(a.measured_average_bitrate)])),
+      table('audio', ['id', 'language', 'name', 'codecs', 'ch', 'avg kb/s', 'source LUFS', 'LUFS', 'LRA LU', 'dBTP',
+        'gain'],
+        audio.map((a) => {
+          const l = loud[a.id] || {};
+          const out = l.output || {};
+          return [a.id, a.language, a.name, a.codecs, a.channels, kbps(a.measured_average_bitrate), lufs(l.source),
+            lufs(out), fixed(out.lra_lu, 1), fixed(out.true_peak_dbtp, 1),
+            l.mode === 'linear' ? `${fixed(l.gain_db, 1)} dB` : (l.mode || '–')];
+        })),
+      el('p', {id: 'loudness-target'}, `loudness ${target}`),
       el('h2', {}, 'Subtitles'),
       table('subtitles', ['id', 'language', 'name', 'cues', 'from'],
         subtitles.map((s) => [s.id, s.language, s.name, s.cues, `${s.source_format}, ${s.charset}`])),
