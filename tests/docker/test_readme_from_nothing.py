@@ -137,7 +137,9 @@ def test_the_readme_demo_publishes_the_sample_on_a_pristine_debian(
 
     mpd = MPEGDASHParser.parse(str(out / "manifest.mpd"))
     sets = [a for period in mpd.periods for a in period.adaptation_sets]
-    assert {a.content_type for a in sets} == {"video", "audio", "text"}
+    assert {a.content_type for a in sets} == {"video", "audio", "text", "image"}  # image: the storyboard tiles
+    [tiles] = [a for a in sets if a.content_type == "image"]
+    assert (out / "thumbnails" / "sprite_0001.jpg").is_file(), tiles.mime_type
     assert {a.lang for a in sets if a.content_type == "text"} == LANGUAGES
 
     # the top video rung decodes as the report says
