@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -159,24 +160,18 @@ class JobSpec(BaseModel):
     @field_validator("ladder")
     @classmethod
     def _ladder(cls, value: str) -> str:
-        names = builtin_ladders()
-        if value not in names:  # a TOML path on the submitter's disk would not exist on a worker
-            raise ValueError(f"unknown ladder {value!r}; allowed: {', '.join(names)}")
-        return value
+        # built-in names only: a TOML path on the submitter's disk would not exist on a worker
+        return _one_of(value, builtin_ladders(), "ladder")
 
     @field_validator("profile")
     @classmethod
     def _profile(cls, value: str) -> str:
-        if value not in PROFILES:
-            raise ValueError(f"unknown profile {value!r}; allowed: {', '.join(sorted(PROFILES))}")
-        return value
+        return _one_of(value, sorted(PROFILES), "profile")
 
     @field_validator("loudness")
     @classmethod
     def _loudness(cls, value: str) -> str:
-        if value not in PRESETS:
-            raise ValueError(f"unknown loudness preset {value!r}; allowed: {', '.join(PRESETS)}")
-        return value
+        return _one_of(value, PRESETS, "loudness preset")
 
     def canonical(self) -> str:
         """Stable JSON (sorted keys, no whitespace): what the job id hashes.
@@ -186,10 +181,21 @@ class JobSpec(BaseModel):
         the default loudness preset. ``dash_vtt_sidecar`` changes what is made, so it counts, but only when set (the
         same reason).
         """
-        exclude = ({"priority", "webhook", "chunks"} | (set() if self.audio_map else {"audio_map"})
-                   | ({"loudness"} if self.loudness == DEFAULT_PRESET else set()))
-        exclude |= set() if self.dash_vtt_sidecar else {"dash_vtt_sidecar"}
+        exclude = {"priority", "webhook", "chunks"} | {name for name, default in _IN_ID_UNLESS_DEFAULT.items()
+                                                        if getattr(self, name) == default}
         return json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True, separators=(",", ":"))
+
+
+# Fields added after job ids existed: they count towards the id only when not at their default, so the ids of
+# specs written before them stay the same.
+_IN_ID_UNLESS_DEFAULT: dict[str, object] = {"audio_map": (), "loudness": DEFAULT_PRESET, "dash_vtt_sidecar": False}
+
+
+def _one_of(value: str, allowed: Iterable[str], what: str) -> str:
+    names = list(allowed)
+    if value not in names:
+        raise ValueError(f"unknown {what} {value!r}; allowed: {', '.join(names)}")
+    return value
 
 
 @dataclass(frozen=True)
