@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import math
 import resource
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipelines.codecs import rendition_id
@@ -96,11 +97,11 @@ def presentation_of(plan: EncodePlan, root: Path) -> Presentation:
     return Presentation(duration=max(t.duration for t in tracks), segment_seconds=plan.segment_seconds, video=tracks)
 
 
-def matched_bitrate(points: list[tuple[float, float]], target: float) -> float | None:
+def matched_bitrate(points: Sequence[tuple[float, float]], target: float) -> float | None:
     """The bitrate at which quality reaches `target`, interpolated on log(bitrate) between the sweep points
     (bitrate, quality) that straddle it; None when the sweep never reaches it (or always exceeds it)."""
     ordered = sorted(points)
-    for (b0, q0), (b1, q1) in zip(ordered, ordered[1:], strict=False):
+    for (b0, q0), (b1, q1) in itertools.pairwise(ordered):
         if min(q0, q1) <= target <= max(q0, q1) and q1 != q0:
             share = (target - q0) / (q1 - q0)
             return math.exp(math.log(b0) + share * (math.log(b1) - math.log(b0)))
@@ -177,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{'AV1 b/s':>10} {'AV1/H.264':>10}")
     for row in rows:
         h264, hevc, av1 = (row[k] for k in ("h264", "hevc", "av1"))
-        assert isinstance(h264, dict) and isinstance(hevc, dict) and isinstance(av1, dict)
+        assert isinstance(h264, dict)
+        assert isinstance(hevc, dict)
+        assert isinstance(av1, dict)
         print(f"{row['content']!s:8} {h264['bitrate']:>10} {h264['score']:>8.3f} "
               f"{hevc['bitrate_at_h264_quality'] or '-':>10} {hevc['ratio'] or '-':>11} "
               f"{av1['bitrate_at_h264_quality'] or '-':>10} {av1['ratio'] or '-':>10}")

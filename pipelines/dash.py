@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
-from pipelines.codecs import COLOURS, CODECS
+from pipelines.codecs import CODECS, COLOURS
 from pipelines.presentation import Presentation, Segment, Storyboard, SubtitleTrack, Track, VideoTrack
 from pipelines.textfile import write_text_atomic
 

@@ -412,7 +412,7 @@ def quality_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, renditions: dic
         node = reference.filter_multi_output("split", count)
         references[dynamic_range] = [node[i] for i in range(count)]
     sinks = []
-    for number, rung in enumerate(plan.video):
+    for rung in plan.video:
         encoded = ffmpeg_python.input(f"file:{renditions[rung.id].resolve()}", protocol_whitelist=INPUT_PROTOCOLS,
                                       f="mp4")
         distorted = encoded.video.filter("setpts", "PTS-STARTPTS").filter("format", pix_fmts="yuv420p")

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from pipelines.audiomap import AudioMapEntry, parse_audio_map
+from pipelines.codecs import DEFAULT_CODECS, parse_codecs
 from pipelines.errors import ConfigError, SubtitleRejected
 from pipelines.ladder import builtin_ladders
 from pipelines.language import normalize_language
-from pipelines.codecs import DEFAULT_CODECS, parse_codecs
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES
 from workers.errors import KeyInvalid

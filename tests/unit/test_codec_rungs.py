@@ -39,7 +39,8 @@ def test_parse_codecs_orders_and_dedupes(text: str, expected: tuple[str, ...]) -
     assert parse_codecs(text) == expected
 
 
-@pytest.mark.parametrize(("text", "fragment"), [("h264,vp9", r"unknown codec\(s\) vp9"), ("hevc,av1", "leaves out h264")])
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("h264,vp9", r"unknown codec\(s\) vp9"), ("hevc,av1", "leaves out h264")])
 def test_parse_codecs_refuses(text: str, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         parse_codecs(text)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.audiomap import AudioMapEntry, parse_audio_map
-from pipelines.codecs import CODECS, parse_codecs
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
+from pipelines.codecs import CODECS, parse_codecs
 from pipelines.errors import ConfigError
 from pipelines.ladder import builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
