@@ -106,6 +106,8 @@ def _played_av1(player: PlayerPage, state_js: str) -> dict[str, Any]:
     fetched = [url for url in player.requests if AV1_360 in url and url.endswith(".m4s")]
     assert fetched, [url for url in player.requests if "/video/" in url]
     assert not [e for e in player.state()["errors"] if e.get("fatal")]
+    # the page's own rendition naming tells the sizes' codecs apart (report.json's ids)
+    assert player.js("() => vodfleetPlayer.currentRendition().id") == "360p-av1"
     state: dict[str, Any] = player.js(state_js)
     return state
 
