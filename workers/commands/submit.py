@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 OPTION_OF = {"output_prefix": "--output-prefix", "audio_languages": "--audio-language", "subtitles": "--subtitle",
-             "audio_map": "--audio-map",
+             "audio_map": "--audio-map", "codecs": "--codecs",
              "webhook": "--webhook", "segment_seconds": "--segment-seconds", "ladder": "--ladder",
              "profile": "--profile", "priority": "--priority", "chunks": "--chunks", "source": "SOURCE"}
 
