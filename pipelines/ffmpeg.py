@@ -207,7 +207,8 @@ def video_output_args(plan: EncodePlan, rung: VideoRendition) -> dict[str, Any]:
             "x265-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error",
         }
     if rung.codec == "av1":
-        # maxrate/bufsize are not used by SVT-AV1's VBR (1.4): the manifests declare the measured peak
+        # maxrate/bufsize not passed: the AV1 rungs are plain VBR at the target bitrate (rc=1), their peaks not
+        # capped by a VBV model; the manifests declare the measured peak as for every rung
         return {
             "c:v": "libsvtav1", "preset": plan.encoder.svtav1_preset,
             **{k: v for k, v in common.items() if k not in ("maxrate", "bufsize", "keyint_min")},
@@ -217,16 +218,12 @@ def video_output_args(plan: EncodePlan, rung: VideoRendition) -> dict[str, Any]:
         "c:v": "libx264",
         "preset": plan.encoder.preset,
         "profile:v": rung.profile,
-        **{k: v for k, v in common.items() if not k.startswith("color") and k != "force_key_frames"},
+        **common,
         "sc_threshold": 0,
-        "force_key_frames": common["force_key_frames"],
         "x264-params": "open-gop=0:scenecut=0",
         # No A/53 caption SEI in the rungs: a master's CEA-608 is published as WebVTT (pipelines.captions), and
         # the master playlist's CLOSED-CAPTIONS=NONE says no variant carries in-band captions (RFC 8216 4.3.4.2).
         "a53cc": 0,
-        "color_primaries": colour.primaries,
-        "color_trc": colour.transfer,
-        "colorspace": colour.matrix,
     }
 
 
