@@ -3,6 +3,7 @@ AdaptationSets (re-read with m3u8 and mpegdash) and the CODECS rules against ffp
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -17,8 +18,9 @@ from pipelines.errors import ConfigError
 from pipelines.ffmpeg import encode_argv, video_output_args
 from pipelines.hls import render_master
 from pipelines.ladder import load_ladder, parse_ladder
-from pipelines.plan import PlanOptions, plan_encode
+from pipelines.plan import PlanOptions, VideoRendition, plan_encode
 from pipelines.presentation import Presentation, Segment, VideoTrack
+from pipelines.qc import streams
 from pipelines.qc.bandwidth import check_codecs
 from pipelines.qc.streams import bit_depth
 from pipelines.source import AudioStream, SourceInfo, VideoStream
@@ -190,3 +192,23 @@ def test_options_refuse_a_non_canonical_codec_tuple() -> None:
     with pytest.raises(ConfigError, match="canonical order"):
         PlanOptions(codecs=("av1", "h264"))
     assert replace(PlanOptions(), codecs=ALL).codecs == ALL
+
+
+HEVC_PQ = VideoRendition("180p-hevc", 320, 180, 150_000, 225_000, 300_000, "main10", codec="hevc",
+                         dynamic_range="PQ", pix_fmt="yuv420p10le", rung="180p")
+HEVC_STREAM = {"codec_type": "video", "codec_name": "hevc", "codec_tag_string": "hvc1", "profile": "Main 10",
+               "level": 60, "width": 320, "height": 180, "pix_fmt": "yuv420p10le", "r_frame_rate": "25/1",
+               "color_primaries": "bt2020", "color_transfer": "smpte2084", "color_space": "bt2020nc"}
+
+
+@pytest.mark.parametrize(("override", "failing"), [
+    ({}, set()),
+    ({"codec_tag_string": "hev1"}, {"video.180p-hevc.codec"}),  # Apple: HEVC in fMP4 as hvc1
+    ({"profile": "Main"}, {"video.180p-hevc.profile"}),
+    ({"pix_fmt": "yuv420p"}, {"video.180p-hevc.pix_fmt"}),
+    ({"color_transfer": "bt709"}, {"video.180p-hevc.colour"}),
+])
+def test_hevc_stream_checks(override: dict[str, object], failing: set[str]) -> None:
+    doc = {"streams": [{**HEVC_STREAM, **override}], "packets": []}
+    results = streams.video_stream_checks(HEVC_PQ, streams.parse_probe(json.dumps(doc)), Fraction(25))
+    assert {r.name for r in results if not r.passed} == failing
