@@ -45,16 +45,18 @@ class ChunkRun:
     seconds: float  # wall time of its ffmpeg
 
 
-def chunk_timeout(seconds: float) -> float:
-    """The same budget as the whole-file encode, for the chunk's own length: 120 s + 30 s per second."""
-    return 120 + 30 * seconds
+def chunk_timeout(seconds: float, codecs: int = 1) -> float:
+    """The same budget as the whole-file encode, for the chunk's own length: 120 s + 30 s per second per codec
+    of the ladder (HEVC and AV1 rungs cost several times H.264's CPU: bench/bench_codecs.py)."""
+    return 120 + 30 * seconds * codecs
 
 
 def _limits(plan: EncodePlan, seconds: float, folders: tuple[Path, ...], *, audio: bool,
             timeout: float | None, memory: int | None) -> RunLimits:
     rate = sum(a.bitrate for a in plan.audio) if audio else sum(r.maxrate for r in plan.video)
     budget = int(OUTPUT_SLACK * rate / 8 * max(seconds, 1.0)) + OUTPUT_ALLOWANCE
-    return RunLimits(timeout=timeout if timeout is not None else chunk_timeout(seconds),
+    codecs = 1 if audio else len(plan.codecs)
+    return RunLimits(timeout=timeout if timeout is not None else chunk_timeout(seconds, codecs),
                      memory_bytes=memory if memory is not None else encode_memory_bytes(),
                      max_file_bytes=MAX_FILE_BYTES, max_output_bytes=budget, output_dirs=folders)
 

@@ -1,8 +1,13 @@
 """The DASH MPD (ISO/IEC 23009-1, DASH-IF IOP) of a measured `Presentation`, over the SAME CMAF files as HLS.
 
 ``render_mpd`` is pure (built with xml.etree, so escaping is the library's job); ``write_mpd`` is the effect.
-A static, isoff-live MPD: one Period; one video AdaptationSet; one AdaptationSet per audio language and
-per subtitle track (a player switches language by AdaptationSet). Text is WebVTT in ISO-BMFF
+A static, isoff-live MPD: one Period; one video AdaptationSet per codec (H.264, then HEVC and AV1 when the job
+opted in: DASH-IF IOP v4.3 §3.2.13 keeps Representations of different codecs in different AdaptationSets, as a
+client switches seamlessly only within one); one AdaptationSet per audio language and
+per subtitle track (a player switches language by AdaptationSet). An HDR master's HEVC/AV1 set carries its
+colour as ISO/IEC 23001-8 (CICP) descriptors (DASH-IF IOP v4.3 §6.2.5): EssentialProperty
+``urn:mpeg:mpegB:cicp:TransferCharacteristics`` (16 PQ, 18 HLG; a client that cannot render it skips the set) and
+SupplementalProperty ColourPrimaries / MatrixCoefficients (9: BT.2020). Text is WebVTT in ISO-BMFF
 (``application/mp4``, codecs ``wvtt``; DASH-IF IOP) segmented like the media, or, when the job opted in, a
 whole-title ``.vtt`` sidecar as a BaseURL (ffmpeg-based clients then need ``-allowed_extensions``).
 Segments are addressed by ``$Number$`` from 1 with a SegmentTimeline of the measured tfdt/durations, runs
@@ -17,7 +22,8 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
-from pipelines.presentation import Presentation, Segment, Storyboard, SubtitleTrack, Track
+from pipelines.codecs import CODECS, COLOURS
+from pipelines.presentation import Presentation, Segment, Storyboard, SubtitleTrack, Track, VideoTrack
 from pipelines.textfile import write_text_atomic
 
 MPD_NAME = "manifest.mpd"
@@ -32,6 +38,7 @@ WVTT_CODECS = "wvtt"  # RFC 6381 string of WebVTT in ISO-BMFF (ISO/IEC 14496-30)
 MEDIA_TEMPLATE = "seg_$Number%05d$.m4s"  # the names ffmpeg's hls muxer writes: seg_%05d.m4s from 1
 THUMBNAIL_SCHEME = "http://dashif.org/thumbnail_tile"  # DASH-IF IOP v4.3 §6.2.6
 SHEET_TEMPLATE = "sprite_$Number%04d$.jpg"  # pipelines.storyboard.SHEET_PATTERN
+CICP = "urn:mpeg:mpegB:cicp:"  # ISO/IEC 23001-8 code points as DASH descriptors (DASH-IF IOP v4.3 §6.2.5)
 
 
 def xs_duration(seconds: float) -> str:
@@ -89,22 +96,8 @@ def render_mpd(p: Presentation) -> str:
         mpd.append(ET.Comment(f" {text} "))
     period = _element(mpd, "Period", id="0", start="PT0S")
     ids = itertools.count()
-    if p.video:
-        videos = sorted(p.video, key=lambda v: v.peak_bitrate)
-        aspects = {Fraction(v.width, v.height) for v in videos if v.height}
-        video_set = _element(period, "AdaptationSet", id=str(next(ids)), contentType="video",
-                             mimeType="video/mp4", segmentAlignment="true", startWithSAP="1",
-                             maxWidth=str(max(v.width for v in videos)),
-                             maxHeight=str(max(v.height for v in videos)),
-                             maxFrameRate=_ratio(max(v.frame_rate for v in videos)))
-        if len(aspects) == 1:  # one picture aspect ratio for the set, only if every rung shares it
-            aspect = aspects.pop()
-            video_set.set("par", f"{aspect.numerator}:{aspect.denominator}")
-        for video in videos:
-            rep = _element(video_set, "Representation", id=video.id, bandwidth=str(video.peak_bitrate),
-                           codecs=video.codecs, width=str(video.width), height=str(video.height),
-                           frameRate=_ratio(video.frame_rate), sar="1:1")
-            _template(rep, video)
+    for codec in sorted({v.codec for v in p.video}, key=lambda c: CODECS.index(c) if c in CODECS else len(CODECS)):
+        _video_set(period, str(next(ids)), [v for v in p.video if v.codec == codec])
     main_audio = next((i for i, a in enumerate(p.audio) if a.default), 0)
     for i, audio in enumerate(p.audio):
         audio_set = _element(period, "AdaptationSet", id=str(next(ids)), contentType="audio",
@@ -150,6 +143,34 @@ def render_mpd(p: Presentation) -> str:
         _thumbnails(period, str(next(ids)), p.storyboard)
     ET.indent(mpd, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(mpd, encoding="unicode") + "\n"
+
+
+def _video_set(period: ET.Element, ident: str, tracks: list[VideoTrack]) -> None:
+    """One video AdaptationSet: every rendition of one codec, by peak bitrate; an HDR set's colour descriptors."""
+    videos = sorted(tracks, key=lambda v: v.peak_bitrate)
+    aspects = {Fraction(v.width, v.height) for v in videos if v.height}
+    video_set = _element(period, "AdaptationSet", id=ident, contentType="video",
+                         mimeType="video/mp4", segmentAlignment="true", startWithSAP="1",
+                         maxWidth=str(max(v.width for v in videos)),
+                         maxHeight=str(max(v.height for v in videos)),
+                         maxFrameRate=_ratio(max(v.frame_rate for v in videos)))
+    if len(aspects) == 1:  # one picture aspect ratio for the set, only if every rung shares it
+        aspect = aspects.pop()
+        video_set.set("par", f"{aspect.numerator}:{aspect.denominator}")
+    ranges = {v.video_range for v in videos}
+    if ranges != {"SDR"}:  # an HDR set (never mixed with SDR: one codec's rungs share the master's range)
+        colour = COLOURS[ranges.pop()]
+        _element(video_set, "EssentialProperty", schemeIdUri=f"{CICP}TransferCharacteristics",
+                 value=str(colour.cicp_transfer))
+        _element(video_set, "SupplementalProperty", schemeIdUri=f"{CICP}ColourPrimaries",
+                 value=str(colour.cicp_primaries))
+        _element(video_set, "SupplementalProperty", schemeIdUri=f"{CICP}MatrixCoefficients",
+                 value=str(colour.cicp_matrix))
+    for video in videos:
+        rep = _element(video_set, "Representation", id=video.id, bandwidth=str(video.peak_bitrate),
+                       codecs=video.codecs, width=str(video.width), height=str(video.height),
+                       frameRate=_ratio(video.frame_rate), sar="1:1")
+        _template(rep, video)
 
 
 def _thumbnails(period: ET.Element, ident: str, board: Storyboard) -> None:

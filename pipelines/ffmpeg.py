@@ -14,6 +14,7 @@ from typing import Any
 import ffmpeg as ffmpeg_python
 
 from pipelines.chunk import Chunk, keyframe_frames
+from pipelines.codecs import COLOURS, SAMPLE_ENTRIES
 from pipelines.formats import ANALYZE_DURATION_US, FORMAT_WHITELIST, INPUT_PROTOCOLS, PROBE_SIZE_BYTES
 from pipelines.loudness import loudnorm_options
 from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
@@ -62,14 +63,25 @@ def source_input(plan: EncodePlan, source: Path, *, seek_us: int | None = None,
                                probesize=PROBE_SIZE_BYTES, analyzeduration=ANALYZE_DURATION_US, **window)
 
 
-def prepared_video(plan: EncodePlan, stream: Any) -> Any:
-    """Source video → deinterlaced, tone-mapped, constant-rate 8-bit 4:2:0 (shared by all rungs)."""
+def prepared_video(plan: EncodePlan, stream: Any, *, dynamic_range: str = "SDR") -> Any:
+    """Source video → deinterlaced, constant-rate 4:2:0: 8-bit SDR (an HDR master tone-mapped to BT.709), or for
+    `dynamic_range` PQ/HLG (an HDR master's HEVC/AV1 rungs) the master's HDR picture kept in 10 bits."""
+    return _finished(plan, _timed_video(plan, stream), dynamic_range)
+
+
+def _timed_video(plan: EncodePlan, stream: Any) -> Any:
+    """Deinterlaced and on the output frame grid: what every rung of every codec starts from."""
     video = stream[str(plan.source.video.index)]
     if plan.deinterlace:
         video = video.filter("bwdif", mode="send_frame", parity="auto", deint="all")
     # start_time=0: a picture that begins after the audio is held on its first frame from 0, so every
     # track starts at 0 and A/V sync survives (CMAF tracks here carry no edit lists)
-    video = video.filter("fps", fps=fps_text(plan.fps), start_time=0)
+    return video.filter("fps", fps=fps_text(plan.fps), start_time=0)
+
+
+def _finished(plan: EncodePlan, video: Any, dynamic_range: str) -> Any:
+    if dynamic_range != "SDR":  # the master's HDR kept (PQ/HLG, BT.2020): 10-bit for Main10 / AV1 Main
+        return video.filter("format", pix_fmts="yuv420p10le")
     for name, kwargs in TONEMAP_CHAIN if plan.tonemap else ():
         video = video.filter(name, **kwargs)
     return video.filter("format", pix_fmts="yuv420p")
@@ -165,26 +177,53 @@ def hls_output_args(plan: EncodePlan, folder: Path, *, video: bool) -> dict[str,
 
 
 def video_output_args(plan: EncodePlan, rung: VideoRendition) -> dict[str, Any]:
+    """The encoder options of one rung: x264 (H.264), libx265 (HEVC, `hvc1`) or libsvtav1 (AV1).
+
+    Every codec puts keyframes on the same grid: every `gop_frames` frames and forced at every `gop_seconds`
+    (time-based, so 23.976/29.97 stay aligned across rungs and codecs), closed GOPs, no scene-cut keyframes
+    (x264/x265 ``scenecut=0``, ``open-gop=0``, fixed ``keyint``/``min-keyint``; x265's forced keyframes made IDR;
+    SVT-AV1 ``keyint``, ``irefresh-type=2`` (KEY frames: closed GOP), ``scd=0``). The colour signalling (VUI /
+    sequence header) is the rung's dynamic range (`pipelines.codecs.COLOURS`).
+    """
     gop = plan.gop_frames
-    return {
-        "c:v": "libx264",
-        "preset": plan.encoder.preset,
-        "profile:v": rung.profile,
+    colour = COLOURS[rung.dynamic_range]
+    common = {
         "b:v": rung.bitrate,
         "maxrate": rung.maxrate,
         "bufsize": rung.bufsize,
         "g": gop,
         "keyint_min": gop,
-        "sc_threshold": 0,
         # Time-based keyframes keep every rung aligned even at 23.976/29.97; closed GOPs, no scene cuts.
         "force_key_frames": f"expr:gte(t,n_forced*{plan.gop_seconds})",
+        "color_primaries": colour.primaries,
+        "color_trc": colour.transfer,
+        "colorspace": colour.matrix,
+    }
+    if rung.codec == "hevc":
+        return {
+            "c:v": "libx265", "preset": plan.encoder.x265_preset, "profile:v": rung.profile,
+            "tag:v": SAMPLE_ENTRIES["hevc"],  # hvc1: Apple's HLS authoring spec for HEVC in fMP4
+            **common, "forced-idr": 1,
+            "x265-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error",
+        }
+    if rung.codec == "av1":
+        # maxrate/bufsize not passed: the AV1 rungs are plain VBR at the target bitrate (rc=1), their peaks not
+        # capped by a VBV model; the manifests declare the measured peak as for every rung
+        return {
+            "c:v": "libsvtav1", "preset": plan.encoder.svtav1_preset,
+            **{k: v for k, v in common.items() if k not in ("maxrate", "bufsize", "keyint_min")},
+            "svtav1-params": f"keyint={gop}:irefresh-type=2:scd=0:rc=1",
+        }
+    return {
+        "c:v": "libx264",
+        "preset": plan.encoder.preset,
+        "profile:v": rung.profile,
+        **common,
+        "sc_threshold": 0,
         "x264-params": "open-gop=0:scenecut=0",
         # No A/53 caption SEI in the rungs: a master's CEA-608 is published as WebVTT (pipelines.captions), and
         # the master playlist's CLOSED-CAPTIONS=NONE says no variant carries in-band captions (RFC 8216 4.3.4.2).
         "a53cc": 0,
-        "color_primaries": "bt709",
-        "color_trc": "bt709",
-        "colorspace": "bt709",
     }
 
 
@@ -213,10 +252,35 @@ def encode_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, out: Path, scrat
 
 
 def _rung_streams(plan: EncodePlan, stream: Any) -> list[Any]:
-    """The prepared picture split and scaled to every rung (one decode feeds them all)."""
-    split = prepared_video(plan, stream).filter_multi_output("split", len(plan.video))
-    return [split[number].filter("scale", rung.width, rung.height, flags="bicubic").filter("setsar", "1")
-            for number, rung in enumerate(plan.video)]
+    """The prepared picture split and scaled to every rung (one decode feeds them all), in `plan.video` order.
+
+    Rungs of one size and dynamic range (720p in H.264 and in AV1) share one scaled picture, split after the
+    scaler; an HDR master's SDR (tone-mapped) and HDR (10-bit) pictures are split from one timed decode."""
+    ranges = list(dict.fromkeys(r.dynamic_range for r in plan.video))
+    timed = _timed_video(plan, stream)
+    bases = _split(timed, len(ranges))
+    groups: dict[tuple[int, int, str], list[int]] = {}
+    for number, rung in enumerate(plan.video):
+        groups.setdefault((rung.width, rung.height, rung.dynamic_range), []).append(number)
+    out: list[Any] = [None] * len(plan.video)
+    for dynamic_range, base in zip(ranges, bases, strict=True):
+        keys = [k for k in groups if k[2] == dynamic_range]
+        split = _finished(plan, base, dynamic_range).filter_multi_output("split", len(keys))
+        for number, (width, height, _) in enumerate(keys):
+            scaled = split[number].filter("scale", width, height, flags="bicubic").filter("setsar", "1")
+            members = groups[(width, height, dynamic_range)]
+            shared = [scaled] if len(members) == 1 else scaled.filter_multi_output("split", len(members))
+            for index, member in enumerate(members):
+                out[member] = shared[index]
+    return out
+
+
+def _split(stream: Any, count: int) -> list[Any]:
+    """`count` copies of a stream: itself when one, else a ``split`` filter's outputs."""
+    if count == 1:
+        return [stream]
+    node = stream.filter_multi_output("split", count)
+    return [node[i] for i in range(count)]
 
 
 def _audio_and_subtitle_outputs(plan: EncodePlan, stream: Any, *, out: Path, scratch: Path) -> list[Any]:
@@ -337,14 +401,22 @@ def quality_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, renditions: dic
     encode, not the preprocessing. Per-frame figures go to stats/psnr_<id>.log and stats/ssim_<id>.log.
     """
     stream = source_input(plan, source)
-    reference = prepared_video(plan, stream).filter("setpts", "PTS-STARTPTS")
-    refs = reference.filter_multi_output("split", len(plan.video))
+    ranges = list(dict.fromkeys(r.dynamic_range for r in plan.video))
+    references: dict[str, list[Any]] = {}
+    for dynamic_range, base in zip(ranges, _split(_timed_video(plan, stream), len(ranges)), strict=True):
+        count = sum(r.dynamic_range == dynamic_range for r in plan.video)
+        reference = _finished(plan, base, dynamic_range).filter("setpts", "PTS-STARTPTS")
+        node = reference.filter_multi_output("split", count)
+        references[dynamic_range] = [node[i] for i in range(count)]
     sinks = []
-    for number, rung in enumerate(plan.video):
+    for rung in plan.video:
         encoded = ffmpeg_python.input(f"file:{renditions[rung.id].resolve()}", protocol_whitelist=INPUT_PROTOCOLS,
                                       f="mp4")
         distorted = encoded.video.filter("setpts", "PTS-STARTPTS").filter("format", pix_fmts="yuv420p")
-        ref = refs[number].filter("scale", rung.width, rung.height, flags="bicubic")
+        # an HDR rung against the master's HDR picture (both measured as 8-bit 4:2:0, so PSNR stays on 255)
+        ref = references[rung.dynamic_range].pop(0).filter("scale", rung.width, rung.height, flags="bicubic")
+        if rung.hdr:
+            ref = ref.filter("format", pix_fmts="yuv420p")
         d_pair = distorted.filter_multi_output("split", 2)
         r_pair = ref.filter_multi_output("split", 2)
         sinks.append(ffmpeg_python.filter([d_pair[0], r_pair[0]], "psnr",

@@ -11,6 +11,11 @@ the playlists it lists (6), so a client too old for the media stops at the first
 
 Variants are listed by BANDWIDTH ascending: the first (the lowest rung) is where players such as
 hls.js start, which favours a fast start; they climb as soon as they have measured the network.
+With HEVC/AV1 rungs (opt-in), the H.264 variants come first, then HEVC's, then AV1's, each by BANDWIDTH: the
+first variant is H.264, which every client plays (Apple's HLS authoring spec keeps the H.264 ladder for older
+devices and lists HEVC as extra variants with `hvc1` CODECS); a client picks among the codecs it decodes.
+Every variant then carries VIDEO-RANGE (SDR, or PQ/HLG for an HDR master's HEVC/AV1 rungs; RFC 8216bis
+§4.4.6.2, required by Apple for HDR); an H.264-only master is written as before, without it (SDR is the default).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipelines.codecs import CODECS
 from pipelines.presentation import Presentation, Segment, Storyboard, SubtitleTrack, Track, VideoTrack
 from pipelines.textfile import write_text_atomic
 
@@ -130,6 +136,17 @@ def _default_index(flags: list[bool], *, required: bool) -> int | None:
     return next((i for i, flag in enumerate(flags) if flag), 0 if required and flags else None)
 
 
+def variant_order(videos: Iterable[VideoTrack]) -> list[VideoTrack]:
+    """The listing order of video variants: by codec (H.264 first: `pipelines.codecs.CODECS`), then by peak rate."""
+    return sorted(videos, key=lambda v: (CODECS.index(v.codec) if v.codec in CODECS else len(CODECS),
+                                         v.peak_bitrate))
+
+
+def _video_range(p: Presentation) -> bool:
+    """Whether variants declare VIDEO-RANGE: when any rendition is not H.264 SDR (an opt-in codec)."""
+    return any(v.codec != "h264" or v.video_range != "SDR" for v in p.video)
+
+
 def render_master(p: Presentation) -> str:
     """The master (multivariant) playlist: renditions, variants by bandwidth, then I-frame variants."""
     lines = ["#EXTM3U", f"#EXT-X-VERSION:{MEDIA_VERSION}", "#EXT-X-INDEPENDENT-SEGMENTS"]
@@ -155,21 +172,24 @@ def render_master(p: Presentation) -> str:
     audio_peak = max((a.peak_bitrate for a in p.audio), default=0)
     audio_average = max((a.average_bitrate for a in p.audio), default=0)
     audio_codecs = list(dict.fromkeys(a.codecs for a in p.audio))  # every codec the group may play
-    for video in sorted(p.video, key=lambda v: v.peak_bitrate):
+    ranged = _video_range(p)
+    for video in variant_order(p.video):
         pairs = [("BANDWIDTH", str(video.peak_bitrate + audio_peak)),
                  ("AVERAGE-BANDWIDTH", str(video.average_bitrate + audio_average)),
                  ("CODECS", _quoted(",".join([video.codecs, *audio_codecs]))),
                  ("RESOLUTION", f"{video.width}x{video.height}"),
                  ("FRAME-RATE", f"{float(video.frame_rate):.3f}")]
+        pairs += [("VIDEO-RANGE", video.video_range)] if ranged else []
         pairs += [("AUDIO", _quoted(AUDIO_GROUP))] if p.audio else []
         pairs += [("SUBTITLES", _quoted(SUBTITLE_GROUP))] if p.subtitles else []
         lines += ["#EXT-X-STREAM-INF:" + _attributes([*pairs, ("CLOSED-CAPTIONS", "NONE")]),
                   f"{video.path}/{MEDIA}"]
-    for video in sorted(p.video, key=lambda v: v.peak_bitrate):  # the same order as the variants
+    for video in variant_order(p.video):  # the same order as the variants
         peak, average = _iframe_bandwidth(video)
         lines.append("#EXT-X-I-FRAME-STREAM-INF:" + _attributes([
             ("BANDWIDTH", str(peak)), ("AVERAGE-BANDWIDTH", str(average)), ("CODECS", _quoted(video.codecs)),
-            ("RESOLUTION", f"{video.width}x{video.height}"), ("URI", _quoted(f"{video.path}/{IFRAMES}"))]))
+            ("RESOLUTION", f"{video.width}x{video.height}"),
+            *([("VIDEO-RANGE", video.video_range)] if ranged else []), ("URI", _quoted(f"{video.path}/{IFRAMES}"))]))
     if p.storyboard is not None:
         lines.append(image_stream_inf(p.storyboard))
     return _text(lines)

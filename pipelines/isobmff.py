@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pipelines.codec_config import parse_av1c, parse_hvcc
 from pipelines.errors import PipelineError
 
 _HINT = "the packager wrote a bad CMAF file; re-run the package step and report the file if it repeats"
@@ -182,22 +183,10 @@ def _codec(data: bytes, entry: Box, header: int) -> str:
     if config == "avcC":  # configurationVersion, then profile, constraint flags, level straight from the SPS
         cur.take(1)
         return f"{fourcc}.{cur.u(1):02x}{cur.u(1):02x}{cur.u(1):02x}"
-    if config == "hvcC":  # ISO/IEC 14496-15 Annex E
-        cur.take(1)
-        ptl = cur.u(1)
-        space, tier, profile = ptl >> 6, (ptl >> 5) & 1, ptl & 0x1F
-        compat = int(f"{cur.u(4):032b}"[::-1], 2)  # written bit-reversed
-        constraints = list(cur.take(6))
-        while constraints and constraints[-1] == 0:
-            constraints.pop()
-        parts = [fourcc, f"{' ABC'[space].strip()}{profile}", f"{compat:X}", f"{'LH'[tier]}{cur.u(1)}"]
-        return ".".join(parts + [f"{c:X}" for c in constraints])
+    if config == "hvcC":  # ISO/IEC 14496-15 Annex E (pipelines.codec_config)
+        return parse_hvcc(data[box.body:box.end]).codec_string(fourcc)
     if config == "av1C":  # AV1 ISOBMFF binding §5: av01.P.LLT.DD
-        cur.take(1)
-        b1, b2 = cur.u(1), cur.u(1)
-        depth = (12 if b2 & 0x20 else 10) if b2 & 0x40 else 8  # high_bitdepth, then twelve_bit
-        tier_mark = "H" if b2 & 0x80 else "M"
-        return f"av01.{b1 >> 5}.{b1 & 0x1F:02d}{tier_mark}.{depth:02d}"
+        return parse_av1c(data[box.body:box.end]).codec_string()
     return _mp4a(cur)
 
 

@@ -1,4 +1,10 @@
-"""Rung and Ladder: the bitrate ladder as data, loaded from a TOML file and validated at construction."""
+"""Rung and Ladder: the bitrate ladder as data, loaded from a TOML file and validated at construction.
+
+A ladder is H.264 rungs plus, per other codec a job may opt into (``--codecs h264,hevc,av1``), a bitrate
+factor: the HEVC or AV1 rung has the H.264 rung's box and ``factor x`` its bitrate (``[codecs.hevc]
+bitrate_factor = 0.6``). The factors live in the ladder files, never in code; a job asking for a codec its
+ladder has no factor for is refused (ConfigError naming the ladder and the table to add).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from pipelines.errors import ConfigError
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _PROFILES = ("baseline", "main", "high")
 _CODECS = ("h264",)
+# Codecs whose rungs a job may add beside the H.264 ladder (pipelines.codecs); each needs a factor in the ladder.
+EXTRA_CODECS = ("hevc", "av1")
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,8 @@ class Ladder:
     name: str
     rungs: tuple[Rung, ...]
     codec: str = "h264"
+    # (codec, factor): an extra codec's rung bitrate = the H.264 rung's x factor (``[codecs.<name>]``)
+    codec_factors: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.rungs:
@@ -54,10 +64,27 @@ class Ladder:
         if self.codec not in _CODECS:
             raise ConfigError(f"ladder {self.name!r}: codec {self.codec!r} is not supported",
                               hint=f"supported codecs: {', '.join(_CODECS)}")
+        for name, factor in self.codec_factors:
+            if name not in EXTRA_CODECS:
+                raise ConfigError(f"ladder {self.name!r}: [codecs.{name}] names an unknown codec",
+                                  hint=f"codecs that take a bitrate factor: {', '.join(EXTRA_CODECS)}")
+            if not 0.1 <= factor <= 1.5:
+                raise ConfigError(f"ladder {self.name!r}: [codecs.{name}] bitrate_factor {factor} is out of range",
+                                  hint="give the codec's bitrate as a fraction of H.264's, between 0.1 and 1.5")
         areas = [r.width * r.height for r in self.rungs]
         if areas != sorted(areas):
             raise ConfigError(f"ladder {self.name!r}: rungs are not in ascending size",
                               hint="list rungs from the smallest to the largest")
+
+
+    def factor(self, codec: str) -> float:
+        """The bitrate factor of `codec` against this ladder's H.264 rungs; ConfigError when the file has none."""
+        found = dict(self.codec_factors).get(codec)
+        if found is None:
+            raise ConfigError(f"ladder {self.name!r} has no bitrate factor for {codec}",
+                              hint=f"add `[codecs.{codec}]` with `bitrate_factor = 0.6` (say) to the ladder file, "
+                                   "or leave the codec out of --codecs")
+        return found
 
 
 def builtin_ladders() -> list[str]:
@@ -91,7 +118,27 @@ def parse_ladder(text: str, *, source: str) -> Ladder:
     if not isinstance(rungs, list):
         raise ConfigError(f"ladder {source}: missing [[rungs]] tables", hint="see pipelines/ladders/default.toml")
     return Ladder(name=str(doc.get("name", source)), codec=str(doc.get("codec", "h264")),
-                  rungs=tuple(_rung(r, source) for r in rungs))
+                  rungs=tuple(_rung(r, source) for r in rungs), codec_factors=_codec_factors(doc.get("codecs"), source))
+
+
+def _codec_factors(raw: Any, source: str) -> tuple[tuple[str, float], ...]:
+    """``[codecs.hevc] bitrate_factor = 0.6`` tables → (("hevc", 0.6), ...)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"ladder {source}: `codecs` must be tables such as [codecs.hevc]",
+                          hint="see pipelines/ladders/default.toml")
+    factors = []
+    for name, table in raw.items():
+        if not isinstance(table, dict) or set(table) != {"bitrate_factor"}:
+            raise ConfigError(f"ladder {source}: [codecs.{name}] must hold exactly `bitrate_factor`",
+                              hint="e.g. [codecs.hevc] bitrate_factor = 0.6")
+        value = table["bitrate_factor"]
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ConfigError(f"ladder {source}: [codecs.{name}] bitrate_factor {value!r} is not a number",
+                              hint="give a fraction such as 0.6")
+        factors.append((str(name), float(value)))
+    return tuple(factors)
 
 
 def _rung(raw: Any, source: str) -> Rung:

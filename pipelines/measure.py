@@ -88,12 +88,13 @@ def _measure(root: Path, rel_dir: str, handler: str) -> tuple[InitInfo, int, tup
 
 
 def measure_video_track(root: Path, rel_dir: str, track_id: str, *, nominal_bitrate: int,
-                        frame_rate: Fraction) -> VideoTrack:
-    """Measure ``root/rel_dir`` (e.g. ``video/720p``) as a video rendition."""
+                        frame_rate: Fraction, codec: str = "h264", video_range: str = "SDR") -> VideoTrack:
+    """Measure ``root/rel_dir`` (e.g. ``video/720p``) as a video rendition; `codec` and `video_range` are the
+    plan's (QC checks them against ffprobe), the RFC 6381 string is read from the init segment."""
     init, init_size, segments = _measure(root, rel_dir, "vide")
     return VideoTrack(id=track_id, path=rel_dir, init=INIT_NAME, codecs=init.codec, timescale=init.timescale,
                       segments=segments, init_size=init_size, width=init.width, height=init.height,
-                      frame_rate=frame_rate, nominal_bitrate=nominal_bitrate)
+                      frame_rate=frame_rate, nominal_bitrate=nominal_bitrate, codec=codec, video_range=video_range)
 
 
 def measure_audio_track(root: Path, rel_dir: str, track_id: str, *, language: str, name: str,

@@ -26,7 +26,8 @@ def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str,
     """Measure the encoded tracks under ``root`` and write the text tracks there; ``dash_sidecar``: DASH
     addresses a whole-title ``subtitles.vtt`` per track instead of ISO-BMFF text segments (opt-in)."""
     video = tuple(
-        measure_video_track(root, f"video/{r.id}", r.id, nominal_bitrate=r.bitrate, frame_rate=plan.fps)
+        measure_video_track(root, f"video/{r.id}", r.id, nominal_bitrate=r.bitrate, frame_rate=plan.fps,
+                            codec=r.codec, video_range=r.dynamic_range)
         for r in plan.video)
     audio = tuple(
         measure_audio_track(root, f"audio/{a.id}", a.id, language=a.language, name=a.name, default=a.default,

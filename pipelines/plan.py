@@ -3,7 +3,11 @@
 Rules: never upscale; keep the source's display aspect (SAR and rotation applied) with even sizes;
 keep the frame rate up to 60 (halve above); constant frame rate; keyframes every `gop_seconds`
 exactly, closed GOPs, aligned across rungs; segments a whole number of GOPs; deinterlace interlaced
-sources; tone-map HDR to SDR BT.709; every audio stream becomes its own AAC-LC stereo rendition.
+sources; tone-map HDR to SDR BT.709 for the H.264 rungs; every audio stream becomes its own AAC-LC stereo rendition.
+
+Other codecs (`PlanOptions.codecs`, opt-in): every fitted H.264 rung gets an HEVC and/or AV1 rendition of the
+same size at the ladder's bitrate factor (`pipelines.ladder`), on the same keyframe and segment grid; an HDR
+master (PQ/HLG) keeps its range in those (10-bit, BT.2020) while the H.264 rungs are tone-mapped.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from pipelines.audiomap import AudioMapEntry, channel_sources
+from pipelines.codecs import DEFAULT_CODECS, HDR_TRANSFERS, parse_codecs, pix_fmt_for, profile_for, rendition_id
 from pipelines.errors import ConfigError, InputRejected
 from pipelines.ladder import Ladder, Rung
 from pipelines.language import language_name, normalize_language, parse_iso639_2
@@ -35,13 +40,16 @@ class EncoderProfile:
     name: str
     preset: str  # x264 preset
     audio_bitrate: int = 128_000
+    x265_preset: str = "veryfast"  # libx265 preset of HEVC rungs
+    svtav1_preset: int = 10  # libsvtav1 preset of AV1 rungs (0 slowest .. 13 fastest; SVT-AV1 1.4)
 
 
 PROFILES = {
     "fast": EncoderProfile("fast", preset="veryfast"),  # demos, tests, previews
-    "quality": EncoderProfile("quality", preset="slow"),  # production
+    "quality": EncoderProfile("quality", preset="slow", x265_preset="slow", svtav1_preset=6),  # production
     # superfast, not ultrafast: ultrafast drops CABAC and B-frames, so x264 can only make Constrained Baseline
-    "draft": EncoderProfile("draft", preset="superfast", audio_bitrate=96_000),  # CI and quick looks
+    "draft": EncoderProfile("draft", preset="superfast", audio_bitrate=96_000, x265_preset="ultrafast",
+                            svtav1_preset=12),  # CI and quick looks
 }
 
 
@@ -55,9 +63,14 @@ class PlanOptions:
     # Which master channels make which rendition (pipelines.audiomap); empty: one rendition per audio stream.
     audio_map: tuple[AudioMapEntry, ...] = ()
     loudness: str = DEFAULT_PRESET  # pipelines.loudness.PRESETS
+    # Video codecs of the ladder (pipelines.codecs.CODECS): H.264 always; HEVC and AV1 rungs opt-in
+    codecs: tuple[str, ...] = DEFAULT_CODECS
 
     def __post_init__(self) -> None:
         target_for(self.loudness)  # ConfigError when unknown
+        if parse_codecs(self.codecs, source="codecs") != self.codecs:
+            raise ConfigError(f"codecs={','.join(self.codecs)} is not in canonical order",
+                              hint="build it with pipelines.codecs.parse_codecs")
         if self.gop_seconds < 1 or self.gop_seconds > 10:
             raise ConfigError(f"gop_seconds={self.gop_seconds} is out of range", hint="use 1 to 10 seconds")
         if self.segment_seconds < self.gop_seconds or self.segment_seconds % self.gop_seconds:
@@ -79,6 +92,14 @@ class VideoRendition:
     maxrate: int
     bufsize: int
     profile: str
+    codec: str = "h264"  # pipelines.codecs.CODECS
+    dynamic_range: str = "SDR"  # SDR, PQ or HLG (pipelines.codecs.COLOURS): the picture this rung carries
+    pix_fmt: str = "yuv420p"  # yuv420p, or yuv420p10le for an HDR rung
+    rung: str = ""  # the ladder rung it renders ("720p" for 720p-hevc); "" = its own id
+
+    @property
+    def hdr(self) -> bool:
+        return self.dynamic_range != "SDR"
 
 
 @dataclass(frozen=True)
@@ -124,6 +145,7 @@ class EncodePlan:
     notes: tuple[str, ...] = field(default=())
     # The preset, and once measured (pipelines.loudness_measure.measure_plan) each source stream's loudness
     loudness: LoudnessPlan = LoudnessPlan()
+    codecs: tuple[str, ...] = DEFAULT_CODECS  # pipelines.codecs: the codecs of `video`, in listing order
 
     @property
     def duration(self) -> float:
@@ -176,11 +198,18 @@ def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanO
     if video.interlaced:
         notes.append(f"deinterlaced ({video.field_order})")
     if video.hdr:
-        notes.append(f"tone-mapped {video.color_transfer} HDR to SDR BT.709")
+        notes.append(f"tone-mapped {video.color_transfer} HDR to SDR BT.709"
+                     + (" for the H.264 rungs" if len(options.codecs) > 1 else ""))
     display_w, display_h = video.display_size
+    fitted = fit_ladder(ladder.rungs, display_w, display_h)
+    extra = codec_renditions(fitted, ladder, options.codecs, HDR_TRANSFERS.get(video.color_transfer, "SDR"))
+    if extra and video.hdr:
+        others = " and ".join(c.upper() for c in options.codecs if c != "h264")
+        notes.append(f"{others} rungs keep {HDR_TRANSFERS[video.color_transfer]} HDR (10-bit, BT.2020)")
     return EncodePlan(
         source=source,
-        video=fit_ladder(ladder.rungs, display_w, display_h),
+        video=fitted + extra,
+        codecs=options.codecs,
         audio=_audio(source, options),
         embedded_subtitles=tuple(
             EmbeddedSubtitle(s.index, _language(s.language)) for s in source.text_subtitles),
@@ -233,6 +262,26 @@ def fit_ladder(rungs: tuple[Rung, ...], display_w: int, display_h: int) -> tuple
     for r in fitted:
         unique.setdefault((r.width, r.height), r)
     return tuple(unique.values())
+
+
+def codec_renditions(fitted: tuple[VideoRendition, ...], ladder: Ladder, codecs: tuple[str, ...],
+                     dynamic_range: str) -> tuple[VideoRendition, ...]:
+    """Every fitted H.264 rung again in each other codec of `codecs` (same size, the ladder's bitrate factor,
+    maxrate/bufsize kept in the same proportion), grouped by codec; `dynamic_range` is the master's (SDR, PQ,
+    HLG): those rungs keep it, in 10 bits when HDR. ConfigError when the ladder has no factor for a codec."""
+    out: list[VideoRendition] = []
+    for codec in codecs:
+        if codec == "h264":
+            continue
+        factor = ladder.factor(codec)
+        for rung in fitted:
+            bitrate = round(rung.bitrate * factor / 1000) * 1000
+            out.append(VideoRendition(
+                id=rendition_id(rung.id, codec), width=rung.width, height=rung.height, bitrate=bitrate,
+                maxrate=round(bitrate * 1.5), bufsize=2 * bitrate,
+                profile=profile_for(codec, dynamic_range, rung.profile), codec=codec, dynamic_range=dynamic_range,
+                pix_fmt=pix_fmt_for(codec, dynamic_range), rung=rung.id))
+    return tuple(out)
 
 
 def even(value: float) -> int:

@@ -62,6 +62,8 @@ class VideoTrack(Track):
     height: int = 0
     frame_rate: Fraction = Fraction(25)
     nominal_bitrate: int = 0  # the rung's target, bits/s (for information; manifests use measured)
+    codec: str = "h264"  # pipelines.codecs.CODECS: HLS lists and DASH groups renditions by it
+    video_range: str = "SDR"  # SDR, PQ or HLG: HLS VIDEO-RANGE, DASH cicp descriptors
 
 
 @dataclass(frozen=True)

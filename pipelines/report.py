@@ -47,6 +47,7 @@ def build_report(planned: Planned, presentation: Presentation,
             "video": [{
                 **_timeline(t, picture),
                 "id": t.id, "path": t.path, "width": t.width, "height": t.height, "codecs": t.codecs,
+                "codec": t.codec, "video_range": t.video_range,
                 "frame_rate": str(t.frame_rate), "target_bitrate": t.nominal_bitrate,
                 "measured_peak_bitrate": t.peak_bitrate, "measured_average_bitrate": t.average_bitrate,
                 "segments": len(t.segments), "duration": round(t.duration, 6),

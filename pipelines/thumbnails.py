@@ -65,8 +65,10 @@ class Thumbnails:
 def make_thumbnails(root: Path, presentation: Presentation, options: StoryboardOptions, *, tools: Tools,
                     scratch: Path, cancel: threading.Event | None = None) -> Thumbnails:
     started = time.monotonic()
-    tracks = {t.id: t for t in presentation.video}
-    rungs = [RungPicture(t.id, t.path, t.width, t.height) for t in presentation.video]
+    # the H.264 (SDR) rungs only: an HDR master's HEVC/AV1 rungs are not tone-mapped, and every client decodes H.264
+    videos = [t for t in presentation.video if t.codec == "h264"]
+    tracks = {t.id: t for t in videos}
+    rungs = [RungPicture(t.id, t.path, t.width, t.height) for t in videos]
     any_track = presentation.video[0] if presentation.video else None
     fps = any_track.frame_rate if any_track else Fraction(25)
     duration = any_track.duration if any_track else 0.0
@@ -94,7 +96,7 @@ def make_thumbnails(root: Path, presentation: Presentation, options: StoryboardO
     chosen = choose_poster(candidates, duration)
     poster = None
     if chosen is not None:
-        top = max(presentation.video, key=lambda t: (t.width * t.height, t.peak_bitrate))
+        top = max(videos, key=lambda t: (t.width * t.height, t.peak_bitrate))
         poster = _poster(root, top, chosen, work, tools, cancel)
     return Thumbnails(storyboard=storyboard, poster=poster, candidates=candidates, rung=plan.rung.id,
                       expected_tiles=plan.tiles, vtt_bytes=len(vtt), seconds=round(time.monotonic() - started, 3))

@@ -76,7 +76,7 @@ class TranscodeRequest:
     # DASH text as a whole-title subtitles.vtt per track (opt-in) instead of WebVTT-in-ISO-BMFF segments.
     dash_vtt_sidecar: bool = False
     probe_limits: ProbeLimits = ProbeLimits()
-    # Encode time budget in seconds; None: 120 s plus 30 s per second of source (the slowest
+    # Encode time budget in seconds; None: 120 s plus 30 s per second of source per codec of the ladder (the slowest
     # profile on 2 cores stays far inside that; a hung ffmpeg does not).
     encode_timeout: float | None = None
     memory_bytes: int | None = None  # RLIMIT_AS of the encode; None: pipelines.limits.encode_memory_bytes()
@@ -264,7 +264,8 @@ def _encode(request: TranscodeRequest, planned: Planned, ws: Workspace,
     for folder in output_folders(planned.plan, ws.staging):
         folder.mkdir(parents=True)
     duration = planned.source.duration
-    timeout = request.encode_timeout if request.encode_timeout is not None else 120 + 30 * duration
+    codecs = len(planned.plan.codecs)  # HEVC/AV1 rungs cost several times H.264's CPU (bench/bench_codecs.py)
+    timeout = request.encode_timeout if request.encode_timeout is not None else 120 + 30 * duration * codecs
     memory = request.memory_bytes if request.memory_bytes is not None else encode_memory_bytes()
     limits = RunLimits(timeout=timeout, memory_bytes=memory, max_file_bytes=MAX_FILE_BYTES,
                        max_output_bytes=output_budget_bytes(planned.plan), output_dirs=(ws.staging, ws.scratch))

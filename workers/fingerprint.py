@@ -2,7 +2,11 @@
 
     fleet fingerprint = sha256( pipelines.encoder identity fingerprint   (ffmpeg build, configuration,
                                                                          lib* versions, linked x264 core)
-                                + "libx264-NNN=<deb version>" / "libx265-NNN=<deb version>" lines )
+                                + "libx264-NNN=<deb version>" / "libx265-NNN=<deb version>" /
+                                  "libsvtav1encN=<deb version>" lines )
+
+libx264, libx265 (HEVC rungs) and SVT-AV1 (AV1 rungs, `libsvtav1enc1`) are the encoders whose builds decide the
+bytes of a rung; they come with Debian's ffmpeg package as shared libraries, so their package versions count.
 
 The codec packages are read with ``dpkg-query`` when the host is Debian-like (the worker image is); elsewhere
 they are absent from the hash (and shown as "not detectable"). ``docker/encoder.lock`` (JSON) holds the value
@@ -32,7 +36,7 @@ from pipelines.tools import Tools
 OVERRIDE_ENV = "VODFLEET_FINGERPRINT_OVERRIDE"
 LOCK_ENV = "VODFLEET_ENCODER_LOCK"
 SHORT_LENGTH = 12
-CODEC_PACKAGES = ("libx264-*", "libx265-*")
+CODEC_PACKAGES = ("libx264-*", "libx265-*", "libsvtav1enc*")
 _VALUE = re.compile(r"sha256:[0-9a-f]{64}")
 _PACKAGE_LINE = re.compile(r"^(\S+)=(\S+)$", re.MULTILINE)
 
@@ -103,7 +107,7 @@ def parse_packages(text: str) -> tuple[tuple[str, str], ...]:
 
 
 def codec_packages() -> tuple[tuple[str, str], ...]:
-    """Installed libx264/libx265 Debian packages, or () when dpkg is not there."""
+    """Installed libx264/libx265/libsvtav1enc Debian packages, or () when dpkg is not there."""
     dpkg = shutil.which("dpkg-query")
     if dpkg is None:
         return ()

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from pipelines.audiomap import AudioMapEntry, parse_audio_map
+from pipelines.codecs import DEFAULT_CODECS, parse_codecs
 from pipelines.errors import ConfigError, SubtitleRejected
 from pipelines.ladder import builtin_ladders
 from pipelines.language import normalize_language
@@ -122,6 +123,8 @@ class JobSpec(BaseModel):
     # Loudness preset (pipelines.loudness.PRESETS). It changes what is made, so it is part of the job id, but
     # only when it is not the default: ids of specs written before it existed stay the same.
     loudness: str = DEFAULT_PRESET
+    # Video codecs of the ladder (pipelines.codecs): H.264 always, HEVC/AV1 rungs opt-in; in the id only when not h264
+    codecs: tuple[str, ...] = DEFAULT_CODECS
 
     @field_validator("source")
     @classmethod
@@ -173,6 +176,14 @@ class JobSpec(BaseModel):
     def _loudness(cls, value: str) -> str:
         return _one_of(value, PRESETS, "loudness preset")
 
+    @field_validator("codecs")
+    @classmethod
+    def _codecs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return parse_codecs(value, source="codecs")
+        except ConfigError as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from exc
+
     def canonical(self) -> str:
         """Stable JSON (sorted keys, no whitespace): what the job id hashes.
 
@@ -188,7 +199,8 @@ class JobSpec(BaseModel):
 
 # Fields added after job ids existed: they count towards the id only when not at their default, so the ids of
 # specs written before them stay the same.
-_IN_ID_UNLESS_DEFAULT: dict[str, object] = {"audio_map": (), "loudness": DEFAULT_PRESET, "dash_vtt_sidecar": False}
+_IN_ID_UNLESS_DEFAULT: dict[str, object] = {"audio_map": (), "loudness": DEFAULT_PRESET, "dash_vtt_sidecar": False,
+                                             "codecs": DEFAULT_CODECS}
 
 
 def _one_of(value: str, allowed: Iterable[str], what: str) -> str:

@@ -5,9 +5,9 @@
 Every check has a stable dotted name and a detail carrying expected vs measured numbers:
 
     renditions.video.count · renditions.audio.count
-    video.<id>.files · .streams · .codec · .profile · .size · .pix_fmt · .frame_rate · .start ·
+    video.<id>.files · .streams · .codec · .profile · .size · .pix_fmt · .colour · .frame_rate · .start ·
         .keyframes (one at every segment start) · .gop (on the GOP grid, none extra) · .segments · .duration
-    video.keyframes.aligned
+    video.keyframes.aligned (every rendition of every codec: HEVC/AV1 rungs on the H.264 rungs' keyframes)
     audio.<id>.files · .streams · .codec · .channels · .sample_rate · .start · .segments · .duration · .sync ·
         .offset (A/V offset against the master's, measured from decoded sound)
     hls.master.uris · hls.master.renditions · hls.<playlist>.uris · hls.<playlist>.target_duration
@@ -418,7 +418,9 @@ def _codecs_check(name: str, declared: str | None, track: Track | None, group: S
              if a.path in probes and probes[a.path].streams]
     if group and len(audio) < len(presentation.audio):
         return failed(name, f"CODECS={declared!r}: an audio rendition was not probed")
-    return bandwidth.check_codecs(name, declared, (video.profile, video.level), audio if group else [])
+    rung = track if isinstance(track, VideoTrack) else None
+    return bandwidth.check_codecs(name, declared, (video.profile, video.level), audio if group else [],
+                                  codec=rung.codec if rung else "h264", bit_depth=streams.bit_depth(video.pix_fmt))
 
 
 # --- DASH -------------------------------------------------------------------------------------------

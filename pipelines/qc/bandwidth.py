@@ -32,6 +32,13 @@ CONSTRAINT_SET1 = 0x40  # Constrained Baseline sets constraint_set1_flag
 # ffprobe's AAC profile names → RFC 6381 object types.
 AAC_CODECS = {"LC": "mp4a.40.2", "HE-AAC": "mp4a.40.5", "HE-AACv2": "mp4a.40.29", "Main": "mp4a.40.1"}
 _AVC1 = re.compile(r"avc[13]\.([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})")
+# ISO/IEC 14496-15 Annex E: hvc1.[A-C]?<profile_idc>.<compat hex>.<L|H><level_idc>[.<constraint byte>]*
+_HVC1 = re.compile(r"(?:hvc1|hev1)\.([ABC]?)(\d+)\.([0-9A-Fa-f]{1,8})\.([LH])(\d+)((?:\.[0-9A-Fa-f]{1,2}){0,6})")
+# AV1 codec ISOBMFF binding §5 (Codecs Parameter String): av01.<profile>.<level><tier>.<bit depth>[...]
+_AV01 = re.compile(r"av01\.(\d)\.(\d{2})([MH])\.(\d{2})(?:\..*)?")
+# ffprobe's HEVC profile names → general_profile_idc (ITU-T H.265 Annex A); AV1 names → seq_profile
+HEVC_PROFILE_IDC = {"Main": 1, "Main 10": 2, "Main Still Picture": 3, "Rext": 4}
+AV1_PROFILES = {"Main": 0, "High": 1, "Professional": 2}
 
 
 @dataclass(frozen=True)
@@ -108,18 +115,57 @@ def describe_avc1(profile: str, level: int | None) -> str:
     return f"avc1.{idc:02x}xx{level_idc:02x} ({profile}@{level_idc / 10:g})"
 
 
+def hvc1_matches(codec: str, profile: str, level: int | None) -> bool:
+    """Does an hvc1/hev1 string (ISO/IEC 14496-15 Annex E) name this ffprobe profile and general_level_idc?"""
+    match = _HVC1.fullmatch(codec.strip())
+    idc = HEVC_PROFILE_IDC.get(profile)
+    if match is None or idc is None or level is None:
+        return False
+    return match[1] == "" and int(match[2]) == idc and int(match[5]) == level
+
+
+def av01_matches(codec: str, profile: str, level: int | None, bit_depth: int) -> bool:
+    """Does an av01 string (AV1 ISOBMFF binding §5) name this ffprobe profile, seq_level_idx and bit depth?"""
+    match = _AV01.fullmatch(codec.strip())
+    seq_profile = AV1_PROFILES.get(profile)
+    if match is None or seq_profile is None or level is None:
+        return False
+    return (int(match[1]), int(match[2]), int(match[4])) == (seq_profile, level, bit_depth)
+
+
+def describe_video(codec: str, profile: str, level: int | None, bit_depth: int = 8) -> str:
+    if codec == "hevc":
+        return f"an hvc1 string for {profile!r} (profile_idc {HEVC_PROFILE_IDC.get(profile)}) level_idc {level}"
+    if codec == "av1":
+        return f"av01.{AV1_PROFILES.get(profile, '?')}.{level or 0:02d}?.{bit_depth:02d} ({profile})"
+    return describe_avc1(profile, level)
+
+
+def video_matches(codec: str, entry: str, profile: str, level: int | None, bit_depth: int = 8) -> bool:
+    """`entry` names the stream ffprobe measured: codec family, profile, level (and AV1's bit depth)."""
+    if codec == "hevc":
+        return hvc1_matches(entry, profile, level)
+    if codec == "av1":
+        return av01_matches(entry, profile, level, bit_depth)
+    return avc1_matches(entry, profile, level)
+
+
+VIDEO_ENTRIES = ("avc1.", "avc3.", "hvc1.", "hev1.", "av01.")
+
+
 def check_codecs(name: str, declared: str | None, video: tuple[str, int | None] | None,
-                 audio: Sequence[str]) -> CheckResult:
-    """CODECS names the video profile/level ffprobe measured (video = (profile, level)) and every audio
-    codec of the group (RFC 6381 strings derived from ffprobe's AAC profile), and nothing else."""
+                 audio: Sequence[str], *, codec: str = "h264", bit_depth: int = 8) -> CheckResult:
+    """CODECS names the video profile/level ffprobe measured (video = (profile, level) of a `codec` stream,
+    `bit_depth` from its pix_fmt) and every audio codec of the group (RFC 6381 strings derived from ffprobe's
+    AAC profile), and nothing else. HEVC: ISO/IEC 14496-15 Annex E; AV1: the AV1 ISOBMFF binding §5."""
     entries = [c.strip() for c in (declared or "").split(",") if c.strip()]
     problems = []
-    video_entries = [c for c in entries if c.startswith(("avc1.", "avc3."))]
+    video_entries = [c for c in entries if c.startswith(VIDEO_ENTRIES)]
     others = [c for c in entries if c not in video_entries]
     if video is not None:
         profile, level = video
-        if not any(avc1_matches(c, profile, level) for c in video_entries):
-            problems.append(f"CODECS={declared!r} does not name {describe_avc1(profile, level)}")
+        if not any(video_matches(codec, c, profile, level, bit_depth) for c in video_entries):
+            problems.append(f"CODECS={declared!r} does not name {describe_video(codec, profile, level, bit_depth)}")
         if len(video_entries) > 1:
             problems.append(f"CODECS={declared!r} lists {len(video_entries)} video codecs")
     missing = [a for a in dict.fromkeys(audio) if a not in others]
@@ -128,7 +174,7 @@ def check_codecs(name: str, declared: str | None, video: tuple[str, int | None] 
         problems.append(f"CODECS={declared!r} lacks {', '.join(missing)}")
     if extra:
         problems.append(f"CODECS={declared!r} names {', '.join(extra)}, not measured in any rendition")
-    video_text = describe_avc1(*video) if video else "no video"
+    video_text = describe_video(codec, *video, bit_depth) if video else "no video"
     return verdict(name, problems, f"CODECS={declared!r}; measured {video_text}, audio {list(audio)}")
 
 

@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from pipelines.codecs import COLOURS, PROBE_NAMES, SAMPLE_ENTRIES
 from pipelines.errors import CheckResult, PipelineError
 from pipelines.isobmff import read_fragment, read_init
 from pipelines.plan import AudioRendition, VideoRendition
@@ -30,6 +31,8 @@ PROBE_MAX_OUTPUT = 256 * 1024 * 1024
 # ffprobe's profile names → what a ladder rung may ask for ("baseline" also accepts Constrained Baseline,
 # the subset x264 writes for it: every Baseline decoder plays it).
 RUNG_PROFILES = {"baseline": ("Baseline", "Constrained Baseline"), "main": ("Main",), "high": ("High",)}
+# Other codecs' rung profiles → ffprobe's names (HEVC: ITU-T H.265 Annex A; AV1: the AV1 spec's seq_profile)
+CODEC_PROFILES = {("hevc", "main"): ("Main",), ("hevc", "main10"): ("Main 10",), ("av1", "main"): ("Main",)}
 FRAME_RATE_TOLERANCE = Fraction(1, 1000)  # relative: 29.97 vs 30000/1001 written as a rounded ratio
 
 
@@ -52,6 +55,18 @@ class StreamInfo:
     frame_rate: Fraction | None = None  # r_frame_rate, else avg_frame_rate
     channels: int = 0
     sample_rate: int = 0
+    codec_tag: str = ""  # codec_tag_string: the sample entry ("avc1", "hvc1", "av01")
+    color_primaries: str = ""
+    color_transfer: str = ""
+    color_space: str = ""
+
+
+def bit_depth(pix_fmt: str) -> int:
+    """Bits per sample of a planar YUV pix_fmt as ffprobe names it: yuv420p → 8, yuv420p10le → 10."""
+    for depth in (16, 14, 12, 10, 9):
+        if f"p{depth}" in pix_fmt:
+            return depth
+    return 8
 
 
 @dataclass(frozen=True)
@@ -136,7 +151,9 @@ def _stream(raw: dict[str, Any]) -> StreamInfo:
         profile=str(raw.get("profile", "")), level=_int(level) if level is not None else None,
         width=_int(raw.get("width")), height=_int(raw.get("height")), pix_fmt=str(raw.get("pix_fmt", "")),
         frame_rate=_fraction(raw.get("r_frame_rate")) or _fraction(raw.get("avg_frame_rate")),
-        channels=_int(raw.get("channels")), sample_rate=_int(raw.get("sample_rate")))
+        channels=_int(raw.get("channels")), sample_rate=_int(raw.get("sample_rate")),
+        codec_tag=str(raw.get("codec_tag_string", "")), color_primaries=str(raw.get("color_primaries", "")),
+        color_transfer=str(raw.get("color_transfer", "")), color_space=str(raw.get("color_space", "")))
 
 
 def parse_probe(text: str | bytes) -> Probe:
@@ -179,26 +196,40 @@ def _only(probe: Probe, kind: str) -> tuple[StreamInfo | None, str]:
 
 
 def video_stream_checks(rung: VideoRendition, probe: Probe, fps: Fraction) -> list[CheckResult]:
-    """codec h264, the rung's profile, its size, yuv420p, the plan's frame rate; one check each."""
+    """The rung's codec (and HEVC's hvc1 sample entry), its profile, its size, its pix_fmt (yuv420p, or
+    yuv420p10le for an HDR rung), its colour signalling (pipelines.codecs.COLOURS of its dynamic range), the
+    plan's frame rate; one check each."""
     prefix = f"video.{rung.id}"
     stream, problem = _only(probe, "video")
     if stream is None:
         return [verdict(f"{prefix}.streams", [problem], "")]
-    allowed = RUNG_PROFILES.get(rung.profile, (rung.profile,))
+    allowed = (RUNG_PROFILES.get(rung.profile, (rung.profile,)) if rung.codec == "h264"
+               else CODEC_PROFILES.get((rung.codec, rung.profile), (rung.profile,)))
     rate = stream.frame_rate
     rate_ok = rate is not None and abs(rate - fps) <= fps * FRAME_RATE_TOLERANCE
+    codec = PROBE_NAMES.get(rung.codec, rung.codec)
+    tag = SAMPLE_ENTRIES.get(rung.codec, "")
+    codec_problems = [] if stream.codec_name == codec else [
+        f"{rung.id}: codec {stream.codec_name!r}, expected {codec!r}"]
+    if rung.codec == "hevc" and stream.codec_tag != tag:  # Apple's HLS authoring spec: HEVC in fMP4 as hvc1
+        codec_problems.append(f"{rung.id}: sample entry {stream.codec_tag!r}, expected {tag!r}")
+    colour = COLOURS[rung.dynamic_range]
+    wanted = (colour.primaries, colour.transfer, colour.matrix)
+    found = (stream.color_primaries, stream.color_transfer, stream.color_space)
     return [
         verdict(f"{prefix}.streams", [], f"one video stream, {len(probe.packets)} packets"),
-        verdict(f"{prefix}.codec", [] if stream.codec_name == "h264" else [
-            f"{rung.id}: codec {stream.codec_name!r}, expected 'h264'"], f"codec {stream.codec_name}"),
+        verdict(f"{prefix}.codec", codec_problems, f"codec {stream.codec_name} ({stream.codec_tag})"),
         verdict(f"{prefix}.profile", [] if stream.profile in allowed else [
             f"{rung.id}: profile {stream.profile!r}, the rung asks for {rung.profile!r} "
             f"({' or '.join(allowed)})"], f"profile {stream.profile}, level {stream.level}"),
         verdict(f"{prefix}.size", [] if (stream.width, stream.height) == (rung.width, rung.height) else [
             f"{rung.id}: {stream.width}x{stream.height}, expected {rung.width}x{rung.height}"],
             f"{stream.width}x{stream.height}"),
-        verdict(f"{prefix}.pix_fmt", [] if stream.pix_fmt == "yuv420p" else [
-            f"{rung.id}: pix_fmt {stream.pix_fmt!r}, expected 'yuv420p'"], f"pix_fmt {stream.pix_fmt}"),
+        verdict(f"{prefix}.pix_fmt", [] if stream.pix_fmt == rung.pix_fmt else [
+            f"{rung.id}: pix_fmt {stream.pix_fmt!r}, expected {rung.pix_fmt!r}"], f"pix_fmt {stream.pix_fmt}"),
+        verdict(f"{prefix}.colour", [] if found == wanted else [
+            f"{rung.id}: colour primaries/transfer/matrix {'/'.join(found)}, expected {'/'.join(wanted)} "
+            f"({rung.dynamic_range})"], f"{rung.dynamic_range}: {'/'.join(found)}"),
         verdict(f"{prefix}.frame_rate", [] if rate_ok else [
             f"{rung.id}: {rate} fps ({float(rate or 0):.3f}), expected {fps} ({float(fps):.3f})"],
             f"{rate} fps"),

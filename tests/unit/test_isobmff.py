@@ -110,12 +110,17 @@ def test_audio_init_reads_aac_object_type_channels_and_rate() -> None:
         "soun", "mp4a.40.2", 2, 48000, 48000)
 
 
+# hvcC after level_idc: segmentation, parallelism, 4:2:0, 8-bit luma/chroma, frame rate, flags, no arrays
+HVCC_TAIL = bytes.fromhex("f000fcfdf8f800000f00")
+
+
 @pytest.mark.parametrize(("entry", "codec"), [
     # HEVC Main, Main compat flag bit 1 and 2 (0x60000000 -> reversed 0x6), level 93, constraints B0 00 ...
     (visual_entry(b"hvc1", 1280, 720, box(b"hvcC", bytes([1, 0x01]) + bytes.fromhex("60000000")
-                                          + bytes.fromhex("b00000000000") + bytes([93]))), "hvc1.1.6.L93.B0"),
+                                          + bytes.fromhex("b00000000000") + bytes([93]) + HVCC_TAIL)),
+     "hvc1.1.6.L93.B0"),
     (visual_entry(b"hev1", 1280, 720, box(b"hvcC", bytes([1, 0x22]) + bytes.fromhex("20000000")
-                                          + bytes(6) + bytes([120]))), "hev1.2.4.H120"),
+                                          + bytes(6) + bytes([120]) + HVCC_TAIL)), "hev1.2.4.H120"),
     (visual_entry(b"avc3", 320, 180, box(b"avcC", bytes([1, 0x42, 0xC0, 0x15]))), "avc3.42c015"),
     (visual_entry(b"av01", 1920, 1080, box(b"av1C", bytes([0x81, 0x08, 0x4C, 0x00]))), "av01.0.08M.10"),
 ])

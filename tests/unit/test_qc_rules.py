@@ -202,7 +202,8 @@ PROBE_JSON = json.dumps({
         {"stream_index": 1, "pts_time": "9.0", "flags": "K_"},
     ],
     "streams": [{"codec_type": "video", "codec_name": "h264", "profile": "High", "level": 31, "width": 1280,
-                 "height": 720, "pix_fmt": "yuv420p", "r_frame_rate": "25/1", "avg_frame_rate": "25/1"}],
+                 "height": 720, "pix_fmt": "yuv420p", "r_frame_rate": "25/1", "avg_frame_rate": "25/1",
+                 "color_primaries": "bt709", "color_transfer": "bt709", "color_space": "bt709"}],
 })
 RUNG = VideoRendition("720p", 1280, 720, 3_000_000, 4_500_000, 6_000_000, "high")
 
@@ -232,6 +233,7 @@ def test_probe_argv_reads_one_local_file() -> None:
     ({"pix_fmt": "yuv420p10le"}, {"video.720p.pix_fmt"}, "pix_fmt 'yuv420p10le'"),
     ({"r_frame_rate": "30/1", "avg_frame_rate": "30/1"}, {"video.720p.frame_rate"}, "30 fps (30.000), expected 25"),
     ({"codec_name": "hevc"}, {"video.720p.codec"}, "codec 'hevc'"),
+    ({"color_transfer": "smpte2084"}, {"video.720p.colour"}, "bt709/smpte2084/bt709, expected bt709/bt709/bt709"),
 ])
 def test_video_stream_checks(override: dict[str, object], failing: set[str], fragment: str) -> None:
     doc = json.loads(PROBE_JSON)

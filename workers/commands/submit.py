@@ -17,7 +17,7 @@ from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.tools import Tools
 from workers.app import create_app, prepare
-from workers.commands.transcode import chunk_count
+from workers.commands.transcode import CODECS_HELP, chunk_count, codec_list
 from workers.errors import JobError, KeyInvalid, OptionInvalid
 from workers.exitcodes import EXIT_OK
 from workers.jobs import JobSpec, validate_webhook_url
@@ -61,6 +61,7 @@ def add_parser(sub: Any) -> None:
                    help="which master channels make a rendition (as for transcode); repeatable")
     p.add_argument("--ladder", default="default", choices=builtin_ladders())
     p.add_argument("--profile", default="fast", choices=sorted(PROFILES))
+    p.add_argument("--codecs", type=codec_list, default=("h264",), metavar="h264[,hevc][,av1]", help=CODECS_HELP)
     p.add_argument("--segment-seconds", type=int, default=6)
     p.add_argument("--loudness", default=DEFAULT_PRESET, choices=list(PRESETS),
                    help=f"loudness target of the audio renditions (default {DEFAULT_PRESET}; atsc-a85, streaming, "
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(settings.store)
     tools = Tools.resolve()
     options = PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
-                          audio_languages=tuple(args.audio_language), loudness=args.loudness)
+                          audio_languages=tuple(args.audio_language), loudness=args.loudness, codecs=args.codecs)
     master = local_path(args.source)
     duration = None if master is None else preflight(  # planned here, before it is uploaded
         master, ladder=args.ladder, options=options, chunks=settings.chunk_policy(args.chunks), tools=tools)
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks, dash_vtt_sidecar=args.dash_vtt_sidecar,
-                   loudness=args.loudness)
+                   loudness=args.loudness, codecs=args.codecs)
     app = create_app(settings, tasks=False)  # it only sends by task name
     done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
                   duration=duration, force=args.force, tools=tools,
@@ -135,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 OPTION_OF = {"output_prefix": "--output-prefix", "audio_languages": "--audio-language", "subtitles": "--subtitle",
-             "audio_map": "--audio-map",
+             "audio_map": "--audio-map", "codecs": "--codecs",
              "webhook": "--webhook", "segment_seconds": "--segment-seconds", "ladder": "--ladder",
              "profile": "--profile", "priority": "--priority", "chunks": "--chunks", "source": "SOURCE"}
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipelines.audiomap import AudioMapEntry, parse_audio_map
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
+from pipelines.codecs import CODECS, parse_codecs
 from pipelines.errors import ConfigError
 from pipelines.ladder import builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
@@ -79,6 +80,18 @@ def audio_map_entry(text: str) -> AudioMapEntry:
         raise argparse.ArgumentTypeError(f"{exc.message} ({exc.hint})") from None
 
 
+def codec_list(text: str) -> tuple[str, ...]:
+    """argparse type: --codecs h264,hevc,av1 (a bad one is a usage error naming it)."""
+    try:
+        return parse_codecs(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.message} ({exc.hint})") from None
+
+
+CODECS_HELP = (f"video codecs of the ladder, comma-separated from {', '.join(CODECS)} (default h264): HEVC "
+               "(hvc1, Main/Main10) and AV1 (SVT-AV1) rungs beside the H.264 ladder, at the ladder's bitrate factors")
+
+
 def add_parser(sub: Any) -> None:
     from pipelines.storyboard import StoryboardOptions  # noqa: PLC0415 - it loads ffmpeg-python (`submit` need not)
 
@@ -101,6 +114,7 @@ def add_parser(sub: Any) -> None:
     tc.add_argument("--ladder", default="default",
                     help=f"built-in ladder ({', '.join(builtin_ladders())}) or a .toml file")
     tc.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="encoder speed/quality profile")
+    tc.add_argument("--codecs", type=codec_list, default=("h264",), metavar="h264[,hevc][,av1]", help=CODECS_HELP)
     tc.add_argument("--segment-seconds", type=int, default=6, help="segment duration, a multiple of 2 (default 6)")
     tc.add_argument("--loudness", default=DEFAULT_PRESET, choices=list(PRESETS),
                     help=f"normalise every audio rendition to a loudness target (default {DEFAULT_PRESET}: "
@@ -152,7 +166,7 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
                             audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map),
-                            loudness=args.loudness),
+                            loudness=args.loudness, codecs=args.codecs),
         measure_quality=not args.no_quality, overwrite=args.overwrite, dash_vtt_sidecar=args.dash_vtt_sidecar,
         thumbnails=StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
                                      columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],

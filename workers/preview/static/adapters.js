@@ -1,7 +1,8 @@
 // One interface over two players, so the page and the tests never care which one is playing.
 //
 //   adapter.ready                 a promise: the manifest is parsed and tracks are known
-//   adapter.renditions()          [{key, width, height, bandwidth}]        (video only, one per rung)
+//   adapter.renditions()          [{key, width, height, bandwidth, codecs}] (video only, one per rung; codecs:
+//                                 the RFC 6381 string, which tells a rung's H.264/HEVC/AV1 renditions apart)
 //   adapter.selectRendition(key)  key from renditions(), or 'auto' (ABR on)
 //   adapter.currentRendition()    {key, width, height, bandwidth} | null   (what the player selected)
 //   adapter.isAuto()
@@ -47,7 +48,8 @@ window.vodfleetAdapters = (() => {
     }
     hls.loadSource(url);
     hls.attachMedia(video);
-    const level = (l, i) => ({key: String(i), width: l.width, height: l.height, bandwidth: l.bitrate});
+    const level = (l, i) => ({key: String(i), width: l.width, height: l.height, bandwidth: l.bitrate,
+      codecs: l.videoCodec || ''});
     const indexOf = (tracks, lang) => {
       const i = tracks.findIndex((t) => t.lang === lang);
       if (i < 0) throw new Error(`no track in language ${lang}`);
@@ -120,7 +122,8 @@ window.vodfleetAdapters = (() => {
       if (primary && !text.some((t) => t.active)) player.selectTextTrack(primary);
     });
     const key = (t) => `${t.width}x${t.height}@${t.bandwidth}`;
-    const rendition = (t) => ({key: key(t), width: t.width, height: t.height, bandwidth: t.bandwidth});
+    const rendition = (t) => ({key: key(t), width: t.width, height: t.height, bandwidth: t.bandwidth,
+      codecs: t.codecs || ''});  // a Shaka VideoTrack names its codec in `codecs`
     const videoTracks = () => {
       const seen = new Map();
       for (const t of player.getVideoTracks()) if (!seen.has(key(t))) seen.set(key(t), t);

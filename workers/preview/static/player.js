@@ -34,7 +34,10 @@
   // --- renditions carry the ladder's rung ids (from report.json) ---------------------------------------------
   function rungId(r) {
     const rungs = (state.report && state.report.renditions && state.report.renditions.video) || [];
-    const rung = rungs.find((v) => v.width === r.width && v.height === r.height);
+    // one size may be made in H.264, HEVC and AV1 (--codecs): the codec's sample entry tells them apart
+    const entry = (codecs) => String(codecs || '').split('.')[0];
+    const rung = rungs.find((v) => v.width === r.width && v.height === r.height
+      && (!r.codecs || entry(v.codecs) === entry(r.codecs)));
     return rung ? rung.id : `${r.height}p`;
   }
   const withId = (r) => (r ? {id: rungId(r), width: r.width, height: r.height, bandwidth: r.bandwidth} : null);
