@@ -122,6 +122,8 @@ class JobSpec(BaseModel):
     # Loudness preset (pipelines.loudness.PRESETS). It changes what is made, so it is part of the job id, but
     # only when it is not the default: ids of specs written before it existed stay the same.
     loudness: str = DEFAULT_PRESET
+    # Also a 5.1 rendition of every 5.1/7.1 stream (pipelines.plan.PlanOptions.surround); in the job id when set
+    surround: bool = False
 
     @field_validator("source")
     @classmethod
@@ -188,7 +190,8 @@ class JobSpec(BaseModel):
 
 # Fields added after job ids existed: they count towards the id only when not at their default, so the ids of
 # specs written before them stay the same.
-_IN_ID_UNLESS_DEFAULT: dict[str, object] = {"audio_map": (), "loudness": DEFAULT_PRESET, "dash_vtt_sidecar": False}
+_IN_ID_UNLESS_DEFAULT: dict[str, object] = {"audio_map": (), "loudness": DEFAULT_PRESET, "dash_vtt_sidecar": False,
+                                             "surround": False}
 
 
 def _one_of(value: str, allowed: Iterable[str], what: str) -> str:
