@@ -17,26 +17,14 @@ from pathlib import Path
 import m3u8
 import pytest
 import syncmarks
+from mediagen import SURROUND_TONES, make_51_master
 from mpegdash.parser import MPEGDASHParser
 from test_loudness import independent_loudness
 
 pytestmark = pytest.mark.media
 
 TINY = str(Path(__file__).parents[1] / "fixtures" / "ladders" / "tiny.toml")
-# ffmpeg's 5.1 order (FL FR FC LFE BL BR) and a tone per channel; the LFE's is under AAC's LFE band (≤ 120 Hz)
-TONES = {"FL": 300, "FR": 400, "FC": 500, "LFE": 60, "BL": 700, "BR": 800}
-AMPLITUDE = 0.2
-SECONDS = 4
-
-
-def make_51_master(path: Path) -> Path:
-    exprs = "|".join(f"{AMPLITUDE}*sin(2*PI*{hz}*t)" for hz in TONES.values())
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
-                    f"testsrc2=s=320x180:r=25:d={SECONDS}", "-f", "lavfi", "-i",
-                    f"aevalsrc=exprs='{exprs}':c=5.1:s=48000:d={SECONDS}", "-map", "0:v", "-map", "1:a",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le",
-                    "-metadata:s:a:0", "language=eng", str(path)], check=True)
-    return path
+TONES = SURROUND_TONES  # FL FR FC LFE BL BR
 
 
 @pytest.fixture(scope="module")
