@@ -19,13 +19,16 @@ from typing import Any
 from pipelines.errors import FFmpegFailed, InputRejected
 from pipelines.ffmpeg import loudness_meter_argv, source_loudness_argv
 from pipelines.loudness import (
+    CORRECTION_LU,
+    MAX_CORRECTIONS,
     QC_TOLERANCE_LU,
     Loudness,
     LoudnessPlan,
+    TrackLoudness,
     parse_ebur128_summary,
     plan_track,
 )
-from pipelines.plan import EncodePlan
+from pipelines.plan import AudioRendition, EncodePlan
 from pipelines.presentation import Presentation
 from pipelines.runner import RunLimits, run
 from pipelines.tools import Tools
@@ -65,8 +68,33 @@ def measure_plan(plan: EncodePlan, source: Path, *, tools: Tools,
                 f"(integrated loudness below −70 LUFS): it cannot be normalised to {target.name} "
                 f"{target.integrated:g} LUFS",
                 hint="check the master's audio, or publish it as it is with --loudness off")
-        tracks.append(plan_track(rendition.id, measured, target))
+        track = plan_track(rendition.id, measured, target)
+        if track.mode == "limited":
+            track = _corrected(plan, rendition, track, source, tools=tools, timeout=timeout, cancel=cancel)
+        tracks.append(track)
     return dataclasses.replace(plan, loudness=LoudnessPlan(plan.loudness.preset, tuple(tracks)))
+
+
+def _corrected(plan: EncodePlan, rendition: AudioRendition, track: TrackLoudness, source: Path, *, tools: Tools,
+               timeout: float, cancel: threading.Event | None) -> TrackLoudness:
+    """A limited rendition's gain, corrected by measuring its whole chain (gain + limiter) on the source and
+    adding what is missing, up to MAX_CORRECTIONS passes or until within CORRECTION_LU of the target: the limiter
+    takes out the loudness of the peaks it holds down, which the first gain counted on."""
+    target = plan.loudness.target
+    assert target is not None and track.gain_db is not None
+    passes: list[float] = []
+    for _ in range(MAX_CORRECTIONS):
+        trial = dataclasses.replace(plan, loudness=LoudnessPlan(plan.loudness.preset, (track,)))
+        argv = source_loudness_argv(trial, ffmpeg=tools.ffmpeg, source=source, rendition=rendition, normalised=True)
+        measured = _measured(argv, timeout=timeout, cancel=cancel, parse=parse_ebur128_summary)
+        if measured.integrated is None:
+            break
+        passes.append(measured.integrated)
+        missing = target.integrated - measured.integrated
+        if abs(missing) <= CORRECTION_LU:
+            break
+        track = dataclasses.replace(track, gain_db=round(track.gain_db + missing, 2))
+    return dataclasses.replace(track, passes=tuple(passes))
 
 
 def measure_renditions(root: Path, presentation: Presentation, *, tools: Tools, scratch: Path,
@@ -88,7 +116,8 @@ def measure_renditions(root: Path, presentation: Presentation, *, tools: Tools, 
 def loudness_report(plan: EncodePlan, presentation: Presentation,
                     outputs: Mapping[str, Loudness]) -> dict[str, Any]:
     """report.json's ``loudness``: the preset and target, and per audio rendition the source stream's
-    figures (pass 1), the mode loudnorm used (linear: one gain of gain_db; dynamic: its limiter), and the
+    figures (pass 1), the mode (linear: one gain of gain_db; limited: that gain and a true-peak limiter at
+    limiter_dbtp, with the integrated loudness its correction passes measured; dynamic: loudnorm's own), and the
     published rendition's figures (measured on the CMAF output)."""
     target = plan.loudness.target
     tracks = []
@@ -100,6 +129,8 @@ def loudness_report(plan: EncodePlan, presentation: Presentation,
             "source": planned.source.to_dict() if planned else None,
             "mode": planned.mode if planned else "off",
             "gain_db": planned.gain_db if planned else None,
+            "limiter_dbtp": planned.limiter_dbtp if planned else None,
+            "correction_passes_lufs": list(planned.passes) if planned else [],
             "output": output.to_dict() if output else None,
         })
     return {
