@@ -148,6 +148,19 @@ def parse_ebur128_summary(stderr: str) -> Loudness:
                     lra=float(m["lra"]), true_peak=_number(m["tp"]), threshold=float(m["thresh"]))
 
 
+_INTEGRATED = re.compile(r"Integrated loudness:\s+I:\s+(\S+) LUFS")
+
+
+def parse_integrated(stderr: str) -> float | None:
+    """The integrated loudness (LUFS) of the last ebur128 summary in ffmpeg's stderr (with or without a true
+    peak); None for silence (−70 LUFS, the meter's floor, or -inf). ValueError when there is no summary."""
+    found = _INTEGRATED.findall(stderr)
+    if not found:
+        raise ValueError("no ebur128 summary in ffmpeg's output")
+    value = _number(found[-1])
+    return None if value is None or value <= SILENCE_LUFS else value
+
+
 def target_lra(measured: Loudness, target: LoudnessTarget) -> float:
     """loudnorm's LRA option: the preset's, raised to the source's own range (R128 sets no LRA limit for
     programmes; we correct the level, not the dynamics), within loudnorm's 1–20 LU."""

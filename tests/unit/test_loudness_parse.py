@@ -17,6 +17,7 @@ from pipelines.loudness import (
     loudnorm_mode,
     loudnorm_options,
     parse_ebur128_summary,
+    parse_integrated,
     plan_track,
     target_for,
 )
@@ -116,3 +117,13 @@ def test_default_loudness_keeps_job_ids() -> None:
     assert '"loudness":"off"' in other.canonical()
     with pytest.raises(ValueError, match="unknown loudness preset"):
         JobSpec(source="in/a.mp4", output_prefix="outputs/a", loudness="max")
+
+
+def test_integrated_only_summary() -> None:
+    """The submit's silence check reads an ebur128 summary without a true peak; −70 LUFS (the floor) is silence."""
+    summary = ("[Parsed_ebur128_0 @ 0x1] Summary:\n\n  Integrated loudness:\n    I:         -31.4 LUFS\n"
+               "    Threshold: -41.6 LUFS\n\n  Loudness range:\n    LRA:         0.0 LU\n")
+    assert parse_integrated(summary) == -31.4
+    assert parse_integrated(summary.replace("-31.4", "-70.0")) is None
+    with pytest.raises(ValueError, match="no ebur128 summary"):
+        parse_integrated(fixture("progress.txt"))
