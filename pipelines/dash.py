@@ -3,7 +3,8 @@
 ``render_mpd`` is pure (built with xml.etree, so escaping is the library's job); ``write_mpd`` is the effect.
 A static, isoff-live MPD: one Period; one video AdaptationSet; one AdaptationSet per audio rendition (a 5.1
 rendition in its own beside the stereo one of its language: DASH-IF IOP puts Representations of different channel
-counts in different AdaptationSets, and a player picks by AudioChannelConfiguration) and per subtitle track (a player switches language by AdaptationSet). Text is WebVTT in ISO-BMFF
+counts in different AdaptationSets, and a player picks by AudioChannelConfiguration) and per subtitle track (a
+player switches language by AdaptationSet). Text is WebVTT in ISO-BMFF
 (``application/mp4``, codecs ``wvtt``; DASH-IF IOP) segmented like the media, or, when the job opted in, a
 whole-title ``.vtt`` sidecar as a BaseURL (ffmpeg-based clients then need ``-allowed_extensions``).
 Segments are addressed by ``$Number$`` from 1 with a SegmentTimeline of the measured tfdt/durations, runs

@@ -178,7 +178,8 @@ def render_master(p: Presentation) -> str:
             ("AUTOSELECT", "YES"), ("FORCED", _yes(sub.forced)),
             *([("CHARACTERISTICS", _quoted(SDH_CHARACTERISTICS))] if sub.sdh else []),
             ("URI", _quoted(f"{sub.path}/{MEDIA}"))]))
-    for group, members in groups or ((None, ()),):
+    listed: tuple[tuple[str | None, tuple[tuple[AudioTrack, AudioTrack], ...]], ...] = groups or ((None, ()),)
+    for group_id, members in listed:  # no audio: the variants once, without AUDIO
         played = list(dict.fromkeys(media for _, media in members))
         audio_peak = max((a.peak_bitrate for a in played), default=0)
         audio_average = max((a.average_bitrate for a in played), default=0)
@@ -189,7 +190,7 @@ def render_master(p: Presentation) -> str:
                      ("CODECS", _quoted(",".join([video.codecs, *audio_codecs]))),
                      ("RESOLUTION", f"{video.width}x{video.height}"),
                      ("FRAME-RATE", f"{float(video.frame_rate):.3f}")]
-            pairs += [("AUDIO", _quoted(group))] if group else []
+            pairs += [("AUDIO", _quoted(group_id))] if group_id else []
             pairs += [("SUBTITLES", _quoted(SUBTITLE_GROUP))] if p.subtitles else []
             lines += ["#EXT-X-STREAM-INF:" + _attributes([*pairs, ("CLOSED-CAPTIONS", "NONE")]),
                       f"{video.path}/{MEDIA}"]

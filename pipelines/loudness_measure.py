@@ -113,7 +113,8 @@ def _corrected(plan: EncodePlan, rendition: AudioRendition, track: TrackLoudness
     adding what is missing, up to MAX_CORRECTIONS passes or until within CORRECTION_LU of the target: the limiter
     takes out the loudness of the peaks it holds down, which the first gain counted on."""
     target = plan.loudness.target
-    assert target is not None and track.gain_db is not None
+    assert target is not None
+    assert track.gain_db is not None
     passes: list[float] = []
     for _ in range(MAX_CORRECTIONS):
         trial = dataclasses.replace(plan, loudness=LoudnessPlan(plan.loudness.preset, (track,)))

@@ -10,7 +10,8 @@ Every check has a stable dotted name and a detail carrying expected vs measured 
     video.keyframes.aligned
     audio.<id>.files · .streams · .codec · .channels · .sample_rate · .start · .segments · .duration · .sync ·
         .offset (A/V offset against the master's, measured from decoded sound)
-    hls.master.uris · hls.master.renditions · hls.master.audio_groups · hls.<playlist>.uris · hls.<playlist>.target_duration
+    hls.master.uris · hls.master.renditions · hls.master.audio_groups (RFC 8216 §4.3.4.1.1 members, CHANNELS) ·
+        hls.<playlist>.uris · hls.<playlist>.target_duration
         (<playlist> is its path with dots: video.720p.index, video.720p.iframes, subtitles.ko.index)
     hls.variant.<id>.bandwidth · .average_bandwidth · .codecs · hls.iframes.<id>.bandwidth
     dash.representations · dash.<kind>.<id>.segments (text too) · dash.text.<id>.file (opt-in sidecar)
@@ -45,10 +46,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from pipelines.errors import Cancelled, CheckResult, FFmpegFailed, PipelineError
+from pipelines.hls import AUDIO_GROUP, MEDIA, audio_groups
 from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
 from pipelines.presentation import AudioTrack, Presentation, SubtitleTrack, Track, VideoTrack
 from pipelines.qc import bandwidth, captions, clients, manifests, streams, sync, timing
-from pipelines.hls import AUDIO_GROUP, MEDIA, audio_groups
 from pipelines.qc.mpd import MPD_NAME, DashRepresentation, read_mpd
 from pipelines.qc.playlists import (
     MASTER,
@@ -145,13 +146,13 @@ def run_qc(root: Path, presentation: Presentation, plan: EncodePlan, subtitles: 
     # ffmpeg's hls demuxer opens every variant (each rung once per audio group) and every EXT-X-MEDIA
     hls_sizes = sizes * max(1, len(groups))
     hls_audio = sum(len(members) for _, members in groups)
-    for name, manifest, videos, audios, texts, data in (
+    for name, manifest, rungs, audio_count, texts, data in (
             ("client.hls", MASTER, hls_sizes, hls_audio, None, None),
             ("client.dash", MPD_NAME, sizes, len(plan.audio), len(sidecars), len(in_segments))):
         found = outcomes[name]
         results.append(failed(name, f"ffprobe cannot open {manifest}: {_describe(found)}")
                        if isinstance(found, Exception) else
-                       clients.check_client(name, manifest, _client_streams(found), videos, audios, texts, data))
+                       clients.check_client(name, manifest, _client_streams(found), rungs, audio_count, texts, data))
     if in_segments:
         results.append(_client_text_check(outcomes["client.dash.text"], in_segments, subtitles, presentation, plan))
     for sub in presentation.subtitles:

@@ -50,8 +50,9 @@ def title(tmp_path_factory: pytest.TempPathFactory, playwright_api: object) -> P
     """An 8 s 5.1 master published with the 5.1 rendition (and a subtitle: the page waits for a text track)."""
     work = tmp_path_factory.mktemp("surround-play")
     sidecar = (Sidecar("en", write_srt(work / "en.srt", CUES["en"])),)
-    result = transcode(TranscodeRequest(source=make_51_master(work / "m51.mov", seconds=8), output=work / "out", ladder=TINY,
-                                        subtitles=sidecar, measure_quality=False,
+    master = make_51_master(work / "m51.mov", seconds=8)
+    result = transcode(TranscodeRequest(source=master, output=work / "out", ladder=TINY, subtitles=sidecar,
+                                        measure_quality=False,
                                         options=PlanOptions(segment_seconds=2, profile="draft", surround=True)))
     return result.output
 
@@ -83,5 +84,5 @@ def test_the_51_rendition_is_selected_and_plays(player: PlayerPage, mode: str) -
     assert state["mediaError"] is None, f"{mode}: {state}"
     assert player.fatal_errors() == [], f"{mode}: {state['errors']}"
     assert player.page_errors == []
-    print("PLAYED 5.1", mode, "started with", started, "channels;", round(state["time"], 2), "s,", len(fetched), "5.1 segment request(s),", decoded,
-          "audio bytes decoded")
+    print("PLAYED 5.1", mode, "started with", started, "channels;", round(state["time"], 2), "s,", len(fetched),
+          "5.1 segment request(s),", decoded, "audio bytes decoded")

@@ -16,7 +16,7 @@ from mpegdash.parser import MPEGDASHParser
 from pipelines.dash import render_mpd
 from pipelines.ffmpeg import audio_output_args, encode_argv
 from pipelines.hls import AUDIO_GROUP, SURROUND_GROUP, audio_groups, render_master
-from pipelines.isobmff import _mp4a_config, _Cursor
+from pipelines.isobmff import _Cursor, _mp4a_config
 from pipelines.ladder import load_ladder
 from pipelines.layout import surround_rule
 from pipelines.plan import SURROUND_BITRATE, PlanOptions, plan_encode
