@@ -70,7 +70,7 @@ def surround_rule(channels: int, channel_layout: str) -> tuple[LayoutRule | None
     a tagged 5.1/7.1 programme (ffprobe's channel count and channel_layout, "" when untagged)."""
     tagged = channel_layout.strip().replace("unknown", "")
     if channels <= 2:
-        return None, f"a {tagged or ('mono' if channels == 1 else 'stereo')} master has no surround channels"
+        return None, f"a {tagged or ('mono' if channels == 1 else 'stereo')} stream has no surround channels"
     if channels == 6 and tagged == "5.1":
         return LayoutRule("5.1", "5.1 kept", None), ""
     if channels == 6 and tagged == "5.1(side)":

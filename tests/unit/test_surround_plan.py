@@ -50,8 +50,8 @@ def test_tagged_surround_layouts_make_a_51_rendition(channels: int, layout: str,
 
 
 @pytest.mark.parametrize(("channels", "layout", "reason"), [
-    (2, "stereo", "a stereo master has no surround channels"),
-    (1, "mono", "a mono master has no surround channels"),
+    (2, "stereo", "a stereo stream has no surround channels"),
+    (1, "mono", "a mono stream has no surround channels"),
     (6, "unknown", "6 channels (untagged) are not a 5.1 or 7.1 layout"),
     (6, "6.0", "6 channels (6.0) are not a 5.1 or 7.1 layout"),
 ])
@@ -69,7 +69,7 @@ def test_the_plan_adds_a_51_sibling_only_when_asked() -> None:
     surround = plan.audio[2]
     assert (surround.name, surround.stream_index, surround.default, surround.downmix) == ("English (5.1)", 1, True,
                                                                                            None)
-    assert plan.notes == ("no 5.1 rendition of es (stream 2): a stereo master has no surround channels",)
+    assert plan.notes == ("no 5.1 rendition of es (stream 2): a stereo stream has no surround channels",)
     assert audio_output_args(surround)["ac"] == 6
     argv = encode_argv(plan, ffmpeg="ffmpeg", source=Path(info.path), out=Path("/o"), scratch=Path("/s"))
     assert "/o/audio/en-51/ffmpeg.m3u8" in argv
@@ -78,7 +78,7 @@ def test_the_plan_adds_a_51_sibling_only_when_asked() -> None:
 def test_a_stereo_master_gets_no_51_rendition_and_a_note() -> None:
     plan = plan_encode(source(stream(1, 2, "stereo")), LADDER, PlanOptions(surround=True))
     assert [a.id for a in plan.audio] == ["en"]
-    assert plan.notes == ("no 5.1 rendition of en (stream 1): a stereo master has no surround channels",)
+    assert plan.notes == ("no 5.1 rendition of en (stream 1): a stereo stream has no surround channels",)
 
 
 def segments(bitrate: int, timescale: int = 48000) -> tuple[Segment, ...]:
