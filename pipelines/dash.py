@@ -3,8 +3,10 @@
 ``render_mpd`` is pure (built with xml.etree, so escaping is the library's job); ``write_mpd`` is the effect.
 A static, isoff-live MPD: one Period; one video AdaptationSet per codec (H.264, then HEVC and AV1 when the job
 opted in: DASH-IF IOP v4.3 §3.2.13 keeps Representations of different codecs in different AdaptationSets, as a
-client switches seamlessly only within one); one AdaptationSet per audio language and
-per subtitle track (a player switches language by AdaptationSet). An HDR master's HEVC/AV1 set carries its
+client switches seamlessly only within one); one AdaptationSet per audio rendition (a 5.1 rendition in its own
+beside the stereo one of its language: DASH-IF IOP puts Representations of different channel counts in different
+AdaptationSets, and a player picks by AudioChannelConfiguration) and per subtitle track (a player switches language
+by AdaptationSet). An HDR master's HEVC/AV1 set carries its
 colour as ISO/IEC 23001-8 (CICP) descriptors (DASH-IF IOP v4.3 §6.2.5): EssentialProperty
 ``urn:mpeg:mpegB:cicp:TransferCharacteristics`` (16 PQ, 18 HLG; a client that cannot render it skips the set) and
 SupplementalProperty ColourPrimaries / MatrixCoefficients (9: BT.2020). Text is WebVTT in ISO-BMFF
@@ -33,7 +35,11 @@ ROLE_SCHEME = "urn:mpeg:dash:role:2011"
 # TV-Anytime's AudioPurposeCS (DVB-DASH, ETSI TS 103 285; Shaka reads it): value 1 audio description,
 # value 2 hard of hearing. SDH text carries it beside the ISO/IEC 23009-1 Role scheme's "caption" (DASH-IF IOP).
 AUDIO_PURPOSE_SCHEME = "urn:tva:metadata:cs:AudioPurposeCS:2007"
-CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
+CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"  # value: the channel count
+# ISO/IEC 23001-8 (CICP) ChannelConfiguration: value 6 is 5.1 (C, L, R, Ls, Rs, LFE). Written beside the count for a
+# multichannel Representation (DASH-IF IOP: the layout, not only the count; a 6-channel count could be 6.0)
+CICP_SCHEME = "urn:mpeg:mpegB:cicp:ChannelConfiguration"
+CICP_LAYOUTS = {6: "6", 8: "12"}  # channels → ChannelConfiguration: 5.1, 7.1 (back surrounds)
 WVTT_CODECS = "wvtt"  # RFC 6381 string of WebVTT in ISO-BMFF (ISO/IEC 14496-30)
 MEDIA_TEMPLATE = "seg_$Number%05d$.m4s"  # the names ffmpeg's hls muxer writes: seg_%05d.m4s from 1
 THUMBNAIL_SCHEME = "http://dashif.org/thumbnail_tile"  # DASH-IF IOP v4.3 §6.2.6
@@ -98,7 +104,7 @@ def render_mpd(p: Presentation) -> str:
     ids = itertools.count()
     for codec in sorted({v.codec for v in p.video}, key=lambda c: CODECS.index(c) if c in CODECS else len(CODECS)):
         _video_set(period, str(next(ids)), [v for v in p.video if v.codec == codec])
-    main_audio = next((i for i, a in enumerate(p.audio) if a.default), 0)
+    main_audio = next((i for i, a in enumerate(p.audio) if a.default and not a.surround_of), 0)
     for i, audio in enumerate(p.audio):
         audio_set = _element(period, "AdaptationSet", id=str(next(ids)), contentType="audio",
                              mimeType="audio/mp4", lang=audio.language, segmentAlignment="true",
@@ -106,11 +112,16 @@ def render_mpd(p: Presentation) -> str:
         _element(audio_set, "Label").text = audio.name or audio.language
         if audio.role == "description":  # DASH-IF IOP: audio description for the visually impaired
             _element(audio_set, "Accessibility", schemeIdUri=AUDIO_PURPOSE_SCHEME, value="1")
-        role = "commentary" if audio.role == "commentary" else "main" if i == main_audio else "alternate"
+        # a 5.1 rendition has its stereo sibling's Role (main for the main programme's): the player then chooses
+        # between them by AudioChannelConfiguration (Shaka: preferredAudioChannelCount, 2 by default)
+        main = i == main_audio or (audio.surround_of != "" and audio.surround_of == p.audio[main_audio].id)
+        role = "commentary" if audio.role == "commentary" else "main" if main else "alternate"
         _element(audio_set, "Role", schemeIdUri=ROLE_SCHEME, value=role)
         rep = _element(audio_set, "Representation", id=f"audio-{audio.id}", bandwidth=str(audio.peak_bitrate),
                        codecs=audio.codecs, audioSamplingRate=str(audio.sample_rate))
         _element(rep, "AudioChannelConfiguration", schemeIdUri=CHANNELS_SCHEME, value=str(audio.channels))
+        if audio.channels in CICP_LAYOUTS:
+            _element(rep, "AudioChannelConfiguration", schemeIdUri=CICP_SCHEME, value=CICP_LAYOUTS[audio.channels])
         _template(rep, audio)
     main_text = next((i for i, s in enumerate(p.subtitles) if s.default), None)
     for i, sub in enumerate(p.subtitles):

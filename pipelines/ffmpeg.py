@@ -16,7 +16,7 @@ import ffmpeg as ffmpeg_python
 from pipelines.chunk import Chunk, keyframe_frames
 from pipelines.codecs import COLOURS, SAMPLE_ENTRIES
 from pipelines.formats import ANALYZE_DURATION_US, FORMAT_WHITELIST, INPUT_PROTOCOLS, PROBE_SIZE_BYTES
-from pipelines.loudness import loudnorm_options
+from pipelines.loudness import TRUE_PEAK_RATE, limiter_options, loudnorm_options
 from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
 
 GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1")
@@ -127,22 +127,33 @@ def prepared_audio(plan: EncodePlan, rendition: AudioRendition, stream: Any) -> 
 def normalised_audio(plan: EncodePlan, rendition: AudioRendition, audio: Any) -> Any:
     """The rendition's audio with pass 2 of the loudness normalisation appended (pipelines.loudness):
     ``loudnorm`` with the source stream's pass-1 figures and ``linear=true``, then back to the rendition's
-    rate (loudnorm works, and outputs, at 192 kHz). Unchanged when the preset is ``off`` or the plan was not
+    rate (loudnorm works, and outputs, at 192 kHz); a ``limited`` rendition gets its gain (``volume``) and a
+    true-peak limiter (``alimiter`` at 192 kHz) instead. Unchanged when the preset is ``off`` or the plan was not
     measured (a plan from `plan_encode` alone)."""
     target = plan.loudness.target
     track = plan.loudness.track(rendition.id)
     if target is None or track is None or track.mode == "off":
         return audio
+    if track.mode == "limited":  # the gain, then a true-peak limiter at 4× oversampling (pipelines.loudness)
+        return (audio.filter("volume", f"{track.gain_db:.2f}dB")
+                .filter("aresample", TRUE_PEAK_RATE)
+                .filter("alimiter", **limiter_options(track))
+                .filter("aresample", rendition.sample_rate))
     return (audio.filter("loudnorm", **loudnorm_options(track, target))
             .filter("aresample", rendition.sample_rate))
 
 
-def source_loudness_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, rendition: AudioRendition) -> list[str]:
+def source_loudness_argv(plan: EncodePlan, *, ffmpeg: str, source: Path, rendition: AudioRendition,
+                         normalised: bool = False, true_peak: bool = True) -> list[str]:
     """Pass 1: the rendition's source audio through the same chain as the encode (channels picked, layout made
     stereo, on the title's timeline), measured by the same BS.1770 meter as the published renditions
-    (``ebur128=peak=true``, summary on stderr: `pipelines.loudness.parse_ebur128_summary`); decodes nothing else."""
+    (``ebur128=peak=true``, summary on stderr: `pipelines.loudness.parse_ebur128_summary`); decodes nothing else.
+    With `normalised`, the plan's normalisation too (a limited rendition's correction passes); without `true_peak`,
+    the integrated loudness only (no 4× oversampled peak meter: about 2.3× cheaper; the submit's silence check)."""
     audio = prepared_audio(plan, rendition, _audio_source(plan, rendition, source_input(plan, source)))
-    measured = audio.filter("ebur128", peak="true", framelog="verbose")
+    if normalised:
+        audio = normalised_audio(plan, rendition, audio)
+    measured = audio.filter("ebur128", **({"peak": "true"} if true_peak else {}), framelog="verbose")
     argv = _compile(ffmpeg, [ffmpeg_python.output(measured, "-", f="null")])  # pan's '=' written back there
     # the summary is logged at info: the encode's "-loglevel error" (GLOBAL_ARGS) becomes "info", no progress
     head = [arg for arg in GLOBAL_ARGS if arg not in ("-y", "-progress", "pipe:1")]

@@ -25,13 +25,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pipelines.codecs import CODECS
-from pipelines.presentation import Presentation, Segment, Storyboard, SubtitleTrack, Track, VideoTrack
+from pipelines.presentation import AudioTrack, Presentation, Segment, Storyboard, SubtitleTrack, Track, VideoTrack
 from pipelines.textfile import write_text_atomic
 
 MASTER = "master.m3u8"
 MEDIA = "index.m3u8"
 IFRAMES = "iframes.m3u8"
 AUDIO_GROUP = "audio"
+SURROUND_GROUP = "audio-51"  # the opt-in 5.1 renditions (pipelines.plan.surround_renditions)
 SUBTITLE_GROUP = "subs"
 # Apple HLS authoring spec (subtitles for the deaf and hard of hearing): both characteristics.
 SDH_CHARACTERISTICS = ("public.accessibility.transcribes-spoken-dialog,"
@@ -145,22 +146,45 @@ def variant_order(videos: Iterable[VideoTrack]) -> list[VideoTrack]:
 def _video_range(p: Presentation) -> bool:
     """Whether variants declare VIDEO-RANGE: when any rendition is not H.264 SDR (an opt-in codec)."""
     return any(v.codec != "h264" or v.video_range != "SDR" for v in p.video)
+def audio_groups(p: Presentation) -> tuple[tuple[str, tuple[tuple[AudioTrack, AudioTrack], ...]], ...]:
+    """The audio groups of the master playlist: (GROUP-ID, members), each member (the rendition whose attributes
+    it carries, the rendition it plays).
+
+    - AUDIO_GROUP ("audio"): every stereo rendition, always (Apple HLS authoring spec: a stereo AAC group for
+      compatibility);
+    - SURROUND_GROUP ("audio-51"), only when a 5.1 rendition was made: per stereo rendition its 5.1 sibling, or the
+      stereo rendition itself when its stream has none. RFC 8216 §4.3.4.1.1: groups of the same TYPE have the same
+      set of members, corresponding members identical in every attribute but URI and CHANNELS; so a 5.1 member
+      carries its stereo sibling's NAME, LANGUAGE, DEFAULT and CHARACTERISTICS.
+    """
+    stereo = tuple(a for a in p.audio if not a.surround_of)
+    siblings = {a.surround_of: a for a in p.audio if a.surround_of}
+    groups: list[tuple[str, tuple[tuple[AudioTrack, AudioTrack], ...]]] = []
+    if stereo:
+        groups.append((AUDIO_GROUP, tuple((a, a) for a in stereo)))
+    if siblings:
+        groups.append((SURROUND_GROUP, tuple((a, siblings.get(a.id, a)) for a in stereo)))
+    return tuple(groups)
 
 
 def render_master(p: Presentation) -> str:
-    """The master (multivariant) playlist: renditions, variants by bandwidth, then I-frame variants."""
+    """The master (multivariant) playlist: renditions, variants by bandwidth (once per audio group: every
+    variant is listed with the stereo group, then again with the 5.1 group, so a player picks either sound;
+    Apple HLS authoring spec), then I-frame variants."""
     lines = ["#EXTM3U", f"#EXT-X-VERSION:{MEDIA_VERSION}", "#EXT-X-INDEPENDENT-SEGMENTS"]
     for key, value in p.provenance:
         # A comment is any line starting '#' but not '#EXT' (RFC 8216 §4.1); one line per pair.
         lines.append(f"# vodfleet-{key}: {value}".replace("\r", " ").replace("\n", " "))
-    default_audio = _default_index([a.default for a in p.audio], required=True)
-    for i, audio in enumerate(p.audio):
-        lines.append("#EXT-X-MEDIA:" + _attributes([
-            ("TYPE", "AUDIO"), ("GROUP-ID", _quoted(AUDIO_GROUP)), ("LANGUAGE", _quoted(audio.language)),
-            ("NAME", _quoted(audio.name or audio.language)), ("DEFAULT", _yes(i == default_audio)),
-            ("AUTOSELECT", "YES"), ("CHANNELS", _quoted(str(audio.channels))),
-            *([("CHARACTERISTICS", _quoted(DESCRIBES_VIDEO))] if audio.role == "description" else []),
-            ("URI", _quoted(f"{audio.path}/{MEDIA}"))]))
+    groups = audio_groups(p)
+    for group, members in groups:
+        default_audio = _default_index([a.default for a, _ in members], required=True)
+        for i, (audio, media) in enumerate(members):
+            lines.append("#EXT-X-MEDIA:" + _attributes([
+                ("TYPE", "AUDIO"), ("GROUP-ID", _quoted(group)), ("LANGUAGE", _quoted(audio.language)),
+                ("NAME", _quoted(audio.name or audio.language)), ("DEFAULT", _yes(i == default_audio)),
+                ("AUTOSELECT", "YES"), ("CHANNELS", _quoted(str(media.channels))),
+                *([("CHARACTERISTICS", _quoted(DESCRIBES_VIDEO))] if audio.role == "description" else []),
+                ("URI", _quoted(f"{media.path}/{MEDIA}"))]))
     default_subtitle = _default_index([s.default for s in p.subtitles], required=False)
     for i, sub in enumerate(p.subtitles):
         lines.append("#EXT-X-MEDIA:" + _attributes([
@@ -169,21 +193,24 @@ def render_master(p: Presentation) -> str:
             ("AUTOSELECT", "YES"), ("FORCED", _yes(sub.forced)),
             *([("CHARACTERISTICS", _quoted(SDH_CHARACTERISTICS))] if sub.sdh else []),
             ("URI", _quoted(f"{sub.path}/{MEDIA}"))]))
-    audio_peak = max((a.peak_bitrate for a in p.audio), default=0)
-    audio_average = max((a.average_bitrate for a in p.audio), default=0)
-    audio_codecs = list(dict.fromkeys(a.codecs for a in p.audio))  # every codec the group may play
     ranged = _video_range(p)
-    for video in variant_order(p.video):
-        pairs = [("BANDWIDTH", str(video.peak_bitrate + audio_peak)),
-                 ("AVERAGE-BANDWIDTH", str(video.average_bitrate + audio_average)),
-                 ("CODECS", _quoted(",".join([video.codecs, *audio_codecs]))),
-                 ("RESOLUTION", f"{video.width}x{video.height}"),
-                 ("FRAME-RATE", f"{float(video.frame_rate):.3f}")]
-        pairs += [("VIDEO-RANGE", video.video_range)] if ranged else []
-        pairs += [("AUDIO", _quoted(AUDIO_GROUP))] if p.audio else []
-        pairs += [("SUBTITLES", _quoted(SUBTITLE_GROUP))] if p.subtitles else []
-        lines += ["#EXT-X-STREAM-INF:" + _attributes([*pairs, ("CLOSED-CAPTIONS", "NONE")]),
-                  f"{video.path}/{MEDIA}"]
+    listed: tuple[tuple[str | None, tuple[tuple[AudioTrack, AudioTrack], ...]], ...] = groups or ((None, ()),)
+    for group_id, members in listed:  # no audio: the variants once, without AUDIO
+        played = list(dict.fromkeys(media for _, media in members))
+        audio_peak = max((a.peak_bitrate for a in played), default=0)
+        audio_average = max((a.average_bitrate for a in played), default=0)
+        audio_codecs = list(dict.fromkeys(a.codecs for a in played))  # every codec the group may play
+        for video in variant_order(p.video):
+            pairs = [("BANDWIDTH", str(video.peak_bitrate + audio_peak)),
+                     ("AVERAGE-BANDWIDTH", str(video.average_bitrate + audio_average)),
+                     ("CODECS", _quoted(",".join([video.codecs, *audio_codecs]))),
+                     ("RESOLUTION", f"{video.width}x{video.height}"),
+                     ("FRAME-RATE", f"{float(video.frame_rate):.3f}")]
+            pairs += [("VIDEO-RANGE", video.video_range)] if ranged else []
+            pairs += [("AUDIO", _quoted(group_id))] if group_id else []
+            pairs += [("SUBTITLES", _quoted(SUBTITLE_GROUP))] if p.subtitles else []
+            lines += ["#EXT-X-STREAM-INF:" + _attributes([*pairs, ("CLOSED-CAPTIONS", "NONE")]),
+                      f"{video.path}/{MEDIA}"]
     for video in variant_order(p.video):  # the same order as the variants
         peak, average = _iframe_bandwidth(video)
         lines.append("#EXT-X-I-FRAME-STREAM-INF:" + _attributes([

@@ -157,7 +157,9 @@ def read_init(data: bytes) -> InitInfo:
         channels = cur.u(2)
         cur.take(6)
         rate = cur.u(4) >> 16
-        codec = _codec(data, entry, 28 + {1: 16, 2: 36}.get(qt_version, 0))
+        header = 28 + {1: 16, 2: 36}.get(qt_version, 0)
+        codec = _codec(data, entry, header)
+        channels = _aac_channels(data, entry, header) or channels
         return InitInfo(track_id, timescale, handler, codec, channels=channels,
                         sample_rate=rate or timescale, **fields)
     raise PipelineError(f"unsupported track handler {handler!r}",
@@ -201,6 +203,26 @@ def _descriptor(cur: _Cursor, tag: int) -> None:
 
 
 def _mp4a(cur: _Cursor) -> str:
+    return _mp4a_config(cur)[0]
+
+
+# ISO/IEC 14496-3 Table 1.19: channelConfiguration → channels (7 is 7.1: 8 channels); 0: given in a PCE
+_AAC_CHANNELS = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 8}
+
+
+def _aac_channels(data: bytes, entry: Box, header: int) -> int | None:
+    """The channel count an mp4a sample entry's AudioSpecificConfig states (channelConfiguration), or None when
+    it says none (0, a program config element) or the entry is not MPEG-4 Audio. ffmpeg's mp4 muxer writes 2 in
+    the sample entry's channelcount whatever the layout (ISO/IEC 14496-14: that field is not used), so a 5.1
+    rendition is 6 channels only here."""
+    kids = {b.type: b for b in _children(data, entry, skip=header)}
+    if entry.type != "mp4a" or "esds" not in kids:
+        return None
+    return _mp4a_config(_Cursor(data, kids["esds"].body, kids["esds"].end))[1]
+
+
+def _mp4a_config(cur: _Cursor) -> tuple[str, int | None]:
+    """(RFC 6381 codec string, channels from channelConfiguration or None) of an esds box."""
     cur.take(4)  # esds is a FullBox
     _descriptor(cur, 0x03)  # ES_Descriptor
     cur.take(2)
@@ -213,11 +235,14 @@ def _mp4a(cur: _Cursor) -> str:
     oti = cur.u(1)
     cur.take(12)
     if oti != 0x40:  # not MPEG-4 Audio: the object type alone names it (e.g. mp4a.6b for MP3)
-        return f"mp4a.{oti:02x}"
+        return f"mp4a.{oti:02x}", None
     _descriptor(cur, 0x05)  # DecoderSpecificInfo = AudioSpecificConfig
     head = cur.u(2)
     aot = head >> 11
-    return f"mp4a.40.{32 + ((head >> 5) & 0x3F) if aot == 31 else aot}"
+    codec = f"mp4a.40.{32 + ((head >> 5) & 0x3F) if aot == 31 else aot}"
+    if aot == 31 or (head >> 7) & 0xF == 0xF:  # escaped object type or explicit rate: not read here
+        return codec, None
+    return codec, _AAC_CHANNELS.get((head >> 3) & 0xF)
 
 
 def is_sync(flags: int) -> bool:

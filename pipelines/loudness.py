@@ -9,7 +9,19 @@ relative gate, LRA, true peak); pass 2 runs ``loudnorm`` with those figures and 
 ffmpeg (libavfilter/af_loudnorm.c, ``config_input``) then applies one linear gain, target − measured I,
 when the measured true peak plus that gain stays at or under the ceiling and the measured LRA is within the
 target LRA; otherwise it falls back to its dynamic mode (a 3 s gain window plus a true-peak limiter).
-`loudnorm_mode` reproduces that rule so the plan and report.json say which mode ran. Published renditions
+`loudnorm_mode` reproduces that rule.
+
+Dynamic mode misses the target on short or spiky programmes: its gain follows the short-term loudness of a 3 s
+window (the first gain is the first window's), so a window holding a loud transient is turned down for seconds, and
+on a title of a few seconds the first window is most of it; its limiter then takes the transient's own energy out
+of the programme, which the gain had counted on. Measured on a −35 LUFS programme with one 2 ms burst at −0.5 dBFS
+(tests/media/test_loudness.py): 4 s → −26.7 LUFS (QC fails, target −23 ± 1), 20 s → −23.9. So when only the
+ceiling stands in the way of one gain (the LRA allows it), vodfleet does not let loudnorm go dynamic: mode
+``limited`` is the linear gain followed by a true-peak limiter (`limiter_options`: ffmpeg ``alimiter`` at 4×
+oversampling, 192 kHz as BS.1770's true-peak meter, its lookahead delay compensated), and because the limiter
+removes loudness the gain had counted on, the chain is measured again on the source (`MAX_CORRECTIONS` passes,
+audio only) and the gain raised by what is missing until it lands within `CORRECTION_LU`. Dynamic mode remains for
+what one gain cannot do (a source wider than loudnorm's 20 LU range, or too quiet to be gated). Published renditions
 are measured again with the same meter for QC. One meter for both: loudnorm's own meter reads up to 1 LU lower
 than ebur128 on sparse material (tone bursts: −17.1 against −16.3 LUFS), which would push a linear correction
 off target by that much as QC reads it.
@@ -49,6 +61,11 @@ LOUDNORM_MAX_LRA = 20.0  # loudnorm's LRA option range in ffmpeg 5.1 is 1–20 L
 # Dynamic mode limits the true peak at 192 kHz before AAC; the codec then overshoots brief peaks (measured: a
 # 2 ms burst limited to −1 dBTP decoded at 0.0 dBTP), so the limiter aims this far under the ceiling.
 CODEC_PEAK_MARGIN_DB = 1.5
+MAX_CORRECTIONS = 3  # measured correction passes of a limited rendition (each decodes its audio once)
+CORRECTION_LU = 0.2  # a limited rendition's chain within this of the target stops the corrections
+LIMITER_ATTACK_MS = 5.0  # alimiter's lookahead (its default), compensated (latency=1): the A/V offset is kept
+LIMITER_RELEASE_MS = 50.0
+TRUE_PEAK_RATE = 192_000  # 4× oversampling of 48 kHz: where BS.1770-4 Annex 2 estimates the true peak
 SILENCE_LUFS = -70.0  # BS.1770 absolute gate: a track with nothing above it has no integrated loudness
 
 
@@ -84,8 +101,11 @@ class TrackLoudness:
 
     rendition: str  # AudioRendition.id
     source: Loudness
-    mode: str  # "linear" | "dynamic" | "off"
-    gain_db: float | None  # the linear gain (linear mode); None otherwise
+    mode: str  # "linear" | "limited" | "dynamic" | "off"
+    gain_db: float | None  # the linear gain (linear and limited modes); None otherwise
+    # limited: the limiter's ceiling (dBTP) and the integrated loudness (LUFS) of the chain measured after each pass
+    limiter_dbtp: float | None = None
+    passes: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +148,19 @@ def parse_ebur128_summary(stderr: str) -> Loudness:
                     lra=float(m["lra"]), true_peak=_number(m["tp"]), threshold=float(m["thresh"]))
 
 
+_INTEGRATED = re.compile(r"Integrated loudness:\s+I:\s+(\S+) LUFS")
+
+
+def parse_integrated(stderr: str) -> float | None:
+    """The integrated loudness (LUFS) of the last ebur128 summary in ffmpeg's stderr (with or without a true
+    peak); None for silence (−70 LUFS, the meter's floor, or -inf). ValueError when there is no summary."""
+    found = _INTEGRATED.findall(stderr)
+    if not found:
+        raise ValueError("no ebur128 summary in ffmpeg's output")
+    value = _number(found[-1])
+    return None if value is None or value <= SILENCE_LUFS else value
+
+
 def target_lra(measured: Loudness, target: LoudnessTarget) -> float:
     """loudnorm's LRA option: the preset's, raised to the source's own range (R128 sets no LRA limit for
     programmes; we correct the level, not the dynamics), within loudnorm's 1–20 LU."""
@@ -146,11 +179,27 @@ def loudnorm_mode(measured: Loudness, target: LoudnessTarget) -> str:
 
 
 def plan_track(rendition: str, measured: Loudness, target: LoudnessTarget | None) -> TrackLoudness:
+    """The mode for one rendition: ``linear`` (one gain; loudnorm), ``limited`` (one gain and a true-peak limiter:
+    the gain would put the true peak over the ceiling, the range allows one gain), ``dynamic`` (loudnorm's own
+    mode: a range wider than loudnorm's, or no gated measurement), or ``off``."""
     if target is None:
         return TrackLoudness(rendition, measured, "off", None)
     mode = loudnorm_mode(measured, target)
-    gain = round(target.integrated - measured.integrated, 2) if mode == "linear" and measured.integrated else None
-    return TrackLoudness(rendition, measured, mode, gain)
+    if mode == "linear" and measured.integrated is not None:
+        return TrackLoudness(rendition, measured, mode, round(target.integrated - measured.integrated, 2))
+    if (measured.integrated is not None and measured.true_peak is not None and measured.threshold > SILENCE_LUFS
+            and measured.lra <= target_lra(measured, target)):
+        return TrackLoudness(rendition, measured, "limited", round(target.integrated - measured.integrated, 2),
+                             limiter_dbtp=target.true_peak - CODEC_PEAK_MARGIN_DB)
+    return TrackLoudness(rendition, measured, "dynamic", None)
+
+
+def limiter_options(track: TrackLoudness) -> dict[str, str]:
+    """ffmpeg ``alimiter`` options of a limited rendition (run at TRUE_PEAK_RATE): the ceiling less the codec's
+    overshoot margin as a linear limit, no auto-level (it would undo the gain), lookahead delay compensated."""
+    assert track.limiter_dbtp is not None
+    return {"limit": f"{10 ** (track.limiter_dbtp / 20):.6f}", "attack": f"{LIMITER_ATTACK_MS:g}",
+            "release": f"{LIMITER_RELEASE_MS:g}", "level": "0", "latency": "1"}
 
 
 def loudnorm_options(track: TrackLoudness, target: LoudnessTarget) -> dict[str, str]:

@@ -98,9 +98,10 @@ def measure_video_track(root: Path, rel_dir: str, track_id: str, *, nominal_bitr
 
 
 def measure_audio_track(root: Path, rel_dir: str, track_id: str, *, language: str, name: str,
-                        default: bool, role: str = "main") -> AudioTrack:
+                        default: bool, role: str = "main", surround_of: str = "") -> AudioTrack:
     """Measure ``root/rel_dir`` (e.g. ``audio/en``) as an audio rendition."""
     init, init_size, segments = _measure(root, rel_dir, "soun")
     return AudioTrack(id=track_id, path=rel_dir, init=INIT_NAME, codecs=init.codec, timescale=init.timescale,
                       segments=segments, init_size=init_size, language=language, name=name,
-                      channels=init.channels, sample_rate=init.sample_rate, default=default, role=role)
+                      channels=init.channels, sample_rate=init.sample_rate, default=default, role=role,
+                      surround_of=surround_of)

@@ -31,7 +31,7 @@ def build_presentation(root: Path, plan: EncodePlan, subtitles: tuple[tuple[str,
         for r in plan.video)
     audio = tuple(
         measure_audio_track(root, f"audio/{a.id}", a.id, language=a.language, name=a.name, default=a.default,
-                            role=a.role)
+                            role=a.role, surround_of=a.surround_of)
         for a in plan.audio)
     default_text = subtitle_default([(track_id, doc.language, doc.forced) for track_id, doc in subtitles],
                                     next((a.language for a in plan.audio if a.default), None))

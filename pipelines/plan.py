@@ -3,7 +3,8 @@
 Rules: never upscale; keep the source's display aspect (SAR and rotation applied) with even sizes;
 keep the frame rate up to 60 (halve above); constant frame rate; keyframes every `gop_seconds`
 exactly, closed GOPs, aligned across rungs; segments a whole number of GOPs; deinterlace interlaced
-sources; tone-map HDR to SDR BT.709 for the H.264 rungs; every audio stream becomes its own AAC-LC stereo rendition.
+sources; tone-map HDR to SDR BT.709 for the H.264 rungs; every audio stream becomes its own AAC-LC stereo rendition,
+and with ``surround`` a 5.1 or 7.1 stream also becomes an AAC-LC 5.1 rendition (`surround_rendition`).
 
 Other codecs (`PlanOptions.codecs`, opt-in): every fitted H.264 rung gets an HEVC and/or AV1 rendition of the
 same size at the ladder's bitrate factor (`pipelines.ladder`), on the same keyframe and segment grid; an HDR
@@ -12,6 +13,7 @@ master (PQ/HLG) keeps its range in those (10-bit, BT.2020) while the H.264 rungs
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -21,7 +23,7 @@ from pipelines.codecs import DEFAULT_CODECS, HDR_TRANSFERS, parse_codecs, pix_fm
 from pipelines.errors import ConfigError, InputRejected
 from pipelines.ladder import Ladder, Rung
 from pipelines.language import language_name, normalize_language, parse_iso639_2
-from pipelines.layout import stereo_rule
+from pipelines.layout import stereo_rule, surround_rule
 from pipelines.loudness import DEFAULT_PRESET, LoudnessPlan, target_for
 from pipelines.source import AudioStream, SourceInfo
 
@@ -65,6 +67,8 @@ class PlanOptions:
     loudness: str = DEFAULT_PRESET  # pipelines.loudness.PRESETS
     # Video codecs of the ladder (pipelines.codecs.CODECS): H.264 always; HEVC and AV1 rungs opt-in
     codecs: tuple[str, ...] = DEFAULT_CODECS
+    # Also a 5.1 rendition of every 5.1/7.1 stream (HLS: its own audio group; DASH: its own AdaptationSet)
+    surround: bool = False
 
     def __post_init__(self) -> None:
         target_for(self.loudness)  # ConfigError when unknown
@@ -120,6 +124,7 @@ class AudioRendition:
     role: str = "main"  # pipelines.audiomap.ROLES: main, alternate, description (AD), commentary
     # --audio-map: (stream index, channel) for the left and right channel (one pair: mono on both sides)
     channel_sources: tuple[tuple[int, int], ...] = ()
+    surround_of: str = ""  # a 5.1 rendition: the id of the stereo rendition of the same stream ("" for stereo)
 
 
 @dataclass(frozen=True)
@@ -206,11 +211,16 @@ def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanO
     if extra and video.hdr:
         others = " and ".join(c.upper() for c in options.codecs if c != "h264")
         notes.append(f"{others} rungs keep {HDR_TRANSFERS[video.color_transfer]} HDR (10-bit, BT.2020)")
+    audio = _audio(source, options)
+    if options.surround:
+        surround, why = surround_renditions(source, audio)
+        audio += surround
+        notes += why
     return EncodePlan(
         source=source,
         video=fitted + extra,
         codecs=options.codecs,
-        audio=_audio(source, options),
+        audio=audio,
         embedded_subtitles=tuple(
             EmbeddedSubtitle(s.index, _language(s.language)) for s in source.text_subtitles),
         fps=fps,
@@ -328,6 +338,39 @@ def _audio(source: SourceInfo, options: PlanOptions) -> tuple[AudioRendition, ..
                                          default=position == 0, source_layout=rule.layout,
                                          layout_rule=rule.rule, downmix=rule.pan))
     return tuple(renditions)
+
+
+# AAC-LC 5.1 at 384 kb/s: 64 kb/s per full-range channel, as the 128 kb/s stereo rendition, the LFE free (Apple's HLS
+# authoring spec lists AAC-LC among the multichannel codecs; 5.1 AAC-LC plays in Chromium's MSE, E-AC-3 does not)
+SURROUND_BITRATE = 384_000
+SURROUND_SUFFIX = "51"  # rendition id of a 5.1 rendition: the stereo rendition's + "-51" (no dots: QC check names)
+
+
+def surround_renditions(source: SourceInfo, stereo: tuple[AudioRendition, ...]
+                        ) -> tuple[tuple[AudioRendition, ...], list[str]]:
+    """The opt-in 5.1 renditions: one for each stereo rendition made from one whole 5.1/7.1 stream (not a
+    broadcast pair, not an --audio-map pick), with the reason in a note for every one that gets none.
+
+    Apple's HLS authoring spec: multichannel audio in its own audio group, the stereo group always present;
+    the group and the variants are `pipelines.hls`'s. Its NAME is the stereo one's with " (5.1)"."""
+    streams = {a.index: a for a in source.audio}
+    made: list[AudioRendition] = []
+    notes: list[str] = []
+    for rendition in stereo:
+        stream = streams.get(rendition.stream_index)
+        if stream is None or rendition.pair_index is not None or rendition.channel_sources:
+            notes.append(f"no 5.1 rendition of {rendition.id}: it is made from picked mono channels "
+                         f"({rendition.source_layout})")
+            continue
+        rule, why = surround_rule(stream.channels, stream.channel_layout)
+        if rule is None:
+            notes.append(f"no 5.1 rendition of {rendition.id} (stream {stream.index}): {why}")
+            continue
+        made.append(dataclasses.replace(
+            rendition, id=f"{rendition.id}-{SURROUND_SUFFIX}", name=f"{rendition.name} (5.1)",
+            bitrate=SURROUND_BITRATE, channels=6, default=rendition.default, source_layout=rule.layout,
+            layout_rule=rule.rule, downmix=rule.pan, surround_of=rendition.id))
+    return tuple(made), notes
 
 
 ROLE_NAMES = {"description": "audio description", "commentary": "commentary"}

@@ -74,6 +74,7 @@ class AudioTrack(Track):
     sample_rate: int = 48000
     default: bool = False
     role: str = "main"  # main, alternate, description (audio description), commentary
+    surround_of: str = ""  # a 5.1 rendition: the id of its stereo sibling ("" for a stereo rendition)
 
 
 @dataclass(frozen=True)

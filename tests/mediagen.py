@@ -330,3 +330,18 @@ def make_loudness_master(path: Path, *, lufs: float | None, duration: float = 4.
                 "-map", "[a]", "-c:a", "pcm_s16le", "-metadata:s:a:0", "language=eng",
                 "-fflags", "+bitexact", "-map_metadata", "-1", str(path))
     return path
+
+
+# ffmpeg's 5.1 order (FL FR FC LFE BL BR) and a tone per channel; the LFE's is under AAC's LFE band (≤ 120 Hz)
+SURROUND_TONES = {"FL": 300, "FR": 400, "FC": 500, "LFE": 60, "BL": 700, "BR": 800}
+
+
+def make_51_master(path: Path, *, seconds: int = 4, amplitude: float = 0.2) -> Path:
+    """A .mov master: testsrc2 320x180 25 fps and 16-bit PCM 5.1 (tagged "5.1", language eng) carrying
+    SURROUND_TONES[channel] at `amplitude` on each channel, all the time."""
+    exprs = "|".join(f"{amplitude}*sin(2*PI*{hz}*t)" for hz in SURROUND_TONES.values())
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=320x180:r=25:d={seconds}", "-f", "lavfi", "-i",
+            f"aevalsrc=exprs='{exprs}':c=5.1:s=48000:d={seconds}", "-map", "0:v", "-map", "1:a",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le",
+            "-metadata:s:a:0", "language=eng", str(path))
+    return Path(path)

@@ -125,6 +125,8 @@ class JobSpec(BaseModel):
     loudness: str = DEFAULT_PRESET
     # Video codecs of the ladder (pipelines.codecs): H.264 always, HEVC/AV1 rungs opt-in; in the id only when not h264
     codecs: tuple[str, ...] = DEFAULT_CODECS
+    # Also a 5.1 rendition of every 5.1/7.1 stream (pipelines.plan.PlanOptions.surround); in the job id when set
+    surround: bool = False
 
     @field_validator("source")
     @classmethod
@@ -200,7 +202,7 @@ class JobSpec(BaseModel):
 # Fields added after job ids existed: they count towards the id only when not at their default, so the ids of
 # specs written before them stay the same.
 _IN_ID_UNLESS_DEFAULT: dict[str, object] = {"audio_map": (), "loudness": DEFAULT_PRESET, "dash_vtt_sidecar": False,
-                                             "codecs": DEFAULT_CODECS}
+                                             "codecs": DEFAULT_CODECS, "surround": False}
 
 
 def _one_of(value: str, allowed: Iterable[str], what: str) -> str:

@@ -199,7 +199,7 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
         options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
                             audio_languages=spec.audio_languages,
                             audio_map=spec.audio_map_entries(), loudness=spec.loudness,
-                            codecs=spec.codecs),
+                            codecs=spec.codecs, surround=spec.surround),
         measure_quality=spec.measure_quality, scratch_root=scratch, dash_vtt_sidecar=spec.dash_vtt_sidecar,
         fingerprint=record.encoder)  # the job's pin: this worker's own fingerprint (workers.routing admitted it)
     if board is not None:  # every part is done: stitch what they uploaded

@@ -149,7 +149,7 @@ def _plan(record: JobRecord, source: Path, scratch: Path, *, loudness: bool) -> 
                                options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
                                                    audio_languages=spec.audio_languages,
                                                    audio_map=spec.audio_map_entries(), loudness=spec.loudness,
-                            codecs=spec.codecs))
+                                                    codecs=spec.codecs, surround=spec.surround))
     return plan_transcode(request, scratch=scratch, loudness=loudness).plan
 
 

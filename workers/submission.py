@@ -92,7 +92,9 @@ def preflight(path: Path, *, ladder: str, options: PlanOptions, chunks: ChunkPol
     one ffprobe): an option planning refuses (a chunk count that would cut chunks under the minimum, more
     --audio-language values than the master has audio streams) raises the worker's own `ConfigError` here, before
     anything is uploaded. A master that cannot be probed or planned is left to the worker, whose job record then
-    says why (the job exists).
+    says why (the job exists). With a loudness preset, a master up to SILENCE_CHECK_MAX_SECONDS long has its
+    audio measured for silence (integrated loudness only): a silent one raises `SilentAudio` (``audio_silent``)
+    here, nothing uploaded; a longer one is refused by the worker's pass 1, as an S3 master is.
     Returns the master's duration in seconds, or None when ffprobe cannot read it."""
     from pipelines.chunk import plan_chunks  # noqa: PLC0415 - see TYPE_CHECKING above
     from pipelines.ladder import load_ladder  # noqa: PLC0415
@@ -110,7 +112,17 @@ def preflight(path: Path, *, ladder: str, options: PlanOptions, chunks: ChunkPol
     except ConfigError:
         raise
     except PipelineError:
-        pass  # bad input: the worker rejects it with the full story
+        return source.duration  # bad input: the worker rejects it with the full story
+    if options.loudness != "off":  # (the meter's code loads only then)
+        from pipelines.loudness_measure import SILENCE_CHECK_MAX_SECONDS, SilentAudio, refuse_silent  # noqa: PLC0415
+
+        try:
+            if source.duration <= SILENCE_CHECK_MAX_SECONDS:
+                refuse_silent(plan, path, tools=tools)
+        except SilentAudio:
+            raise
+        except PipelineError:
+            pass  # the meter failed: the worker's pass 1 measures again and says why
     return source.duration
 
 

@@ -10,7 +10,8 @@ Every check has a stable dotted name and a detail carrying expected vs measured 
     video.keyframes.aligned (every rendition of every codec: HEVC/AV1 rungs on the H.264 rungs' keyframes)
     audio.<id>.files · .streams · .codec · .channels · .sample_rate · .start · .segments · .duration · .sync ·
         .offset (A/V offset against the master's, measured from decoded sound)
-    hls.master.uris · hls.master.renditions · hls.<playlist>.uris · hls.<playlist>.target_duration
+    hls.master.uris · hls.master.renditions · hls.master.audio_groups (RFC 8216 §4.3.4.1.1 members, CHANNELS) ·
+        hls.<playlist>.uris · hls.<playlist>.target_duration
         (<playlist> is its path with dots: video.720p.index, video.720p.iframes, subtitles.ko.index)
     hls.variant.<id>.bandwidth · .average_bandwidth · .codecs · hls.iframes.<id>.bandwidth
     dash.representations · dash.<kind>.<id>.segments (text too) · dash.text.<id>.file (opt-in sidecar)
@@ -45,6 +46,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pipelines.errors import Cancelled, CheckResult, FFmpegFailed, PipelineError
+from pipelines.hls import AUDIO_GROUP, MEDIA, audio_groups
 from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
 from pipelines.presentation import AudioTrack, Presentation, SubtitleTrack, Track, VideoTrack
 from pipelines.qc import bandwidth, captions, clients, manifests, streams, sync, timing
@@ -140,13 +142,17 @@ def run_qc(root: Path, presentation: Presentation, plan: EncodePlan, subtitles: 
     reps = _dash_checks(root, presentation, plan, results)
     results += _language_checks(master, presentation, reps)
     sizes = [(r.width, r.height) for r in plan.video]
-    for name, manifest, texts, data in (("client.hls", MASTER, None, None),
-                                        ("client.dash", MPD_NAME, len(sidecars), len(in_segments))):
+    groups = audio_groups(presentation)
+    # ffmpeg's hls demuxer opens every variant (each rung once per audio group) and every EXT-X-MEDIA
+    hls_sizes = sizes * max(1, len(groups))
+    hls_audio = sum(len(members) for _, members in groups)
+    for name, manifest, rungs, audio_count, texts, data in (
+            ("client.hls", MASTER, hls_sizes, hls_audio, None, None),
+            ("client.dash", MPD_NAME, sizes, len(plan.audio), len(sidecars), len(in_segments))):
         found = outcomes[name]
         results.append(failed(name, f"ffprobe cannot open {manifest}: {_describe(found)}")
                        if isinstance(found, Exception) else
-                       clients.check_client(name, manifest, _client_streams(found), sizes, len(plan.audio), texts,
-                                            data))
+                       clients.check_client(name, manifest, _client_streams(found), rungs, audio_count, texts, data))
     if in_segments:
         results.append(_client_text_check(outcomes["client.dash.text"], in_segments, subtitles, presentation, plan))
     for sub in presentation.subtitles:
@@ -341,8 +347,11 @@ def _hls_checks(root: Path, master: Master, presentation: Presentation, plan: En
                 probes: Mapping[str, streams.Probe]) -> list[CheckResult]:
     results: list[CheckResult] = []
     results.append(manifests.check_master_uris(master, file_sizes(root, manifests.master_paths(master))))
+    groups = audio_groups(presentation)
     results.append(manifests.check_master_renditions(master, [(r.width, r.height) for r in plan.video],
-                                                     len(plan.audio), len(presentation.subtitles)))
+                                                     sum(len(members) for _, members in groups),
+                                                     len(presentation.subtitles), audio_groups=len(groups)))
+    results.append(manifests.check_audio_groups(master, {f"{a.path}/{MEDIA}": a.channels for a in presentation.audio}))
     playlists: dict[str, MediaPlaylist] = {}
     for rel in dict.fromkeys(manifests.master_paths(master)):
         if not (root / rel).is_file():
@@ -377,6 +386,8 @@ def _bandwidth_checks(root: Path, master: Master, playlists: Mapping[str, MediaP
     for variant in master.variants:
         track = _track_for(variant.uri, presentation.video)
         key = track.id if track else variant.uri
+        if variant.audio not in (None, AUDIO_GROUP):  # the same rung again with another audio group
+            key = f"{key}-{variant.audio}"
         names = [f"hls.variant.{key}.{what}" for what in ("bandwidth", "average_bandwidth", "codecs")]
         playlist = playlists.get(resolve(MASTER, variant.uri) or "")
         group = [r for r in master.renditions if r.type == "AUDIO" and r.group_id == variant.audio and r.uri]
@@ -397,7 +408,8 @@ def _bandwidth_checks(root: Path, master: Master, playlists: Mapping[str, MediaP
                                                 peak.peak_low))
         results.append(bandwidth.check_declared(names[1], "AVERAGE-BANDWIDTH", variant.average_bandwidth,
                                                 average.average, average.average_low))
-        results.append(_codecs_check(names[2], variant.codecs, track, group, presentation, probes))
+        played = [t for r in group if (t := _track_for(r.uri or "", presentation.audio)) is not None]
+        results.append(_codecs_check(names[2], variant.codecs, track, played, probes))
     for iframe in master.iframe_variants:
         track = _track_for(iframe.uri, presentation.video)
         name = f"hls.iframes.{track.id if track else iframe.uri}.bandwidth"
@@ -408,15 +420,16 @@ def _bandwidth_checks(root: Path, master: Master, playlists: Mapping[str, MediaP
     return results
 
 
-def _codecs_check(name: str, declared: str | None, track: Track | None, group: Sequence[object],
-                  presentation: Presentation, probes: Mapping[str, streams.Probe]) -> CheckResult:
+def _codecs_check(name: str, declared: str | None, track: Track | None, group: Sequence[Track],
+                  probes: Mapping[str, streams.Probe]) -> CheckResult:
+    """The variant's CODECS against ffprobe's video and the audio of the renditions its group plays."""
     probe = probes.get(track.path) if track else None
     if probe is None or not probe.streams:
         return failed(name, f"CODECS={declared!r}: no ffprobe result for the variant's video to compare with")
     video = probe.streams[0]
-    audio = [bandwidth.aac_codec(probes[a.path].streams[0].profile) for a in presentation.audio
+    audio = [bandwidth.aac_codec(probes[a.path].streams[0].profile) for a in group
              if a.path in probes and probes[a.path].streams]
-    if group and len(audio) < len(presentation.audio):
+    if group and len(audio) < len(group):
         return failed(name, f"CODECS={declared!r}: an audio rendition was not probed")
     rung = track if isinstance(track, VideoTrack) else None
     return bandwidth.check_codecs(name, declared, (video.profile, video.level), audio if group else [],
@@ -459,12 +472,17 @@ def _language_checks(master: Master | None, presentation: Presentation,
         why = "master.m3u8" if master is None else MPD_NAME
         return [failed(f"languages.{k}", f"{why} could not be read") for k in ("audio", "subtitles")]
     out = []
-    for kind, hls_type, dash_type, made in (
-            ("audio", "AUDIO", "audio", [a.language for a in presentation.audio]),
-            ("subtitles", "SUBTITLES", "text", [s.language for s in presentation.subtitles])):
+    # HLS audio: the stereo group, plus each 5.1 member of the 5.1 group (its other members are the stereo renditions
+    # again), so every published rendition is counted once, as in the MPD
+    surround = {f"{a.path}/{MEDIA}" for a in presentation.audio if a.surround_of}
+    hls_audio = [r.language for r in master.renditions if r.type == "AUDIO" and (
+        r.group_id == AUDIO_GROUP or resolve(MASTER, r.uri or "") in surround)]
+    for kind, hls, dash_type, made in (
+            ("audio", hls_audio, "audio", [a.language for a in presentation.audio]),
+            ("subtitles", [r.language for r in master.renditions if r.type == "SUBTITLES"], "text",
+             [s.language for s in presentation.subtitles])):
         out.append(manifests.check_languages(
-            f"languages.{kind}", kind, [r.language for r in master.renditions if r.type == hls_type],
-            [r.lang for r in reps if r.content_type == dash_type], made))
+            f"languages.{kind}", kind, hls, [r.lang for r in reps if r.content_type == dash_type], made))
     return out
 
 

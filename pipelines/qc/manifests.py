@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from pipelines.errors import CheckResult
 from pipelines.qc.mpd import MPD_NAME, DashRepresentation, expand_timeline, segment_uris
-from pipelines.qc.playlists import MASTER, Master, MediaPlaylist, playlist_key, resolve
+from pipelines.qc.playlists import MASTER, Master, MediaPlaylist, Rendition, playlist_key, resolve
 from pipelines.qc.verdict import verdict
 
 _TEMPLATE_IDENTIFIER = re.compile(r"\$(?:RepresentationID|Number|Bandwidth|Time)(?:%0\d+d)?\$")
@@ -50,13 +50,16 @@ def check_master_uris(master: Master, sizes: Mapping[str, int | None]) -> CheckR
 
 
 def check_master_renditions(master: Master, sizes: Sequence[tuple[int, int]], audio: int,
-                            subtitles: int) -> CheckResult:
-    """One variant and one I-frame variant per rung (by RESOLUTION); one AUDIO / SUBTITLES rendition each."""
+                            subtitles: int, *, audio_groups: int = 1) -> CheckResult:
+    """One variant per rung and audio group (Apple HLS authoring spec: every variant listed once per audio group)
+    and one I-frame variant per rung (by RESOLUTION); `audio` AUDIO renditions (every group's members), one
+    SUBTITLES rendition per subtitle track."""
     problems = []
     want = Counter(sizes)
-    for what, variants in (("variants", master.variants), ("I-frame variants", master.iframe_variants)):
+    for what, variants, copies in (("variants", master.variants, max(1, audio_groups)),
+                                   ("I-frame variants", master.iframe_variants, 1)):
         got = Counter(v.resolution for v in variants)
-        if got != want:
+        if got != Counter({size: count * copies for size, count in want.items()}):
             problems.append(f"{what} have resolutions {sorted(got.elements(), key=str)}, "
                             f"the rungs {sorted(want.elements())}")
     counts = Counter(r.type for r in master.renditions)
@@ -66,6 +69,41 @@ def check_master_renditions(master: Master, sizes: Sequence[tuple[int, int]], au
     return verdict("hls.master.renditions", problems,
                    f"{len(master.variants)} variants, {len(master.iframe_variants)} I-frame variants, "
                    f"{counts['AUDIO']} audio, {counts['SUBTITLES']} subtitle renditions")
+
+
+def check_audio_groups(master: Master, channels: Mapping[str, int]) -> CheckResult:
+    """``hls.master.audio_groups``: every audio group has the same members, corresponding members with identical
+    LANGUAGE, NAME, DEFAULT and CHARACTERISTICS (only URI and CHANNELS may differ: RFC 8216 §4.3.4.1.1); each
+    member's CHANNELS is the channel count measured in the rendition it names (`channels`: root-relative media
+    playlist path → channels); every variant names an existing group, and each group is named by as many
+    variants as the others (every variant duplicated once per group)."""
+    groups: dict[str, list[Rendition]] = {}
+    for rendition in master.renditions:
+        if rendition.type == "AUDIO":
+            groups.setdefault(rendition.group_id, []).append(rendition)
+    problems = []
+    members = {group: sorted((r.language or "", r.name or "", r.default or "NO", r.characteristics or "")
+                             for r in renditions) for group, renditions in groups.items()}
+    first = next(iter(members), None)
+    for group, found in members.items():
+        if first is not None and found != members[first]:
+            problems.append(f"audio group {group!r} has members {found}, group {first!r} {members[first]} "
+                            "(RFC 8216 §4.3.4.1.1: the same members, only URI and CHANNELS differ)")
+    for group, renditions in groups.items():
+        for rendition in renditions:
+            rel = resolve(MASTER, rendition.uri or "")
+            measured = channels.get(rel or "")
+            if measured is not None and rendition.channels != str(measured):
+                problems.append(f"{group}/{rendition.name}: CHANNELS={rendition.channels!r}, the rendition "
+                                f"{rel} has {measured} channels")
+    named = Counter(v.audio for v in master.variants if v.audio is not None)
+    unknown = sorted(g for g in named if g not in groups)
+    if unknown:
+        problems.append(f"variants name audio groups {unknown} that no EXT-X-MEDIA defines")
+    if len(set(named.values())) > 1:
+        problems.append(f"variants per audio group differ: {dict(named)} (each variant is listed once per group)")
+    return verdict("hls.master.audio_groups", problems,
+                   f"{len(groups)} audio group(s) {sorted(groups)}, {dict(named)} variants each")
 
 
 def check_playlist_uris(playlist: MediaPlaylist, sizes: Mapping[str, int | None]) -> CheckResult:

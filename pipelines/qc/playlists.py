@@ -55,6 +55,9 @@ class Rendition:
     language: str | None
     name: str | None
     uri: str | None
+    channels: str | None = None  # CHANNELS as written ("2", "6")
+    default: str | None = None  # DEFAULT: "YES" | "NO" | None
+    characteristics: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ def parse_master(text: str) -> Master:
         average_bandwidth=_int(p.iframe_stream_info.average_bandwidth), codecs=p.iframe_stream_info.codecs,
         resolution=_resolution(p.iframe_stream_info.resolution)) for p in parsed.iframe_playlists)
     renditions = tuple(Rendition(type=str(m.type), group_id=str(m.group_id), language=m.language, name=m.name,
-                                 uri=m.uri) for m in parsed.media)
+                                 uri=m.uri, channels=m.channels, default=m.default,
+                                 characteristics=m.characteristics) for m in parsed.media)
     return Master(variants, renditions, iframes)
 
 

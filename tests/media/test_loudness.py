@@ -108,23 +108,28 @@ def test_silent_master_is_rejected(tmp_path: Path) -> None:
     assert result.report["loudness"]["tracks"][0]["source"]["integrated_lufs"] is None
 
 
-def test_dynamic_mode_when_the_ceiling_forbids_one_gain(tmp_path: Path) -> None:
-    """−35 LUFS with a −0.5 dBFS transient: +12 dB would put it 11 dB over the ceiling, so loudnorm's dynamic
-    mode (limiter) runs; the report says so, and the output still meets the target and the ceiling. 20 s: the
-    dynamic gain follows a 3 s window and needs the length to settle."""
-    master = make_loudness_master(tmp_path / "spiky.mov", lufs=-35.0, duration=20.0, transient_at=10.0)
+@pytest.mark.parametrize(("duration", "before"), [(4.0, -26.7), (20.0, -23.9)])
+def test_a_gain_the_ceiling_forbids_is_limited_and_corrected(tmp_path: Path, duration: float, before: float) -> None:
+    """−35 LUFS with a 2 ms 1 kHz burst at −0.5 dBFS: one gain to −23 would put the burst 11 dB over the ceiling.
+    loudnorm's dynamic mode (3 s gain window + limiter) published these at `before` LUFS (QC's meter): 4 s failed QC
+    and published nothing, 20 s sat near the low edge. Mode ``limited`` — the gain, a 4× oversampled limiter, and
+    correction passes measured on the source — lands at the target and under the ceiling, in sync."""
+    master = make_loudness_master(tmp_path / "spiky.mov", lufs=-35.0, duration=duration, transient_at=duration / 2)
     result = run(master, "ebu-r128", tmp_path)
     (track,) = result.report["loudness"]["tracks"]
-    assert (track["mode"], track["gain_db"]) == ("dynamic", None)
+    print("LIMITED", duration, track["source"], track["gain_db"], track["correction_passes_lufs"], track["output"])
+    assert (track["mode"], track["limiter_dbtp"]) == ("limited", -2.5)
     assert track["source"]["true_peak_dbtp"] > -1.0
+    assert 1 <= len(track["correction_passes_lufs"]) <= 3
+    assert track["correction_passes_lufs"][-1] == pytest.approx(-23.0, abs=0.2)
     assert result.report["qc"]["passed"]
-    # dynamic mode lands near the tolerance's low edge (-23.8 LUFS by QC's ebur128 here), where ffmpeg's two BS.1770
-    # meters differ (loudnorm's reads ~0.3 LU lower on this material): the target is judged by QC's meter, which is
-    # checked against the independent one
-    assert track["output"]["integrated_lufs"] == pytest.approx(-23.0, abs=1.0)
-    integrated, peak = published_loudness(result, tmp_path)
-    assert integrated == pytest.approx(track["output"]["integrated_lufs"], abs=0.5)
+    assert track["output"]["integrated_lufs"] == pytest.approx(-23.0, abs=0.3)
+    assert track["output"]["integrated_lufs"] - before > 0.5  # measurably nearer the target than dynamic mode was
+    integrated, peak = published_loudness(result, tmp_path)  # loudnorm's meter, not QC's
+    assert integrated == pytest.approx(-23.0, abs=0.6)
     assert peak <= -1.0
+    checks = {c["name"]: c for c in result.report["qc"]["checks"]}
+    assert checks["audio.en.offset"]["passed"] and "+0.0 ms" in checks["audio.en.offset"]["detail"]
 
 
 def test_chunked_encode_normalises_the_audio_once(tmp_path: Path) -> None:

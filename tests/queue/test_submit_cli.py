@@ -11,7 +11,7 @@ from pathlib import Path
 import m3u8
 import pytest
 from fleetkit import Fleet
-from mediagen import make_source
+from mediagen import make_loudness_master, make_source
 from test_fleet import status
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]
@@ -69,6 +69,23 @@ def test_a_chunk_count_too_large_is_refused_before_the_upload(embedded_fleet: Fl
     assert error["code"] == "config_invalid" and "2 chunks" in error["message"] and error["hint"]
     assert uploaded(embedded_fleet) == []
     assert embedded_fleet.cli("jobs").stdout.strip() == ""
+
+
+def test_a_silent_master_is_refused_before_the_upload(embedded_fleet: Fleet, tmp_path: Path) -> None:
+    """A local master whose audio is silent, with loudness normalisation (the default): submit measures its audio
+    (integrated loudness only) and fails at once with the worker's own `audio_silent` (exit 3), no job, nothing
+    uploaded; with --loudness off the same master is queued."""
+    silent = make_loudness_master(tmp_path / "silent-episode.mov", lufs=None)
+    done = embedded_fleet.cli("submit", str(silent), *DRAFT, "--json")
+    assert done.returncode == 3, done.stdout + done.stderr
+    error = json.loads(done.stdout)["error"]
+    assert error["code"] == "audio_silent" and "silent-episode.mov" in error["message"]
+    assert "is silent" in error["message"] and "--loudness off" in error["hint"]
+    assert uploaded(embedded_fleet) == []
+    assert embedded_fleet.cli("jobs").stdout.strip() == ""
+    queued = embedded_fleet.cli("submit", str(silent), *DRAFT, "--loudness", "off")
+    assert queued.returncode == 0, queued.stderr
+    assert [p.name for p in uploaded(embedded_fleet)] == ["silent-episode.mov"]
 
 
 def test_a_bad_master_fails_naming_the_file_as_submitted(embedded_fleet: Fleet, tmp_path: Path) -> None:

@@ -80,3 +80,11 @@ def test_an_audio_map_is_part_of_the_job_and_an_empty_one_keeps_old_ids() -> Non
     assert [e.role for e in mapped.audio_map_entries()] == ["main", "description"]
     with pytest.raises(ValidationError, match="unknown role"):
         spec(audio_map=("1+2=en:karaoke",))
+
+
+def test_the_51_rendition_option_is_part_of_the_job_only_when_set() -> None:
+    plain = spec()
+    assert "surround" not in plain.canonical()  # ids of jobs submitted before the field existed stay the same
+    surround = spec(surround=True)
+    assert '"surround":true' in surround.canonical()
+    assert job_id(surround, (SOURCE,), FP) != job_id(plain, (SOURCE,), FP)

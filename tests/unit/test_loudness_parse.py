@@ -13,9 +13,11 @@ from pipelines.loudness import (
     PRESETS,
     Loudness,
     LoudnessTarget,
+    limiter_options,
     loudnorm_mode,
     loudnorm_options,
     parse_ebur128_summary,
+    parse_integrated,
     plan_track,
     target_for,
 )
@@ -57,18 +59,20 @@ def test_presets() -> None:
         PlanOptions(loudness="-23")
 
 
-@pytest.mark.parametrize(("measured", "mode"), [
-    (Loudness(-35.0, 3.0, -20.0, -45.0), "linear"),  # +12 dB: peak -8 dBTP, under the ceiling
-    (Loudness(-8.0, 3.0, 0.0, -18.0), "linear"),  # -15 dB
-    (Loudness(-35.0, 3.0, -10.0, -45.0), "dynamic"),  # +12 dB would put the peak at +2 dBTP
-    (Loudness(-23.0, 25.0, -10.0, -33.0), "dynamic"),  # a range wider than loudnorm's 20 LU
-    (Loudness(-62.0, 3.0, -50.0, -70.0), "dynamic"),  # a gate at the -70 floor: loudnorm's "not measured"
+@pytest.mark.parametrize(("measured", "ffmpeg_mode", "mode"), [
+    (Loudness(-35.0, 3.0, -20.0, -45.0), "linear", "linear"),  # +12 dB: peak -8 dBTP, under the ceiling
+    (Loudness(-8.0, 3.0, 0.0, -18.0), "linear", "linear"),  # -15 dB
+    # +12 dB would put the peak at +2 dBTP: loudnorm would go dynamic; vodfleet gains and limits instead
+    (Loudness(-35.0, 3.0, -10.0, -45.0), "dynamic", "limited"),
+    (Loudness(-23.0, 25.0, -10.0, -33.0), "dynamic", "dynamic"),  # a range wider than loudnorm's 20 LU
+    (Loudness(-62.0, 3.0, -50.0, -70.0), "dynamic", "dynamic"),  # a gate at the -70 floor: "not measured"
 ])
-def test_linear_only_when_the_ceiling_allows(measured: Loudness, mode: str) -> None:
-    assert loudnorm_mode(measured, EBU) == mode
+def test_linear_only_when_the_ceiling_allows(measured: Loudness, ffmpeg_mode: str, mode: str) -> None:
+    assert loudnorm_mode(measured, EBU) == ffmpeg_mode
     track = plan_track("en", measured, EBU)
     assert track.mode == mode
-    assert track.gain_db == (round(-23.0 - (measured.integrated or 0), 2) if mode == "linear" else None)
+    assert track.gain_db == (round(-23.0 - (measured.integrated or 0), 2) if mode != "dynamic" else None)
+    assert track.limiter_dbtp == (-2.5 if mode == "limited" else None)
 
 
 def test_pass_two_options() -> None:
@@ -79,9 +83,14 @@ def test_pass_two_options() -> None:
     wide = plan_track("en", Loudness(-30.3, 11.04, -22.23, -41.81), EBU)
     assert loudnorm_options(wide, EBU)["LRA"] == "11.1"  # raised to the source's range: stays linear
     assert wide.mode == "linear"
+    wider = plan_track("en", Loudness(-35.0, 21.0, -0.2, -45.0), EBU)  # wider than loudnorm's range: dynamic
+    assert wider.mode == "dynamic"
+    assert loudnorm_options(wider, EBU)["TP"] == "-2.5"  # the limiter aims under the ceiling by the codec margin
     spiky = plan_track("en", Loudness(-35.0, 3.0, -0.2, -45.0), EBU)
-    assert spiky.mode == "dynamic"
-    assert loudnorm_options(spiky, EBU)["TP"] == "-2.5"  # the limiter aims under the ceiling by the codec margin
+    assert (spiky.mode, spiky.gain_db) == ("limited", 12.0)
+    # alimiter at -2.5 dBTP as a linear limit, no auto-level, the lookahead delay compensated
+    assert limiter_options(spiky) == {"limit": "0.749894", "attack": "5", "release": "50", "level": "0",
+                                      "latency": "1"}
 
 
 def test_off_measures_but_does_not_correct() -> None:
@@ -108,3 +117,13 @@ def test_default_loudness_keeps_job_ids() -> None:
     assert '"loudness":"off"' in other.canonical()
     with pytest.raises(ValueError, match="unknown loudness preset"):
         JobSpec(source="in/a.mp4", output_prefix="outputs/a", loudness="max")
+
+
+def test_integrated_only_summary() -> None:
+    """The submit's silence check reads an ebur128 summary without a true peak; −70 LUFS (the floor) is silence."""
+    summary = ("[Parsed_ebur128_0 @ 0x1] Summary:\n\n  Integrated loudness:\n    I:         -31.4 LUFS\n"
+               "    Threshold: -41.6 LUFS\n\n  Loudness range:\n    LRA:         0.0 LU\n")
+    assert parse_integrated(summary) == -31.4
+    assert parse_integrated(summary.replace("-31.4", "-70.0")) is None
+    with pytest.raises(ValueError, match="no ebur128 summary"):
+        parse_integrated(fixture("progress.txt"))

@@ -66,6 +66,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--loudness", default=DEFAULT_PRESET, choices=list(PRESETS),
                    help=f"loudness target of the audio renditions (default {DEFAULT_PRESET}; atsc-a85, streaming, "
                         "off)")
+    p.add_argument("--surround", action="store_true",
+                   help="also publish a 5.1 rendition of every 5.1/7.1 audio stream (as for transcode)")
     p.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
     p.add_argument("--dash-vtt-sidecar", action="store_true",
                    help="DASH text as one whole-title subtitles.vtt per track (the old layout, for "
@@ -97,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(settings.store)
     tools = Tools.resolve()
     options = PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
-                          audio_languages=tuple(args.audio_language), loudness=args.loudness, codecs=args.codecs)
+                          audio_languages=tuple(args.audio_language), loudness=args.loudness, codecs=args.codecs,
+                          surround=args.surround)
     master = local_path(args.source)
     duration = None if master is None else preflight(  # planned here, before it is uploaded
         master, ladder=args.ladder, options=options, chunks=settings.chunk_policy(args.chunks), tools=tools)
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks, dash_vtt_sidecar=args.dash_vtt_sidecar,
-                   loudness=args.loudness, codecs=args.codecs)
+                   loudness=args.loudness, codecs=args.codecs, surround=args.surround)
     app = create_app(settings, tasks=False)  # it only sends by task name
     done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
                   duration=duration, force=args.force, tools=tools,

@@ -120,6 +120,9 @@ def add_parser(sub: Any) -> None:
                     help=f"normalise every audio rendition to a loudness target (default {DEFAULT_PRESET}: "
                          "-23 LUFS, -1 dBTP; atsc-a85: -24 LKFS, -2 dBTP; streaming: -16 LUFS, -1 dBTP; "
                          "off: level unchanged, still measured)")
+    tc.add_argument("--surround", action="store_true",
+                    help="also publish a 5.1 AAC rendition of every 5.1/7.1 audio stream (HLS: its own audio group, "
+                         "every variant listed once per group; DASH: its own AdaptationSet); stereo is always made")
     tc.add_argument("--chunks", type=chunk_count, default=None, metavar="auto|N",
                     help="split-and-stitch: encode the video in chunks of whole segments (auto: only masters "
                          f"longer than --chunk-threshold, default {DEFAULT_THRESHOLD_SECONDS:g} s; N: exactly N "
@@ -166,7 +169,7 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
                             audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map),
-                            loudness=args.loudness, codecs=args.codecs),
+                            loudness=args.loudness, codecs=args.codecs, surround=args.surround),
         measure_quality=not args.no_quality, overwrite=args.overwrite, dash_vtt_sidecar=args.dash_vtt_sidecar,
         thumbnails=StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
                                      columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],
