@@ -1,0 +1,111 @@
+"""A real fleet behind a real API process: SeaweedFS (S3, SigV4, CORS for the browser), the embedded broker and
+SQLite store in one state folder, one `vodfleet worker`, and `vodfleet api` (uvicorn) on a free port; tokens for
+two teams. A missing SeaweedFS skips locally and fails in CI (tests/fleet/seaweed_server.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from fleet.seaweed_server import BUCKET, SeaweedServer, serve  # tests/ is on sys.path (tests/conftest.py)
+from fleetkit import free_port, vodfleet_argv, wait_port
+from openapi_check import OpenApiCheck
+
+from workers.api.app import openapi_document
+
+DRAFT = {"profile": "draft", "segment_seconds": 2, "measure_quality": False}
+
+
+@dataclass
+class ApiFleet:
+    state: Path
+    env: dict[str, str]
+    s3: SeaweedServer
+    prefix: str
+    base: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)  # name → secret
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(vodfleet_argv(*args), env=self.env, capture_output=True, text=True, timeout=120,
+                              check=False)
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.state / f"{name}.log").open("ab")
+        proc = subprocess.Popen(vodfleet_argv(*args), env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        self.processes.append(proc)
+        return proc
+
+    def token(self, prefix: str, scope: str) -> str:
+        done = self.cli("token", "create", "--prefix", prefix, "--scope", scope, "--json")
+        assert done.returncode == 0, done.stderr
+        return str(json.loads(done.stdout)["token"])
+
+    def client(self, name: str | None = None, **kwargs: object) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[name]}"} if name else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.state.glob("*.log")))
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def s3_api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    yield from serve(tmp_path_factory.mktemp("seaweed-api"))
+
+
+@pytest.fixture(scope="session")
+def api_fleet(tmp_path_factory: pytest.TempPathFactory, s3_api_server: SeaweedServer) -> Iterator[ApiFleet]:
+    """The fleet and its API, with tokens: a (team-a submit), a_read (team-a read), b (team-b submit)."""
+    state = tmp_path_factory.mktemp("api-state")
+    prefix = "api-" + secrets.token_hex(4)
+    client = s3_api_server.client()
+    client.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": [{  # type: ignore[attr-defined]
+        "AllowedOrigins": ["*"], "AllowedMethods": ["GET", "PUT", "HEAD"], "AllowedHeaders": ["*"],
+        "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600}]})
+    port = free_port()
+    env = {**os.environ, "VODFLEET_STATE_DIR": str(state), "VODFLEET_LEASE_TTL": "3",
+           "VODFLEET_WATCHDOG_INTERVAL": "0.5", "PYTHONUNBUFFERED": "1",
+           "VODFLEET_STORAGE_URI": f"s3://{BUCKET}/{prefix}", "VODFLEET_S3_ENDPOINT_URL": s3_api_server.endpoint,
+           "VODFLEET_S3_ACCESS_KEY": s3_api_server.access_key, "VODFLEET_S3_SECRET_KEY": s3_api_server.secret_key,
+           "VODFLEET_API_SUBMIT_RATE": "600", "VODFLEET_API_SUBMIT_BURST": "40",
+           "VODFLEET_API_PART_SIZE": str(5 * 1024 * 1024), "VODFLEET_API_EVENTS_INTERVAL": "0.2",
+           "VODFLEET_API_TOKEN_CACHE_SECONDS": "0"}
+    fleet = ApiFleet(state=state, env=env, s3=s3_api_server, prefix=prefix, base=f"http://127.0.0.1:{port}")
+    try:
+        fleet.tokens = {"a": fleet.token("team-a/", "submit"), "a_read": fleet.token("team-a", "read"),
+                        "b": fleet.token("team-b/", "submit")}
+        api = fleet.start("api", "api", "--port", str(port))
+        wait_port(port, 60, api)
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{fleet.base}/healthz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        fleet.start("worker", "worker")
+        yield fleet
+    finally:
+        fleet.stop()
+
+
+@pytest.fixture(scope="session")
+def openapi() -> OpenApiCheck:
+    return OpenApiCheck(openapi_document())
