@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +48,9 @@ def once(storage: Storage, token_id: str, key: str, body: object, submit: Callab
     where = record_key(token_id, key)
     digest = body_digest(body)
     try:
-        storage.put_bytes(where, json.dumps({"body": digest, "job_id": None}).encode(),
+        # the claim's own nonce: a storage that treats an identical object as its own retried write
+        # (`S3Storage.put_bytes`) must see N different claims, not one
+        storage.put_bytes(where, json.dumps({"body": digest, "job_id": None, "claim": secrets.token_hex(8)}).encode(),
                           content_type="application/json", if_none_match=True)
     except PreconditionFailed:
         return _replay(storage, where, digest, wait=wait, poll=poll)

@@ -10,13 +10,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pipelines.errors import CodedError
 from pipelines.tools import Tools
 from workers.api.multipart import UploadBook
 from workers.api.problems import RequestInvalid, ScopeDenied
 from workers.api.schemas import JobRequest
 from workers.api.tokens import Token
-from workers.errors import CodedError, OptionInvalid
-from workers.jobs import InputIdentity, JobSpec
+from workers.errors import OptionInvalid
+from workers.jobs import InputIdentity, JobSpec, SubtitleRef
 from workers.jobstate import JobRecord
 from workers.settings import Settings
 from workers.storage.base import Storage
@@ -80,7 +81,7 @@ def spec_for(request: JobRequest, token: Token, fleet: Fleet) -> tuple[JobSpec, 
                        priority=request.priority, chunks=request.chunks, webhook=request.webhook,
                        loudness=request.loudness, segment_seconds=request.segment_seconds,
                        measure_quality=request.measure_quality, audio_languages=tuple(request.audio_languages),
-                       subtitles=tuple({"language": s.language, "uri": uri, "forced": s.forced, "sdh": s.sdh}
+                       subtitles=tuple(SubtitleRef(language=s.language, uri=uri, forced=s.forced, sdh=s.sdh)
                                        for s, uri, _ in subs))
     except ValidationError as exc:
         first = exc.errors()[0]

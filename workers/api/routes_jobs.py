@@ -15,7 +15,7 @@ from workers.api.problems import RateLimited, RequestInvalid
 from workers.api.schemas import ErrorBody, JobOut, JobPage, JobRequest
 from workers.api.services import caller, services, submitter, visible_job
 from workers.api.tokens import Token
-from workers.jobstate import TERMINAL, JobState
+from workers.jobstate import TERMINAL, JobRecord, JobState
 from workers.store import request_cancel
 
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -89,7 +89,7 @@ def list_jobs(request: Request, token: Annotated[Token, Depends(caller)],
     """Jobs under the token's prefixes, newest first, `limit` per page."""
     after = _uncursor(cursor) if cursor else None
     wanted = prefix.strip("/") if prefix else None
-    page = []
+    page: list[JobRecord] = []
     more = False
     for record in services(request).fleet.store.jobs(state=state, limit=SCAN_LIMIT):
         out = record.spec.output_prefix

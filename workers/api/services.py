@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-
 from typing import Annotated
 
 from fastapi import Request, Security

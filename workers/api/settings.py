@@ -9,7 +9,7 @@
 | VODFLEET_API_PART_SIZE           | 8 MiB: multipart upload part size (S3: 5 MiB..5 GiB)         |
 | VODFLEET_API_MAX_UPLOAD_BYTES    | 200 GiB: the largest master an upload may announce           |
 | VODFLEET_API_EVENTS_INTERVAL     | 0.5 s between job-store polls of an /events stream           |
-| VODFLEET_API_TOKEN_CACHE_SECONDS | 5 s: how long a looked-up token is trusted before it is read again (revocation delay) |
+| VODFLEET_API_TOKEN_CACHE_SECONDS | 5 s: a looked-up token is trusted this long (revocation delay) |
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ one version's files for `presign_seconds`, not a credential: it names no token a
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -33,10 +34,8 @@ def signing_key(storage: Storage) -> bytes:
         return storage.get_bytes(SIGNING_KEY)
     except ObjectNotFound:
         pass
-    try:
+    with contextlib.suppress(PreconditionFailed):  # another replica made it first
         storage.put_bytes(SIGNING_KEY, secrets.token_bytes(32), if_none_match=True)
-    except PreconditionFailed:
-        pass  # another replica made it first
     return storage.get_bytes(SIGNING_KEY)
 
 

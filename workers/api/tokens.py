@@ -29,7 +29,7 @@ from workers.storage.base import Storage
 Scope = Literal["read", "submit"]
 SCOPES: tuple[Scope, ...] = ("read", "submit")
 TOKENS_PREFIX = "_vodfleet/api/tokens"
-SECRET_PREFIX = "vft_"
+SECRET_PREFIX = "vft_"  # noqa: S105 - the prefix that marks a vodfleet token, not a secret
 
 
 def hash_secret(secret: str) -> str:
