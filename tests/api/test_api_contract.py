@@ -169,6 +169,8 @@ def test_tokens_scope_teams_and_read_only(api_fleet: ApiFleet, published_job: di
         other_key = b.post("/jobs", json={"source": uploaded["source"].replace("upload:", ""), **DRAFT})
         assert openapi.check(other_key)["error"]["code"] == "token_scope_denied"
     with api_fleet.client("a_read") as reader:
+        me = openapi.check(reader.get("/token"))
+        assert (me["prefixes"], me["scope"]) == (["team-a"], "read") and me["token_id"].startswith("tok_")
         assert openapi.check(reader.get(f"/jobs/{job}"))["job_id"] == job
         refused = reader.post("/jobs", json={"source": uploaded["source"], **DRAFT})
         assert openapi.check(refused)["error"]["code"] == "token_scope_denied"

@@ -17,7 +17,7 @@ from workers.api.problems import RequestInvalid, ScopeDenied
 from workers.api.schemas import JobRequest
 from workers.api.tokens import Token
 from workers.errors import OptionInvalid
-from workers.jobs import InputIdentity, JobSpec, SubtitleRef
+from workers.jobs import InputIdentity, JobSpec
 from workers.jobstate import JobRecord
 from workers.settings import Settings
 from workers.storage.base import Storage
@@ -77,12 +77,13 @@ def spec_for(request: JobRequest, token: Token, fleet: Fleet) -> tuple[JobSpec, 
     name = safe_name(source_uri.rsplit("/", 1)[-1].rsplit(".", 1)[0])
     prefix = request.output_prefix if request.output_prefix is not None else f"{token.prefixes[0]}/{name}"
     try:
-        spec = JobSpec(source=source_uri, output_prefix=prefix, ladder=request.ladder, profile=request.profile,
-                       priority=request.priority, chunks=request.chunks, webhook=request.webhook,
-                       loudness=request.loudness, segment_seconds=request.segment_seconds,
-                       measure_quality=request.measure_quality, audio_languages=tuple(request.audio_languages),
-                       subtitles=tuple(SubtitleRef(language=s.language, uri=uri, forced=s.forced, sdh=s.sdh)
-                                       for s, uri, _ in subs))
+        spec = JobSpec.model_validate({
+            "source": source_uri, "output_prefix": prefix, "ladder": request.ladder, "profile": request.profile,
+            "priority": request.priority, "chunks": request.chunks, "webhook": request.webhook,
+            "loudness": request.loudness, "segment_seconds": request.segment_seconds,
+            "measure_quality": request.measure_quality, "audio_languages": tuple(request.audio_languages),
+            "subtitles": tuple({"language": s.language, "uri": uri, "forced": s.forced, "sdh": s.sdh}
+                               for s, uri, _ in subs)})
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = [str(p) for p in first["loc"]]

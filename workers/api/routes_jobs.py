@@ -12,7 +12,7 @@ from workers.api import idempotency
 from workers.api.intake import retry, submit_request
 from workers.api.jobview import job_out
 from workers.api.problems import RateLimited, RequestInvalid
-from workers.api.schemas import ErrorBody, JobOut, JobPage, JobRequest
+from workers.api.schemas import ErrorBody, JobOut, JobPage, JobRequest, TokenOut
 from workers.api.services import caller, services, submitter, visible_job
 from workers.api.tokens import Token
 from workers.jobstate import TERMINAL, JobRecord, JobState
@@ -105,6 +105,12 @@ def list_jobs(request: Request, token: Annotated[Token, Depends(caller)],
         page.append(record)
     return JobPage(jobs=[job_out(r) for r in page],
                    next_cursor=_cursor(page[-1].created, page[-1].job_id) if more and page else None)
+
+
+@router.get("/token", response_model=TokenOut, tags=["tokens"])
+def who_am_i(token: Annotated[Token, Depends(caller)]) -> TokenOut:
+    """The calling token: its id (not its secret), prefixes and scope (the console shows them after sign-in)."""
+    return TokenOut(token_id=token.token_id, prefixes=list(token.prefixes), scope=token.scope, label=token.label)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)

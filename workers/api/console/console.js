@@ -45,8 +45,9 @@
   // --- sign in ---------------------------------------------------------------------------------------------
   async function signIn(token) {
     state.token = token;
+    let who;
     try {
-      await api('/jobs?limit=1');
+      who = await api('/token');
     } catch (err) {
       state.token = '';
       sessionStorage.removeItem('vodfleet.token');
@@ -57,7 +58,7 @@
     $('#sign-in').hidden = true;
     $('#app').hidden = false;
     $('#sign-out').hidden = false;
-    text($('#who'), `signed in (${token.slice(0, 8)}…)`);
+    text($('#who'), `${who.token_id} · ${who.scope} · ${who.prefixes.join(', ')}`);
     showResumable();
     await loadJobs();
     follow();
