@@ -168,6 +168,11 @@ def test_tokens_scope_teams_and_read_only(api_fleet: ApiFleet, published_job: di
         assert openapi.check(theirs)["error"]["code"] == "not_found"
         other_key = b.post("/jobs", json={"source": uploaded["source"].replace("upload:", ""), **DRAFT})
         assert openapi.check(other_key)["error"]["code"] == "token_scope_denied"
+        published = f"s3://vodfleet-test/{api_fleet.prefix}/team-a/pilot/v0001/video/234p/init.mp4"
+        assert openapi.check(b.post("/jobs", json={"source": published, **DRAFT}))["error"]["code"] == \
+            "token_scope_denied"  # team A's output through an s3:// URI into the fleet's own bucket
+        elsewhere = b.post("/jobs", json={"source": "s3://another-bucket/ep.mov", **DRAFT})
+        assert openapi.check(elsewhere)["error"]["code"] == "token_scope_denied"  # not in VODFLEET_API_SOURCE_BUCKETS
     with api_fleet.client("a_read") as reader:
         me = openapi.check(reader.get("/token"))
         assert (me["prefixes"], me["scope"]) == (["team-a"], "read") and me["token_id"].startswith("tok_")

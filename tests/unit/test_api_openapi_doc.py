@@ -77,3 +77,24 @@ def test_error_statuses() -> None:
     assert status_for(ObjectNotFound("x")) == 422
     assert status_for(OptionInvalid("x")) == 422
     assert status_for(JobNotFound("x")) == 404
+
+
+def test_cors_preflight_follows_the_configured_origins() -> None:
+    import asyncio
+
+    import httpx
+
+    from workers.api.app import create_app
+
+    asked = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+
+    async def preflight(origins: list[str] | None, origin: str) -> httpx.Headers:
+        transport = httpx.ASGITransport(app=create_app(None, origins=origins))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            return (await client.options("/jobs", headers={"Origin": origin, **asked})).headers
+
+    allowed = asyncio.run(preflight(["https://cms.example"], "https://cms.example"))
+    assert allowed["access-control-allow-origin"] == "https://cms.example"
+    assert "authorization" in allowed["access-control-allow-headers"].lower()
+    assert "access-control-allow-origin" not in asyncio.run(preflight(["https://cms.example"], "https://evil.example"))
+    assert "access-control-allow-origin" not in asyncio.run(preflight(None, "https://cms.example"))  # none configured

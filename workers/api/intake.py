@@ -19,6 +19,7 @@ from workers.api.tokens import Token
 from workers.errors import OptionInvalid
 from workers.jobs import InputIdentity, JobSpec
 from workers.jobstate import JobRecord
+from workers.keys import parse_s3_uri
 from workers.settings import Settings
 from workers.storage.base import Storage
 from workers.store import JobStore
@@ -43,12 +44,14 @@ class Fleet:
     celery: Any
     tools: Tools
     uploads: UploadBook
+    source_buckets: frozenset[str] = frozenset()  # other buckets whose s3:// masters a token may name
 
 
 def reference(ref: str, token: Token, fleet: Fleet, *, field: str) -> tuple[str, InputIdentity]:
     """A source/sidecar as sent → (the spec's URI, its identity). ``upload:ID`` must be this token's completed
-    upload; a fleet key must lie under the token's prefixes or in the shared ``masters/``; s3:// is read with
-    the fleet's credentials."""
+    upload; a fleet key (or an s3:// URI into the fleet's own storage) must lie under the token's prefixes or in
+    the shared ``masters/``; another bucket must be one of `source_buckets` (read with the fleet's
+    credentials, so without that list any team could read any bucket the fleet can)."""
     if ref.startswith("upload:"):
         upload = fleet.uploads.get(ref.removeprefix("upload:"), token.token_id)
         if upload.state != "complete":
@@ -57,17 +60,33 @@ def reference(ref: str, token: Token, fleet: Fleet, *, field: str) -> tuple[str,
         uri = upload.key
     elif ref.startswith("s3://"):
         uri = ref
+        bucket, key = parse_s3_uri(ref)
+        fleet_bucket = getattr(fleet.storage, "bucket", None)
+        if bucket == fleet_bucket:  # the fleet's own bucket: the same rule as a fleet key (below)
+            base = str(getattr(fleet.storage, "prefix", ""))
+            inside = key.removeprefix(base + "/") if base else key
+            if base and inside == key:
+                raise ScopeDenied(f"{field}: {ref} is in the fleet's bucket but outside its storage",
+                                  hint="upload the master (POST /uploads)")
+            _check_key(inside, token, field)
+        elif bucket not in fleet.source_buckets:
+            raise ScopeDenied(f"{field}: bucket {bucket!r} is not one the API reads masters from",
+                              hint="upload it (POST /uploads), or ask the operator to add the bucket to "
+                                   "VODFLEET_API_SOURCE_BUCKETS")
     else:
         uri = ref.removeprefix("key:")
-        if not (token.covers(uri) or uri.startswith(SHARED_MASTERS + "/")):
-            raise ScopeDenied(f"{field}: key {uri!r} is outside this token's prefixes "
-                              f"({', '.join(token.prefixes)})", hint="upload it (POST /uploads) or use a key under "
-                              "your prefixes")
+        _check_key(uri, token, field)
     try:
         return uri, remote_identity(uri, fleet.storage, settings=fleet.settings)
     except CodedError as exc:
         exc.field = f"body.{field}"  # type: ignore[attr-defined]  # the API names the field (problems.body_for)
         raise
+
+
+def _check_key(key: str, token: Token, field: str) -> None:
+    if not (token.covers(key) or key.startswith(SHARED_MASTERS + "/")):
+        raise ScopeDenied(f"{field}: key {key!r} is outside this token's prefixes ({', '.join(token.prefixes)})",
+                          hint="upload it (POST /uploads) or use a key under your prefixes")
 
 
 def spec_for(request: JobRequest, token: Token, fleet: Fleet) -> tuple[JobSpec, tuple[InputIdentity, ...]]:

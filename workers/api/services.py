@@ -99,6 +99,7 @@ def open_services(settings: Settings, api: ApiSettings) -> Services:
     fleet = Fleet(settings=settings, store=open_store(settings.store), storage=storage,
                   celery=create_app(settings, tasks=False), tools=Tools.resolve(),
                   uploads=UploadBook(storage, part_size=api.part_size, max_bytes=api.max_upload_bytes,
-                                     expires=api.presign_seconds))
+                                     expires=api.presign_seconds),
+                  source_buckets=api.buckets())
     return Services(fleet=fleet, api=api, tokens=TokenBook(storage),
                     buckets=TokenBuckets(api.submit_rate, api.submit_burst), play_key=signing_key(storage))

@@ -3,6 +3,7 @@
 | variable                         | default                                                      |
 |----------------------------------|--------------------------------------------------------------|
 | VODFLEET_API_CORS_ORIGINS        | none: no cross-origin browser access (comma-separated origins) |
+| VODFLEET_API_SOURCE_BUCKETS      | none: s3:// masters only from the fleet's storage (comma-separated buckets) |
 | VODFLEET_API_SUBMIT_RATE         | 30 job submissions per minute per token (token bucket)      |
 | VODFLEET_API_SUBMIT_BURST        | 10 submissions at once per token                             |
 | VODFLEET_API_PRESIGN_SECONDS     | 3600: lifetime of presigned upload and playback URLs        |
@@ -28,6 +29,7 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VODFLEET_API_", frozen=True, extra="forbid")
 
     cors_origins: str = ""
+    source_buckets: str = ""
     submit_rate: float = Field(default=30.0, gt=0, le=100_000)  # per minute
     submit_burst: int = Field(default=10, ge=1, le=10_000)
     presign_seconds: int = Field(default=3600, ge=60, le=7 * 86400)
@@ -43,6 +45,9 @@ class ApiSettings(BaseSettings):
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ValueError(f"cors_origins: {origin!r} is not an origin (http(s)://host[:port] or *)")
         return value
+
+    def buckets(self) -> frozenset[str]:
+        return frozenset(b.strip() for b in self.source_buckets.split(",") if b.strip())
 
     def origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
