@@ -320,6 +320,7 @@ def test_service_endpoints_and_unknown_paths(api_fleet: ApiFleet, openapi: OpenA
         assert 'vodfleet_api_requests_total{method="POST",route="/jobs"' in metrics
         assert "vodfleet_api_request_seconds_bucket" in metrics
         assert c.get("/nowhere").json()["error"]["code"] == "not_found"
+        assert c.delete("/jobs").json()["error"]["code"] == "method_not_allowed"
         assert c.get("/openapi.json").json()["info"]["title"] == "vodfleet API"
 
 

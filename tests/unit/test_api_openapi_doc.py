@@ -98,3 +98,30 @@ def test_cors_preflight_follows_the_configured_origins() -> None:
     assert "authorization" in allowed["access-control-allow-headers"].lower()
     assert "access-control-allow-origin" not in asyncio.run(preflight(["https://cms.example"], "https://evil.example"))
     assert "access-control-allow-origin" not in asyncio.run(preflight(None, "https://cms.example"))  # none configured
+
+
+def test_idempotency_claims_once_conflicts_on_another_body_and_recovers_a_dead_claim(tmp_path: Path) -> None:
+    """Over real local storage (create-only writes are os.link): one submission per key and body."""
+    import pytest
+
+    from workers.api import idempotency
+    from workers.api.problems import IdempotencyConflict
+    from workers.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path)
+    calls: list[int] = []
+
+    def submit() -> str:
+        calls.append(1)
+        return f"job-{len(calls)}"
+
+    first = idempotency.once(storage, "tok_1", "k", {"a": 1}, submit)
+    again = idempotency.once(storage, "tok_1", "k", {"a": 1}, submit)
+    assert (first.job_id, first.replayed, again.job_id, again.replayed) == ("job-1", False, "job-1", True)
+    with pytest.raises(IdempotencyConflict):
+        idempotency.once(storage, "tok_1", "k", {"a": 2}, submit)
+    assert idempotency.once(storage, "tok_2", "k", {"a": 2}, submit).job_id == "job-2"  # keys are per token
+    where = idempotency.record_key("tok_1", "dead")
+    storage.put_bytes(where, json.dumps({"body": idempotency.body_digest({"a": 1}), "job_id": None, "at": 0}).encode())
+    revived = idempotency.once(storage, "tok_1", "dead", {"a": 1}, submit, wait=0.1, now=lambda: 1000.0)
+    assert (revived.job_id, revived.replayed) == ("job-3", False)

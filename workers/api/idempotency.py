@@ -22,6 +22,7 @@ from workers.storage.base import Storage
 PREFIX = "_vodfleet/api/idempotency"
 MAX_KEY_LENGTH = 255
 WAIT_SECONDS = 60.0
+STALE_SECONDS = 300.0  # a claim this old without a job id: its request died mid-way; the next one takes over
 
 
 def body_digest(body: object) -> str:
@@ -43,17 +44,23 @@ class Outcome:
 
 
 def once(storage: Storage, token_id: str, key: str, body: object, submit: Callable[[], str], *,
-         wait: float = WAIT_SECONDS, poll: float = 0.05) -> Outcome:
+         wait: float = WAIT_SECONDS, poll: float = 0.05, now: Callable[[], float] = time.time) -> Outcome:
     """Run `submit` (which returns a job id) at most once per (token, key); see the module docstring."""
     where = record_key(token_id, key)
     digest = body_digest(body)
     try:
         # the claim's own nonce: a storage that treats an identical object as its own retried write
         # (`S3Storage.put_bytes`) must see N different claims, not one
-        storage.put_bytes(where, json.dumps({"body": digest, "job_id": None, "claim": secrets.token_hex(8)}).encode(),
-                          content_type="application/json", if_none_match=True)
+        claim = {"body": digest, "job_id": None, "claim": secrets.token_hex(8), "at": now()}
+        storage.put_bytes(where, json.dumps(claim).encode(), content_type="application/json", if_none_match=True)
     except PreconditionFailed:
-        return _replay(storage, where, digest, wait=wait, poll=poll)
+        try:
+            return _replay(storage, where, digest, wait=wait, poll=poll)
+        except IdempotencyConflict:
+            if not _stale(storage, where, now()):
+                raise
+            storage.delete(where)  # the request that claimed it died before recording its job
+            return once(storage, token_id, key, body, submit, wait=wait, poll=poll, now=now)
     try:
         job_id = submit()
     except BaseException:
@@ -80,3 +87,11 @@ def _replay(storage: Storage, where: str, digest: str, *, wait: float, poll: flo
             raise IdempotencyConflict("the first request with this Idempotency-Key has not finished (or failed)",
                                       hint="retry the same request in a few seconds")
         time.sleep(poll)
+
+
+def _stale(storage: Storage, where: str, now: float) -> bool:
+    try:
+        record = json.loads(storage.get_bytes(where))
+    except ObjectNotFound:
+        return False
+    return not record.get("job_id") and now - float(record.get("at", now)) > STALE_SECONDS
