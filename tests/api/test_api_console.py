@@ -132,3 +132,36 @@ def test_interrupted_upload_resumes_after_reload_and_failure_shows_what_to_do(br
     if os.environ.get("VODFLEET_UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(shot, REPO / "docs" / "console.png")
     page.close()
+
+
+def test_dropped_subtitle_language_is_validated_and_charset_checked(browser: Browser, api_fleet: ApiFleet) -> None:
+    """A real drop event (DataTransfer with File objects): a subtitle without a language in its name is refused
+    until a valid BCP-47 tag is picked; then the API reads its charset; a tag that does not fit the bytes is
+    refused with the worker's own code."""
+    page = signed_in(browser, api_fleet)
+    srt = "1\n00:00:00,100 --> 00:00:01,000\n안녕하세요\n\n".encode("cp949")
+    page.evaluate("""(bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], 'extras.srt'));
+      transfer.items.add(new File([new Uint8Array([0, 0, 0, 24])], 'master.mov'));
+      document.querySelector('#drop').dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true}));
+    }""", list(srt))
+    page.wait_for_function("window.vodfleetConsole.files().length === 2")
+    row = page.locator("tr[data-file='extras.srt']")
+    assert "language_invalid" in row.locator(".check").inner_text()
+    assert row.locator("input").get_attribute("class") == "invalid"
+    row.locator("input").fill("zh_TW")
+    row.locator("input").dispatch_event("change")
+    page.wait_for_function("document.querySelector(\"tr[data-file='extras.srt'] .check\").textContent"
+                           ".includes('language_invalid')")
+    row.locator("input").fill("ar")
+    row.locator("input").dispatch_event("change")
+    page.wait_for_function("document.querySelector(\"tr[data-file='extras.srt'] .check\").textContent"
+                           ".includes('subtitle_charset_unknown')", timeout=20_000)
+    row.locator("input").fill("ko")
+    row.locator("input").dispatch_event("change")
+    page.wait_for_function("document.querySelector(\"tr[data-file='extras.srt'] .check\").textContent"
+                           ".startsWith('cp949')", timeout=20_000)
+    roles = {f["name"]: f["role"] for f in page.evaluate("window.vodfleetConsole.files()")}
+    assert roles == {"extras.srt": "subtitle", "master.mov": "master"}
+    page.close()
