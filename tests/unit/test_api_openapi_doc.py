@@ -125,3 +125,16 @@ def test_idempotency_claims_once_conflicts_on_another_body_and_recovers_a_dead_c
     storage.put_bytes(where, json.dumps({"body": idempotency.body_digest({"a": 1}), "job_id": None, "at": 0}).encode())
     revived = idempotency.once(storage, "tok_1", "dead", {"a": 1}, submit, wait=0.1, now=lambda: 1000.0)
     assert (revived.job_id, revived.replayed) == ("job-3", False)
+
+
+def test_direct_uploads_need_s3_fleet_storage(tmp_path: Path) -> None:
+    import pytest
+
+    from workers.api.multipart import UploadBook
+    from workers.api.problems import UploadsUnavailable
+    from workers.storage import LocalStorage
+
+    book = UploadBook(LocalStorage(tmp_path), part_size=8 * 2**20, max_bytes=2**30, expires=600)
+    with pytest.raises(UploadsUnavailable) as raised:
+        book.start("tok_1", "ep.mov", 100, "video/quicktime")
+    assert status_for(raised.value) == 501 and "VODFLEET_STORAGE_URI" in raised.value.hint
