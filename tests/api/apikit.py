@@ -1,13 +1,66 @@
-"""Helpers of the API tests: a direct upload through the API's presigned URLs, waiting for a job."""
+"""Helpers of the API tests: the fleet behind the API (fixtures: conftest.py), a direct upload through the API's
+presigned URLs, waiting for a job."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fleet.seaweed_server import SeaweedServer  # tests/ is on sys.path (tests/conftest.py)
+from fleetkit import vodfleet_argv
+
+DRAFT = {"profile": "draft", "segment_seconds": 2, "measure_quality": False}
+
+
+@dataclass
+class ApiFleet:
+    state: Path
+    env: dict[str, str]
+    s3: SeaweedServer
+    prefix: str
+    base: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)  # name → secret
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(vodfleet_argv(*args), env=self.env, capture_output=True, text=True, timeout=120,
+                              check=False)
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.state / f"{name}.log").open("ab")
+        proc = subprocess.Popen(vodfleet_argv(*args), env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        self.processes.append(proc)
+        return proc
+
+    def token(self, prefix: str, scope: str) -> str:
+        done = self.cli("token", "create", "--prefix", prefix, "--scope", scope, "--json")
+        assert done.returncode == 0, done.stderr
+        return str(json.loads(done.stdout)["token"])
+
+    def client(self, name: str | None = None, **kwargs: object) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[name]}"} if name else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.state.glob("*.log")))
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def upload(client: httpx.Client, path: Path, *, stop_after: int | None = None) -> dict[str, Any]:

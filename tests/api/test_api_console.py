@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import ApiFleet
+from apikit import ApiFleet
 from mediagen import make_source
 
 from workers.preview.errors import LibrariesMissing

@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from apikit import upload, wait_job
-from conftest import DRAFT, ApiFleet
+from apikit import DRAFT, ApiFleet, upload, wait_job
 from mediagen import make_source
 from openapi_check import OpenApiCheck
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ApiFleet
+from apikit import ApiFleet
 from fleetkit import IN_CI
 from mediagen import make_source
 
