@@ -38,7 +38,7 @@ def api_fleet(tmp_path_factory: pytest.TempPathFactory, s3_api_server: SeaweedSe
            "VODFLEET_WATCHDOG_INTERVAL": "0.5", "PYTHONUNBUFFERED": "1",
            "VODFLEET_STORAGE_URI": f"s3://{BUCKET}/{prefix}", "VODFLEET_S3_ENDPOINT_URL": s3_api_server.endpoint,
            "VODFLEET_S3_ACCESS_KEY": s3_api_server.access_key, "VODFLEET_S3_SECRET_KEY": s3_api_server.secret_key,
-           "VODFLEET_API_SUBMIT_RATE": "120", "VODFLEET_API_SUBMIT_BURST": "25",
+           "VODFLEET_API_SUBMIT_RATE": "30", "VODFLEET_API_SUBMIT_BURST": "30",
            "VODFLEET_API_PART_SIZE": str(5 * 1024 * 1024), "VODFLEET_API_EVENTS_INTERVAL": "0.2",
            "VODFLEET_API_TOKEN_CACHE_SECONDS": "0"}
     fleet = ApiFleet(state=state, env=env, s3=s3_api_server, prefix=prefix, base=f"http://127.0.0.1:{port}")
