@@ -180,10 +180,13 @@ def test_worker_deployment_is_hardened_and_drains_warm() -> None:
 
 
 def test_exporter_service_and_monitors_select_their_pods() -> None:
-    [service] = by_kind("Service")
-    [monitor] = by_kind("ServiceMonitor")
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
-    assert monitor["spec"]["endpoints"][0]["port"] == service["spec"]["ports"][0]["name"]
+    services = {s["metadata"]["name"]: s for s in by_kind("Service")}
+    monitors = {m["metadata"]["name"]: m for m in by_kind("ServiceMonitor")}
+    assert set(services) == set(monitors) == {"vodfleet-exporter", "vodfleet-api"}  # each Service is scraped
+    for name, monitor in monitors.items():
+        service = services[name]
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+        assert monitor["spec"]["endpoints"][0]["port"] == service["spec"]["ports"][0]["name"]
     [pod_monitor] = by_kind("PodMonitor")
     assert pod_monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "vodfleet-worker"}
 

@@ -11,17 +11,20 @@
 //   .raw()                            the underlying Hls / shaka.Player (debugging only)
 //   .thumbnails()                     the storyboard cues [{start, end, url, x, y, w, h}] ([] if none)
 //   .thumbnailAt(seconds)             the cue for that time, or null
-// The page reads ?mode=… (default hlsjs-hls) and ?autoplay=0 (default: play as soon as it can).
+// The page reads ?mode=… (default hlsjs-hls), ?autoplay=0 (default: play as soon as it can) and ?base=/path/ (where
+// the output's files are on this origin, default /: the API's console plays a title through /play/<ticket>/).
 'use strict';
 
 (() => {
+  const params = new URLSearchParams(location.search);
+  const wanted = params.get('base') || '/';
+  const BASE = /^\/(?!\/)[^?#\\]*$/.test(wanted) ? wanted.replace(/\/?$/, '/') : '/';  // same-origin paths only
   const MODES = {
-    'hlsjs-hls': {player: 'hlsjs', format: 'hls', url: '/master.m3u8'},
-    'shaka-dash': {player: 'shaka', format: 'dash', url: '/manifest.mpd'},
-    'shaka-hls': {player: 'shaka', format: 'hls', url: '/master.m3u8'},
+    'hlsjs-hls': {player: 'hlsjs', format: 'hls', url: `${BASE}master.m3u8`},
+    'shaka-dash': {player: 'shaka', format: 'dash', url: `${BASE}manifest.mpd`},
+    'shaka-hls': {player: 'shaka', format: 'hls', url: `${BASE}master.m3u8`},
   };
   const $ = (selector) => document.querySelector(selector);
-  const params = new URLSearchParams(location.search);
   const autoplay = params.get('autoplay') !== '0';
   const ui = {
     player: $('#player-select'), rendition: $('#rendition-select'), audio: $('#audio-select'),
@@ -162,7 +165,7 @@
   // --- report panel ----------------------------------------------------------------------------------------
   async function loadReport() {
     try {
-      const response = await fetch('/report.json', {cache: 'no-cache'});
+      const response = await fetch(`${BASE}report.json`, {cache: 'no-cache'});
       if (!response.ok) throw new Error(`report.json: HTTP ${response.status}`);
       state.report = await response.json();
       vodfleetReport.render(ui.panel, state.report);
@@ -179,9 +182,9 @@
   // --- poster and storyboard thumbnails (report.json's outputs name them) ------------------------------------
   async function loadThumbnails(outputs, sourceDuration) {
     // Set on the element before the first load: each player's fresh element is a clone and keeps it.
-    if (outputs.poster) state.video.poster = `/${outputs.poster}`;
+    if (outputs.poster) state.video.poster = `${BASE}${outputs.poster}`;
     if (!outputs.thumbnails) return;
-    const url = new URL(`/${outputs.thumbnails}`, location.href).href;
+    const url = new URL(`${BASE}${outputs.thumbnails}`, location.href).href;
     const response = await fetch(url, {cache: 'no-cache'});
     if (!response.ok) return;
     state.thumbnails = vodfleetThumbnails.parse(await response.text(), url);

@@ -1,0 +1,140 @@
+"""docs/openapi.json is the document the API serves (regenerate: see the README's API section), and the API's pure
+rules: token prefixes, play tickets, rate buckets, part sizes, error statuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from workers.api.app import openapi_document
+from workers.api.multipart import Upload, plan_part_size
+from workers.api.problems import RateLimited, status_for
+from workers.api.ratelimit import TokenBuckets
+from workers.api.titles import make_ticket, read_ticket
+from workers.api.tokens import covers, hash_secret
+from workers.errors import ObjectNotFound, OptionInvalid
+from workers.store import JobNotFound
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+def test_checked_in_openapi_document_is_the_generated_one() -> None:
+    generated = json.loads(json.dumps(openapi_document()))
+    assert json.loads(DOC.read_text(encoding="utf-8")) == generated, (
+        "docs/openapi.json is stale: python -c 'import json; from workers.api.app import openapi_document; "
+        "print(json.dumps(openapi_document(), indent=1, sort_keys=True, ensure_ascii=False))' > docs/openapi.json")
+
+
+def test_every_operation_declares_its_errors_and_security() -> None:
+    doc = openapi_document()
+    assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if path not in ("/healthz", "/metrics"):
+                assert "401" in operation["responses"], (method, path)
+                assert operation.get("security"), (method, path)
+
+
+def test_prefixes_cover_whole_segments() -> None:
+    assert covers(["team-a"], "team-a/show/ep1") and covers(["team-a"], "team-a")
+    assert not covers(["team-a"], "team-ab/x") and not covers(["team-a"], "team-b/team-a")
+
+
+def test_secrets_are_stored_as_sha256() -> None:
+    import hashlib
+
+    assert hash_secret("vft_x") == hashlib.sha256(b"vft_x").hexdigest()
+
+
+def test_play_tickets_are_signed_and_expire() -> None:
+    key = b"k" * 32
+    ticket = make_ticket(key, "team-a/ep/v0001", expires=60, now=1000.0)
+    assert read_ticket(key, ticket, now=1059.0) == "team-a/ep/v0001"
+    assert read_ticket(key, ticket, now=1061.0) is None
+    assert read_ticket(b"other" * 8, ticket, now=1000.0) is None
+    body, mac = ticket.split(".")
+    assert read_ticket(key, body[:-2] + "AA." + mac, now=1000.0) is None
+
+
+def test_token_bucket_allows_a_burst_then_the_rate() -> None:
+    buckets = TokenBuckets(rate_per_minute=60, burst=3)
+    assert [buckets.take("t", 0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.take("t", 0.0) == 1.0
+    assert buckets.take("t", 1.0) == 0.0
+    assert buckets.take("other", 1.0) == 0.0
+
+
+def test_part_sizes_fit_ten_thousand_parts() -> None:
+    assert plan_part_size(10 * 2**20, 8 * 2**20) == 8 * 2**20
+    assert plan_part_size(200 * 2**30, 8 * 2**20) * 10_000 >= 200 * 2**30
+    upload = Upload("up_1", "tok", "k", "s3", "f", size=13, part_size=5, content_type="x", state="uploading",
+                    created=0.0)
+    assert upload.part_count == 3 and upload.part_range(3) == (10, 3)
+
+
+def test_error_statuses() -> None:
+    assert status_for(RateLimited("x", retry_after=1)) == 429
+    assert status_for(ObjectNotFound("x")) == 422
+    assert status_for(OptionInvalid("x")) == 422
+    assert status_for(JobNotFound("x")) == 404
+
+
+def test_cors_preflight_follows_the_configured_origins() -> None:
+    import asyncio
+
+    import httpx
+
+    from workers.api.app import create_app
+
+    asked = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+
+    async def preflight(origins: list[str] | None, origin: str) -> httpx.Headers:
+        transport = httpx.ASGITransport(app=create_app(None, origins=origins))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            return (await client.options("/jobs", headers={"Origin": origin, **asked})).headers
+
+    allowed = asyncio.run(preflight(["https://cms.example"], "https://cms.example"))
+    assert allowed["access-control-allow-origin"] == "https://cms.example"
+    assert "authorization" in allowed["access-control-allow-headers"].lower()
+    assert "access-control-allow-origin" not in asyncio.run(preflight(["https://cms.example"], "https://evil.example"))
+    assert "access-control-allow-origin" not in asyncio.run(preflight(None, "https://cms.example"))  # none configured
+
+
+def test_idempotency_claims_once_conflicts_on_another_body_and_recovers_a_dead_claim(tmp_path: Path) -> None:
+    """Over real local storage (create-only writes are os.link): one submission per key and body."""
+    import pytest
+
+    from workers.api import idempotency
+    from workers.api.problems import IdempotencyConflict
+    from workers.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path)
+    calls: list[int] = []
+
+    def submit() -> str:
+        calls.append(1)
+        return f"job-{len(calls)}"
+
+    first = idempotency.once(storage, "tok_1", "k", {"a": 1}, submit)
+    again = idempotency.once(storage, "tok_1", "k", {"a": 1}, submit)
+    assert (first.job_id, first.replayed, again.job_id, again.replayed) == ("job-1", False, "job-1", True)
+    with pytest.raises(IdempotencyConflict):
+        idempotency.once(storage, "tok_1", "k", {"a": 2}, submit)
+    assert idempotency.once(storage, "tok_2", "k", {"a": 2}, submit).job_id == "job-2"  # keys are per token
+    where = idempotency.record_key("tok_1", "dead")
+    storage.put_bytes(where, json.dumps({"body": idempotency.body_digest({"a": 1}), "job_id": None, "at": 0}).encode())
+    revived = idempotency.once(storage, "tok_1", "dead", {"a": 1}, submit, wait=0.1, now=lambda: 1000.0)
+    assert (revived.job_id, revived.replayed) == ("job-3", False)
+
+
+def test_direct_uploads_need_s3_fleet_storage(tmp_path: Path) -> None:
+    import pytest
+
+    from workers.api.multipart import UploadBook
+    from workers.api.problems import UploadsUnavailable
+    from workers.storage import LocalStorage
+
+    book = UploadBook(LocalStorage(tmp_path), part_size=8 * 2**20, max_bytes=2**30, expires=600)
+    with pytest.raises(UploadsUnavailable) as raised:
+        book.start("tok_1", "ep.mov", 100, "video/quicktime")
+    assert status_for(raised.value) == 501 and "VODFLEET_STORAGE_URI" in raised.value.hint

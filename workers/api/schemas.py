@@ -1,0 +1,189 @@
+"""Request and response bodies of the HTTP API; the OpenAPI document (docs/openapi.json) is generated from them.
+
+Times are Unix seconds (float); sizes are bytes; percentages 0-100.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipelines.loudness import DEFAULT_PRESET
+
+
+class Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(Closed):
+    code: str = Field(description="stable code (docs/errors.md)")
+    message: str
+    hint: str = Field(description="what to do")
+    retryable: bool
+    field: str | None = Field(default=None, description="the refused request field, e.g. body.subtitles.0.language")
+
+
+class ErrorBody(Closed):
+    error: ErrorDetail
+
+
+class SubtitleIn(Closed):
+    language: str = Field(description="BCP-47 tag: en, pt-BR, zh-Hant", examples=["ko"])
+    source: str = Field(description="s3://bucket/key, a key in the fleet storage, or upload:<upload id>")
+    forced: bool = False
+    sdh: bool = False
+
+
+class JobRequest(Closed):
+    source: str = Field(description="the master: s3://bucket/key, a key in the fleet storage, or "
+                                    "upload:<upload id> of a completed direct upload",
+                        examples=["upload:up_0123456789abcdef"])
+    subtitles: list[SubtitleIn] = Field(default_factory=list)
+    audio_languages: list[str] = Field(default_factory=list, description="BCP-47 per audio stream, in order")
+    ladder: str = "default"
+    profile: str = "fast"
+    priority: Annotated[int, Field(ge=0, le=9)] = 5
+    chunks: Literal["auto"] | Annotated[int, Field(ge=1, le=1000)] = "auto"
+    output_prefix: str | None = Field(default=None, description="where the title is published; default "
+                                                                "<the token's first prefix>/<source name>")
+    webhook: str | None = Field(default=None, description="http(s) URL that receives published/failed/"
+                                                          "cancelled events")
+    loudness: str = DEFAULT_PRESET
+    segment_seconds: int = Field(default=6, description="a multiple of the 2 s GOP, at most 30")
+    measure_quality: bool = Field(default=True, description="PSNR/SSIM per rung in report.json")
+    force: bool = Field(default=False, description="make a new version even if the same job exists")
+
+
+class ChunkOut(Closed):
+    name: str
+    start: float
+    end: float
+    state: str
+    attempts: int
+    seconds: float | None
+    owner: str | None
+
+
+class ChunksOut(Closed):
+    done: int
+    total: int
+    parts: list[ChunkOut]
+
+
+class TransitionOut(Closed):
+    state: str
+    at: float
+    attempt: int
+    detail: str
+
+
+class FailureOut(Closed):
+    code: str
+    message: str
+    hint: str = Field(description="what to do")
+    retryable: bool
+    exit_code: int
+
+
+class PublishedOut(Closed):
+    location: str = Field(description="where the version lives: s3://bucket/prefix/v0001 or file://...")
+    title: str = Field(description="GET /titles/{title} for its versions and playback URLs")
+
+
+class JobOut(Closed):
+    job_id: str
+    state: str = Field(description="queued fetching probing encoding packaging qc publishing published failed "
+                                   "cancelled")
+    created: bool | None = Field(default=None, description="POST /jobs: false when the job already existed")
+    percent: float | None
+    eta_seconds: float | None
+    source: str
+    output_prefix: str
+    priority: int
+    attempt: int
+    submitted_at: float
+    updated_at: float
+    cancel_requested: bool
+    chunks: ChunksOut | None
+    history: list[TransitionOut]
+    error: FailureOut | None = Field(description="the stored failure (on a failed job; on a running one the "
+                                                 "last retryable error)")
+    published: PublishedOut | None
+
+
+class JobPage(Closed):
+    jobs: list[JobOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next (older) page; null at the end")
+
+
+class UploadRequest(Closed):
+    filename: str = Field(examples=["episode01.mov"])
+    size: Annotated[int, Field(ge=1)] = Field(description="bytes")
+    content_type: str = "application/octet-stream"
+
+
+class PartUrl(Closed):
+    part_number: int
+    url: str = Field(description="presigned PUT URL of this part (S3 UploadPart)")
+    offset: int
+    size: int
+
+
+class UploadedPart(Closed):
+    part_number: int
+    etag: str
+    size: int
+
+
+class UploadOut(Closed):
+    upload_id: str
+    source: str = Field(description="what POST /jobs takes once the upload is complete: upload:<upload_id>")
+    filename: str
+    size: int
+    part_size: int
+    state: Literal["uploading", "complete"]
+    parts: list[PartUrl] = Field(description="the parts still to upload, each with its presigned URL")
+    uploaded: list[UploadedPart] = Field(description="parts the storage already holds (S3 ListParts)")
+    expires_in: int = Field(description="seconds the URLs stay valid; GET /uploads/{id} gives fresh ones")
+
+
+class CompleteRequest(Closed):
+    parts: list[UploadedPart] | None = Field(default=None, description="the ETags the uploader received; "
+                                                                        "checked against the storage's")
+
+
+class SubtitleCheck(Closed):
+    language: str
+    format: str
+    charset: str
+    charset_reason: str
+    cues: int
+
+
+class VersionOut(Closed):
+    version: str
+    live: bool
+    job_id: str | None
+    qc_passed: bool | None
+    renditions: list[str]
+    duration: float | None
+    hls: str | None = Field(description="presigned URL of master.m3u8 (only the manifest: its relative URIs "
+                                        "need the play URL below or a public bucket)")
+    dash: str | None
+    report: str | None
+    play: str | None = Field(description="a player page for this version (the preview page with its QC panel) "
+                                         "through a short-lived capability URL")
+
+
+class TitleOut(Closed):
+    title: str
+    live: str | None
+    versions: list[VersionOut]
+
+
+class TokenOut(Closed):
+    token_id: str
+    prefixes: list[str]
+    scope: str
+    label: str
