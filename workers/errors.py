@@ -78,7 +78,7 @@ class OptionInvalid(WorkerError):
 
 
 class WebhookRefused(OptionInvalid):
-    """A webhook URL's host resolves to an internal address: `workers.webhook_target`."""
+    """A webhook URL's host resolves to an internal address: `workers.webhooks.target`."""
 
     code = "webhook_target_refused"
 

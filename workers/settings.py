@@ -41,7 +41,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipelines.chunk import ChunkPolicy
-from workers.webhook_target import Allowlist
+from workers.webhooks.target import Allowlist
 
 if TYPE_CHECKING:
     from workers.storage.s3 import S3Options
@@ -93,14 +93,14 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: SecretStr | None = None
     s3_max_attempts: int = Field(default=5, ge=1, le=20)
-    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # a worker's own /metrics (workers.metrics)
-    webhook_secret: SecretStr | None = None  # HMAC-SHA256 key of X-Vodfleet-Signature (workers.webhook)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # a worker's own /metrics (workers.metrics.worker)
+    webhook_secret: SecretStr | None = None  # HMAC-SHA256 key of X-Vodfleet-Signature (workers.webhooks.deliverer)
     webhook_timeout: float = Field(default=10.0, ge=0.1, le=120)
     webhook_max_attempts: int = Field(default=10, ge=1, le=100)
     webhook_backoff_base: float = Field(default=2.0, ge=0.01, le=3600)
     webhook_backoff_max: float = Field(default=600.0, ge=0.1, le=86400)
     webhook_interval: float = Field(default=1.0, ge=0.05, le=3600)  # how often the outbox is scanned
-    # Internal webhook receivers allowed anyway (workers.webhook_target): "10.0.0.0/8,hooks.internal"
+    # Internal webhook receivers allowed anyway (workers.webhooks.target): "10.0.0.0/8,hooks.internal"
     webhook_allow: str | None = None
 
     @field_validator("state_dir", "scratch_dir")

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from workers.jobs import JobSpec
-from workers.jobstate import Failure, JobRecord, JobState
-from workers.store import (
+from workers.jobs.spec import JobSpec
+from workers.jobs.state import Failure, JobRecord, JobState
+from workers.store.base import (
     IllegalTransition,
     JobNotFound,
     JobStore,
