@@ -21,6 +21,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+from celery import Celery
+
 from workers.queue.demand import Demand, wanted
 
 POOL_LABEL = "io.vodfleet.autoscaler"
@@ -146,10 +148,10 @@ class DockerPool:
             self.draining.add(name)
 
 
-def active_tasks(app: Any, names: list[str], timeout: float) -> dict[str, bool]:
+def active_tasks(app: Celery, names: list[str], timeout: float) -> dict[str, bool]:
     """Container → whether its worker runs a task, for the workers that answer remote control (hostname =
     container name: ``vodfleet-<pid>@<name>``); a worker that does not answer in `timeout` is absent."""
-    from celery.exceptions import DuplicateNodenameWarning  # type: ignore[import-untyped]  # noqa: PLC0415
+    from celery.exceptions import DuplicateNodenameWarning  # noqa: PLC0415
 
     with warnings.catch_warnings():  # containers on the host network share a node name; idle ones still answer
         warnings.simplefilter("ignore", DuplicateNodenameWarning)

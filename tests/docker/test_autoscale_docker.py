@@ -15,7 +15,7 @@ from docker_support import WorkerImage
 from workers.autoscale import POOL_LABEL, DockerPool, Policy
 from workers.cli.commands.autoscale import Autoscaler
 from workers.queue import routing
-from workers.queue.app import RUN_JOB
+from workers.queue.names import RUN_JOB
 from workers.settings import Settings
 
 pytestmark = [pytest.mark.docker, pytest.mark.queue]

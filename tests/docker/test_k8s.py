@@ -28,7 +28,7 @@ from pipelines.chunk import ChunkPolicy, plan_chunks
 from workers.fingerprint import read_lock
 from workers.jobs.spec import JobSpec
 from workers.queue import drain
-from workers.queue.app import JOBS_QUEUE
+from workers.queue.names import JOBS_QUEUE
 from workers.settings import Settings
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"

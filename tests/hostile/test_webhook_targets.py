@@ -25,7 +25,7 @@ import pytest
 from workers.jobs.spec import JobSpec
 from workers.jobs.state import JobRecord, JobState, Transition
 from workers.settings import Settings
-from workers.store.base import open_store
+from workers.store import open_store
 from workers.webhooks.deliverer import Deliverer
 from workers.webhooks.outbox import ABANDONED, DELIVERED, open_outbox
 from workers.webhooks.target import Allowlist, IPAddress, check_target

@@ -26,7 +26,7 @@ from test_s3_jobs import dash_references, hls_references, missing
 
 from workers.delivery.faults import EXIT_STATUS, KILL_WORKER_AT
 from workers.publish.protocol import read_live
-from workers.queue.app import DEAD_QUEUE
+from workers.queue.names import DEAD_QUEUE
 from workers.storage import S3Storage
 
 pytestmark = [pytest.mark.queue, pytest.mark.media, pytest.mark.fleet]

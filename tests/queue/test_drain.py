@@ -20,7 +20,8 @@ from workers.jobs.state import JobRecord, JobState
 from workers.queue import drain, routing
 from workers.queue.depth import queue_depth
 from workers.settings import Settings
-from workers.store.base import JobStore, open_store
+from workers.store import open_store
+from workers.store.base import JobStore
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]
 DRAFT = ("--profile", "draft", "--segment-seconds", "2", "--no-quality")

@@ -25,9 +25,11 @@ from test_s3_jobs import dash_references, fresh_db, hls_references, missing
 
 from workers.delivery.faults import EXIT_STATUS, KILL_WORKER_AT
 from workers.jobs.state import JobRecord
-from workers.queue.app import DEAD_QUEUE, JOBS_QUEUE, RUN_JOB, create_app
+from workers.queue.app import create_app
+from workers.queue.names import DEAD_QUEUE, JOBS_QUEUE, RUN_JOB
 from workers.settings import Settings
-from workers.store.base import JobStore, open_store
+from workers.store import open_store
+from workers.store.base import JobStore
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]
 

@@ -27,10 +27,10 @@ from workers.autoscale import Policy, decide
 from workers.jobs.board import PartState
 from workers.jobs.state import JobState
 from workers.queue import routing
-from workers.queue.app import JOBS_QUEUE
 from workers.queue.demand import Demand, observe
+from workers.queue.names import JOBS_QUEUE
 from workers.settings import Settings
-from workers.store.base import open_store
+from workers.store import open_store
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]
 DRAFT = ("--profile", "draft", "--segment-seconds", "2", "--no-quality")

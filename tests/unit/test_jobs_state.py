@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.errors import CheckResult, PipelineError, QCFailed, SourceRejected
-from workers.delivery.job import failure_exit_code, retry_delay
+from workers.delivery.attempt import retry_delay
 from workers.errors import AccessDenied, ObjectNotFound, StorageUnavailable, WorkerError
 from workers.exitcodes import (
     EXIT_CONFIG,
@@ -15,6 +15,7 @@ from workers.exitcodes import (
     EXIT_OK,
     EXIT_QC_FAILED,
 )
+from workers.exitcodes import exit_code as failure_exit_code
 from workers.jobs.spec import JobSpec
 from workers.jobs.state import FORWARD, TERMINAL, Failure, JobRecord, JobState, apply, can_transition, exit_code_for
 from workers.settings import Settings

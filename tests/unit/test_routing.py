@@ -8,7 +8,7 @@ from workers.fingerprint import Fingerprint
 from workers.jobs.spec import JobSpec
 from workers.jobs.state import JobRecord
 from workers.queue import routing
-from workers.queue.app import JOBS_QUEUE
+from workers.queue.names import JOBS_QUEUE
 
 A = Fingerprint(value="sha256:" + "a1" * 32)
 B = Fingerprint(value="sha256:" + "b2" * 32)

@@ -28,7 +28,8 @@ from workers.jobs.parts import plan_board
 from workers.jobs.state import JobRecord, JobState, apply
 from workers.settings import Settings
 from workers.storage.base import Storage
-from workers.store.base import JobStore, update_checked
+from workers.store.base import JobStore
+from workers.store.ops import update_checked
 
 log = logging.getLogger(__name__)
 

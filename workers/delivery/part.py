@@ -1,20 +1,19 @@
-"""run_part: one delivery of one part (a chunk's video rungs, or the title's audio) of a chunked job.
+"""One part of a chunked job (a chunk's video rungs, or the title's audio) as the delivery kernel's unit.
 
-    part lease ─► attempt + 1, running ─► cached master ─► re-plan (probe; must cut the same chunk) ─►
-    encode the part into scratch ─► upload under _chunks/<job>/ ─► done (the last part sends the stitch)
+    cached master ─► re-plan (probe; must cut the same chunk) ─► encode the part into scratch ─►
+    upload under _chunks/<job>/ ─► done (the last part sends the stitch)
 
-The rules of `workers.delivery.job`, per part: a delivery that cannot take the part's lease does nothing; a
-lost part (worker killed: its lease lapses, the watchdog re-sends it) is re-run alone; a retryable error
-re-sends the part with a backoff until its attempts run out; a permanent error, or attempts exhausted,
-fails the whole job (nothing is published; chunk objects and the cached master are removed). A cancelled
-or ended job stops the part's ffmpeg within a second. SIGTERM hands the message back.
+The lease (the part's own), the attempt count, stop reasons, retry or give up and the dead letter are the kernel's
+(`workers.delivery.attempt`), as for a whole job. Per part: a lost part (worker killed: its lease lapses, the
+watchdog re-sends it) is re-run alone; a retryable error re-sends the part with a backoff until its attempts run
+out; a permanent error, or attempts exhausted, fails the whole job (nothing is published; chunk objects and the
+cached master are removed). A cancelled or ended job stops the part's ffmpeg within a second. SIGTERM hands the
+message back.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,32 +21,28 @@ from pathlib import Path
 from pipelines.chunk import plan_chunks
 from pipelines.chunk_encode import encode_audio, encode_chunk
 from pipelines.errors import Cancelled
-from pipelines.plan import EncodePlan, PlanOptions
+from pipelines.plan import EncodePlan
 from pipelines.tools import Tools
-from pipelines.transcode import TranscodeRequest, plan_transcode
+from pipelines.transcode import plan_transcode
 from workers.delivery import chunks, faults
+from workers.delivery.attempt import deliver, failure_for
+from workers.delivery.context import Context, Outcome
 from workers.delivery.inputs import cached_master, named_as_submitted, sweep_masters
-from workers.delivery.job import STORE_UNAVAILABLE, Context, Outcome, failure_of, retry_delay, stopped_by
 from workers.delivery.lease import LeaseKeeper, StopReason
 from workers.delivery.part_files import part_prefix, upload_part
-from workers.errors import JobError, WorkerError
+from workers.errors import IllegalTransition, PartMismatch, StoreUnavailable
 from workers.jobs.board import AUDIO, ChunkPart, PartState, part_lease
 from workers.jobs.parts import begin_part, finish_part, requeue_part
+from workers.jobs.request import transcode_request
 from workers.jobs.state import TERMINAL, Failure, JobRecord, JobState, apply
 from workers.metrics import worker as metrics
-from workers.store.base import IllegalTransition, update_checked
+from workers.store.ops import update_checked
 
 log = logging.getLogger(__name__)
 
 
-class PartMismatch(JobError):
-    """This worker cuts the title differently from the coordinator (another probe result or build)."""
-
-    code = "chunk_plan_mismatch"
-    retryable = False
-
-
 def run_part(job_id: str, index: int, ctx: Context) -> Outcome:
+    """One delivery of part `index` of job `job_id`: what the ``run_part`` task calls."""
     sweep_masters(ctx.store, ctx.settings)
     record = ctx.store.get(job_id)
     if record is None or record.state in TERMINAL or record.chunks is None:
@@ -59,68 +54,108 @@ def run_part(job_id: str, index: int, ctx: Context) -> Outcome:
     if part.state is PartState.DONE:
         _maybe_stitch(record, ctx)  # a redelivery after the stitch trigger may have been lost with its worker
         return Outcome.DROPPED
-    lease = part_lease(job_id, index)
-    if not ctx.store.acquire(lease, ctx.owner, ctx.settings.lease_ttl):
-        log.info("job %s: %s is leased by another worker; message dropped", job_id, part.name)
-        return Outcome.DROPPED
-    try:
-        return _leased(job_id, index, lease, ctx)
-    finally:
-        ctx.store.release(lease, ctx.owner)
+    return deliver(PartDelivery(record, part, ctx), ctx)
+
+
+class PartDelivery:
+    """A part as the kernel's `workers.delivery.attempt.Unit` (the result of its work: its ffmpeg's wall time)."""
+
+    time_limit_hint = "raise VODFLEET_TIME_LIMIT_FACTOR, or lower VODFLEET_CHUNK_TARGET"
+
+    def __init__(self, record: JobRecord, part: ChunkPart, ctx: Context) -> None:
+        self.record, self.part, self.ctx = record, part, ctx
+        self.job_id, self.index = record.job_id, part.index
+        self.lease_id = part_lease(record.job_id, part.index)
+        self.what = part.name
+        self.scratch_prefix = f"vodfleet-part-{record.job_id}-{part.index}-"
+
+    def hard_limit(self) -> float:
+        return self.ctx.settings.time_limits(self.part.end - self.part.start)[1]
+
+    def prepare(self) -> bool:
+        return True
+
+    def count_attempt(self) -> int | None:
+        ctx, index = self.ctx, self.index
+        try:
+            record = _update(ctx, self.job_id, lambda r: begin_part(r, index, ctx.owner, at=time.time()))
+        except IllegalTransition as exc:  # finished, failed, cancelled, or the part got done meanwhile
+            log.info("job %s: part %d not run: %s", self.job_id, index, exc.message)
+            return None
+        self.record, self.part = record, _part(record, index)
+        return self.part.attempts
+
+    def budget(self) -> int:
+        return self.ctx.settings.max_attempts
+
+    def cancel_requested(self) -> bool:
+        return self.record.cancel_requested
+
+    def exhaust(self, attempt: int) -> Outcome:
+        part = self.part
+        return _fail_job(self.record, failure_for(
+            "attempts_exhausted",
+            f"{part.name} ({part.start:.3f}–{part.end:.3f} s) was delivered {attempt} times; every earlier attempt "
+            "was lost (worker killed or stopped)", retryable=False,
+            hint="this stretch of the master may crash or exhaust the worker; check worker logs, then "
+                 "`vodfleet submit --force`"), self.ctx)
+
+    def dead_letter(self) -> None:
+        self.ctx.dead_letter(self.record)
+
+    def work(self, attempt: int, scratch: Path, keeper: LeaseKeeper) -> float:
+        faults.reached(f"chunk{self.index}")  # test-only hook: a no-op unless VODFLEET_FAULT_KILL_WORKER_AT is set
+        return _encode_and_upload(self.record, self.part, scratch, self.ctx, keeper)
+
+    def finish(self, result: float, attempt: int) -> Outcome:
+        ctx, job_id = self.ctx, self.job_id
+        try:
+            done = _finish(ctx, job_id, self.index, result)
+        except IllegalTransition as exc:  # the job ended meanwhile: what was uploaded goes with it
+            log.info("job %s: %s finished but not wanted any more: %s", job_id, self.part.name, exc.message)
+            _cleanup_if_ended(job_id, ctx)
+            return Outcome.DROPPED
+        metrics.record_part("done")
+        _maybe_stitch(done, ctx)
+        return Outcome.DONE
+
+    def stopped(self, reason: StopReason | None) -> None:
+        if reason is not StopReason.TIMEOUT:
+            metrics.record_part("stopped")
+
+    def hand_back(self, attempt: int) -> None:
+        self._requeue()
+
+    def cancel(self, attempt: int, *, started: bool) -> Outcome:
+        return _cancel_job(self.record, self.ctx)
+
+    def lost(self) -> None:
+        _cleanup_if_ended(self.job_id, self.ctx)
+
+    def retry(self, error: Failure, attempt: int, delay: float) -> Outcome:
+        requeued = self._requeue()
+        if requeued is None:
+            return Outcome.DROPPED
+        log.warning("job %s: %s failed (%s); retry in %.0f s", self.job_id, self.part.name, error.code, delay)
+        self.ctx.enqueue_part(requeued, self.index, delay)
+        metrics.record_part("retried")
+        return Outcome.RETRY
+
+    def give_up(self, error: Failure, attempt: int) -> Outcome:
+        part = self.part
+        return _fail_job(self.record, error.model_copy(update={
+            "message": f"{part.name} ({part.start:.3f}–{part.end:.3f} s): {error.message}"}), self.ctx)
+
+    def _requeue(self) -> JobRecord | None:
+        ctx, index = self.ctx, self.index
+        try:
+            return _update(ctx, self.job_id, lambda r: requeue_part(r, index, at=time.time(), owner=ctx.owner))
+        except IllegalTransition:
+            return None
 
 
 def _update(ctx: Context, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
     return update_checked(ctx.store, job_id, change)
-
-
-def _leased(job_id: str, index: int, lease: str, ctx: Context) -> Outcome:
-    try:
-        record = _update(ctx, job_id, lambda r: begin_part(r, index, ctx.owner, at=time.time()))
-    except IllegalTransition as exc:  # finished, failed, cancelled, or the part got done meanwhile
-        log.info("job %s: part %d not run: %s", job_id, index, exc.message)
-        return Outcome.DROPPED
-    part = _part(record, index)
-    if part.attempts > ctx.settings.max_attempts:
-        ctx.dead_letter(record)
-        return _fail_job(record, Failure(
-            code="attempts_exhausted", retryable=False,
-            message=f"{part.name} ({part.start:.3f}–{part.end:.3f} s) was delivered {part.attempts} times; every "
-                    "earlier attempt was lost (worker killed or stopped)",
-            hint="this stretch of the master may crash or exhaust the worker; check worker logs, then "
-                 "`vodfleet submit --force`"), ctx)
-    if record.cancel_requested:
-        return _cancel_job(record, ctx)
-    faults.reached(f"chunk{index}")  # test-only hook: a no-op unless VODFLEET_FAULT_KILL_WORKER_AT is set
-    return _run(record, part, lease, ctx)
-
-
-def _run(record: JobRecord, part: ChunkPart, lease: str, ctx: Context) -> Outcome:
-    """One attempt of the part under a kept lease, in its own scratch folder (always removed)."""
-    job_id, index = record.job_id, part.index
-    _soft, hard = ctx.settings.time_limits(part.end - part.start)
-    keeper = LeaseKeeper(ctx.store, job_id, ctx.owner, ctx.settings.lease_ttl, shutdown=ctx.shutdown,
-                         hard_limit=hard, lease_id=lease)
-    ctx.settings.scratch.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f"vodfleet-part-{job_id}-{index}-", dir=ctx.settings.scratch))
-    try:
-        with keeper:
-            keeper.check()
-            seconds = _encode_and_upload(record, part, scratch, ctx, keeper)
-    except Exception as exc:  # noqa: BLE001 - every error ends the attempt (failure_of logs an unexpected one)
-        if stopped_by(exc, keeper):
-            return _stopped(record, part, keeper.reason, exc, ctx)
-        return _part_failed(record, part, failure_of(exc, f"job {job_id}: {part.name}"), ctx)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    try:
-        done = _finish(ctx, job_id, index, seconds)
-    except IllegalTransition as exc:  # the job ended meanwhile: what was uploaded goes with it
-        log.info("job %s: %s finished but not wanted any more: %s", job_id, part.name, exc.message)
-        _cleanup_if_ended(job_id, ctx)
-        return Outcome.DROPPED
-    metrics.record_part("done")
-    _maybe_stitch(done, ctx)
-    return Outcome.DONE
 
 
 def _finish(ctx: Context, job_id: str, index: int, seconds: float) -> JobRecord:
@@ -130,8 +165,8 @@ def _finish(ctx: Context, job_id: str, index: int, seconds: float) -> JobRecord:
     while True:
         try:
             return _update(ctx, job_id, lambda r: finish_part(r, index, ctx.owner, seconds, at=time.time()))
-        except WorkerError as exc:
-            if exc.code != STORE_UNAVAILABLE or time.monotonic() > deadline:
+        except StoreUnavailable as exc:
+            if time.monotonic() > deadline:
                 raise
             log.warning("job %s: cannot mark part %d done yet: %s", job_id, index, exc)
             time.sleep(0.5)
@@ -145,11 +180,7 @@ def _part(record: JobRecord, index: int) -> ChunkPart:
 
 
 def _plan(record: JobRecord, source: Path, scratch: Path, *, loudness: bool) -> EncodePlan:
-    spec = record.spec
-    request = TranscodeRequest(source=source, output=scratch / "unused", ladder=spec.ladder,
-                               options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
-                                                   audio_languages=spec.audio_languages,
-                                                   audio_map=spec.audio_map_entries(), loudness=spec.loudness))
+    request = transcode_request(record.spec, source=source, output=scratch / "unused")
     return plan_transcode(request, scratch=scratch, loudness=loudness).plan
 
 
@@ -187,46 +218,6 @@ def _maybe_stitch(record: JobRecord, ctx: Context) -> None:
     if record.chunks is not None and record.chunks.complete and record.state is JobState.ENCODING:
         log.info("job %s: every part done; stitch sent", record.job_id)
         ctx.enqueue(record, 0.0)
-
-
-def _stopped(record: JobRecord, part: ChunkPart, reason: StopReason | None, exc: Exception, ctx: Context) -> Outcome:
-    if reason is not StopReason.TIMEOUT:
-        metrics.record_part("stopped")
-    if reason is StopReason.SHUTDOWN:
-        _requeue(record, part, ctx)
-        return Outcome.REQUEUE
-    if reason is StopReason.CANCELLED:
-        return _cancel_job(record, ctx)
-    if reason is StopReason.LEASE_LOST:
-        _cleanup_if_ended(record.job_id, ctx)
-        return Outcome.DROPPED
-    if reason is StopReason.TIMEOUT:
-        return _part_failed(record, part, Failure(
-            code="time_limit", retryable=True, message=f"{part.name} ran past its hard time limit ({exc})",
-            hint="raise VODFLEET_TIME_LIMIT_FACTOR, or lower VODFLEET_CHUNK_TARGET"), ctx)
-    return _part_failed(record, part, Failure(code="cancelled", retryable=False, message=str(exc)), ctx)
-
-
-def _requeue(record: JobRecord, part: ChunkPart, ctx: Context) -> JobRecord | None:
-    try:
-        return _update(ctx, record.job_id, lambda r: requeue_part(r, part.index, at=time.time(), owner=ctx.owner))
-    except IllegalTransition:
-        return None
-
-
-def _part_failed(record: JobRecord, part: ChunkPart, failure: Failure, ctx: Context) -> Outcome:
-    if failure.retryable and part.attempts < ctx.settings.max_attempts:
-        requeued = _requeue(record, part, ctx)
-        if requeued is None:
-            return Outcome.DROPPED
-        delay = retry_delay(part.attempts)
-        log.warning("job %s: %s failed (%s); retry in %.0f s", record.job_id, part.name, failure.code, delay)
-        ctx.enqueue_part(requeued, part.index, delay)
-        metrics.record_part("retried")
-        return Outcome.RETRY
-    suffix = f" (after {part.attempts} attempts)" if failure.retryable else ""
-    return _fail_job(record, failure.model_copy(update={
-        "message": f"{part.name} ({part.start:.3f}–{part.end:.3f} s): {failure.message}{suffix}"}), ctx)
 
 
 def _end_job(record: JobRecord, dst: JobState, ctx: Context, *, detail: str, failure: Failure | None = None) -> None:

@@ -13,11 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from workers.errors import JobError
+from workers.errors import IllegalTransition, JobError
 from workers.jobs.board import parse_part_lease
 from workers.jobs.parts import requeue_part
 from workers.jobs.state import RUNNING, TERMINAL, JobRecord, JobState
-from workers.store.base import IllegalTransition, JobStore, transition, update_checked
+from workers.store.base import JobStore
+from workers.store.ops import transition, update_checked
 
 log = logging.getLogger(__name__)
 

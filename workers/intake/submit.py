@@ -11,7 +11,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipelines.errors import ConfigError, PipelineError, SourceRejected
 from workers.errors import ObjectNotFound
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # planning and Celery load when a local master is planned / a
     from pipelines.chunk import ChunkPolicy
     from pipelines.plan import PlanOptions
     from pipelines.tools import Tools
+    from workers.queue.app import FleetApp
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 MAX_REVISIONS = 1000
@@ -125,7 +126,7 @@ def source_duration(path: Path | None, tools: Tools) -> float | None:
         return None  # the worker rejects it with the full story
 
 
-def submit(app: Any, store: JobStore, spec: JobSpec, inputs: tuple[InputIdentity, ...], *,
+def submit(app: FleetApp, store: JobStore, spec: JobSpec, inputs: tuple[InputIdentity, ...], *,
            duration: float | None, force: bool, tools: Tools, fingerprint_cache: Path | None = None) -> Submitted:
     """Store the job (a new revision with `force`) and send it; `fingerprint_cache`: where the encoder's
     fingerprint is remembered between calls (`workers.fingerprint.local_cached`), None to measure it."""

@@ -20,13 +20,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pipelines.tools import Tools
 from workers.errors import PreconditionFailed
 from workers.intake.submit import remote_identity, safe_name, source_duration, submit, upload
 from workers.intake.watch_plan import Entry, Ready, WatchPlan, plan
 from workers.jobs.spec import InputIdentity, JobSpec, SubtitleRef
+from workers.queue.app import FleetApp
 from workers.settings import Settings
 from workers.storage import LocalStorage, S3Storage, storage_for
 from workers.storage.base import Storage
@@ -93,7 +93,7 @@ def _local_listing(root: Path) -> dict[str, Entry]:
 class Watcher:
     """One watched folder. `poll` lists once, submits what is ready and returns the plan it acted on."""
 
-    def __init__(self, folder: Storage, settings: Settings, store: JobStore, app: Any, tools: Tools,
+    def __init__(self, folder: Storage, settings: Settings, store: JobStore, app: FleetApp, tools: Tools,
                  template: Template, *, say: Callable[[str], None] = print) -> None:
         self.folder, self.settings, self.store, self.app = folder, settings, store, app
         self.fleet_storage = storage_for(settings)

@@ -36,6 +36,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from workers.exitcodes import CODES
 from workers.metrics.observation import Failed, Observation, PhaseTime, Retried
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -51,24 +52,9 @@ FAILURES = Counter("vodfleet_job_failures", "Jobs that ended failed, by error co
 RETRIES = Counter("vodfleet_job_retries", "Attempts that failed and were requeued, by error code", ["code"])
 CHUNK_PARTS = Counter("vodfleet_chunk_parts", "Chunk tasks of split-and-stitch jobs, by outcome", ["outcome"])
 
-# Every error code (docs/errors.md's table; tests/unit/test_metrics_labels.py keeps the two in step) and every
-# chunk outcome: the label sets a worker can record, created at 0 when it starts (`initialise_labels`).
-ERROR_CODES = ("source_not_local", "source_missing", "source_empty", "source_format_refused", "source_not_media",
-               "source_truncated", "source_undecodable", "source_no_video", "source_bad_duration",
-               "source_too_long", "source_too_large", "source_too_many_streams", "source_probe_timeout",
-               "output_too_large", "subtitle_unreadable", "subtitle_too_large", "subtitle_too_many_cues",
-               "subtitle_too_complex", "subtitle_line_too_long", "subtitle_charset_unknown",
-               "subtitle_unparseable", "caption_scc_invalid", "subtitle_unsafe_xml", "subtitle_timestamp_invalid",
-               "subtitle_out_of_range", "language_invalid", "audio_silent", "source_rejected", "subtitle_rejected",
-               "input_rejected", "config_invalid", "tool_missing", "ffmpeg_failed", "ffmpeg_timeout",
-               "scratch_unavailable", "cancelled", "qc_failed", "qc_probe_unreadable", "qc_manifest_unreadable",
-               "cmaf_missing", "cmaf_malformed", "cmaf_unsupported", "unclassified", "pipeline_error",
-               "worker_error", "key_invalid", "storage_error", "storage_unavailable", "object_not_found",
-               "storage_access_denied", "storage_precondition_failed", "storage_checksum_mismatch",
-               "storage_rejected", "output_invalid", "option_invalid", "webhook_target_refused",
-               "webhook_target_unresolvable", "job_error", "job_not_found", "illegal_transition",
-               "store_unavailable", "attempts_exhausted", "chunk_plan_mismatch", "time_limit", "internal_error",
-               "player_libraries_missing", "preview_not_an_output")
+# Every error code (the one table, `workers.exitcodes.CODES`, which docs/errors.md lists) and every chunk outcome:
+# the label sets a worker can record, created at 0 when it starts (`initialise_labels`).
+ERROR_CODES = tuple(CODES)
 CHUNK_OUTCOMES = ("done", "retried", "failed", "stopped")
 
 

@@ -8,24 +8,33 @@
 - queues: ``vodfleet.jobs`` (work) and ``vodfleet.dead`` (jobs whose attempts ran out; nobody consumes it
   by default; inspect with the broker's tools, re-submit with ``vodfleet submit --force``).
 - no result backend: the state store is the one source of truth about a job.
+
+`FleetApp` is what the rest of the fleet holds: the Celery app, the settings it was made from and (in a worker)
+the encoder's fingerprint, typed, instead of attributes hung on the Celery app. The tasks are registered by the
+worker (`workers.queue.tasks.register`); a producer only sends by task name and never imports the worker's code.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from celery import Celery  # type: ignore[import-untyped]
-from kombu import Queue as _Queue  # type: ignore[attr-defined]
+from celery import Celery
+from kombu import Queue
 
+from workers.fingerprint import Fingerprint
+from workers.queue.names import DEAD_QUEUE, JOBS_QUEUE, MAX_PRIORITY
 from workers.settings import Settings
 
-JOBS_QUEUE = "vodfleet.jobs"
-DEAD_QUEUE = "vodfleet.dead"
-RUN_JOB = "vodfleet.run_job"
-RUN_PART = "vodfleet.run_part"  # one chunk (or the audio) of a split-and-stitch job
-MAX_PRIORITY = 9
-Queue: Any = _Queue  # kombu.Queue is untyped
+
+@dataclass(frozen=True)
+class FleetApp:
+    """The fleet's handle on its broker: the configured Celery app, the settings, and (in a worker) its encoder."""
+
+    celery: Celery
+    settings: Settings
+    fingerprint: Fingerprint | None = None  # this worker's encoder; None in a producer (submit, watch, tools)
 
 
 def broker_options(settings: Settings) -> dict[str, Any]:
@@ -58,9 +67,13 @@ def prepare(settings: Settings) -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
-def create_app(settings: Settings, *, tasks: bool = True) -> Any:
-    """A configured Celery app with the fleet's tasks registered (no connection is made here). A producer that
-    only sends by task name (`vodfleet submit`) passes ``tasks=False`` and never imports the worker's code."""
+def fleet_app(settings: Settings, fingerprint: Fingerprint | None = None) -> FleetApp:
+    """The fleet's app for these settings (no connection is made here); a worker passes its own `fingerprint`."""
+    return FleetApp(create_app(settings), settings, fingerprint)
+
+
+def create_app(settings: Settings) -> Celery:
+    """A configured Celery app, no tasks registered, no connection made (the seam's one constructor)."""
     app = Celery("vodfleet", set_as_current=False)
     app.conf.update(
         broker_url=settings.broker,
@@ -84,9 +97,4 @@ def create_app(settings: Settings, *, tasks: bool = True) -> Any:
         worker_enable_remote_control=not settings.broker.startswith("sqla+"),
         enable_utc=True,
     )
-    app.vodfleet_settings = settings
-    if tasks:
-        from workers.queue.tasks import register  # noqa: PLC0415 - tasks import this module's names
-
-        register(app)
     return app

@@ -106,6 +106,6 @@ def running_by_queue(store: JobStore) -> dict[str, Running]:
 
 def observe(settings: Settings, store: JobStore, queues: Sequence[str]) -> Demand:
     """The demand of a pool consuming `queues`, read now from the broker and the store (raises
-    `workers.queue.depth.BrokerUnavailable` or the store's JobError when one cannot be read)."""
+    `workers.errors.BrokerUnavailable` or `StoreUnavailable` when one cannot be read)."""
     return demand(queue_depth(settings, list(dict.fromkeys(queues))), running_by_queue(store), queues)
 

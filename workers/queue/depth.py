@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from workers.errors import WorkerError
+from workers.errors import BrokerUnavailable
 from workers.queue.app import broker_options
 from workers.settings import Settings
 
@@ -28,11 +28,6 @@ BINDING_PREFIX = "_kombu.binding."
 KOMBU_REDIS_SEP = "\x06\x16"  # kombu.transport.redis.Channel.sep: priority lists are ``<queue><sep><step>``
 CELERY_INTERNAL = ("celeryev",)  # Celery's event exchange; its remote-control ones end in ``pidbox``
 UNACKED_HASH = "unacked"  # kombu's Redis transport default (``unacked_key``)
-
-
-class BrokerUnavailable(WorkerError):
-    code = "broker_unavailable"
-    retryable = True
 
 
 @dataclass(frozen=True)
@@ -151,13 +146,11 @@ def _redis(url: str, settings: Settings, queues: Sequence[str]) -> list[QueueDep
 
 
 def _amqp(url: str, queues: Sequence[str]) -> list[QueueDepth]:
-    from amqp.exceptions import NotFound  # type: ignore[import-untyped]  # noqa: PLC0415
-    from kombu import Connection as _Connection  # type: ignore[attr-defined]  # noqa: PLC0415
-
-    connection: Any = _Connection  # kombu is untyped
+    from amqp.exceptions import NotFound  # noqa: PLC0415
+    from kombu import Connection  # noqa: PLC0415
 
     found = []
-    with connection(url, connect_timeout=5) as conn:
+    with Connection(url, connect_timeout=5) as conn:
         for queue in queues:
             channel: Any = conn.channel()  # a failed passive declare closes its channel: one per queue
             try:

@@ -14,7 +14,7 @@ from typing import cast
 import redis
 from redis.exceptions import RedisError, WatchError
 
-from workers.errors import JobError
+from workers.errors import JobNotFound, StoreUnavailable
 from workers.jobs.state import JobRecord, JobState
 
 _P = "vodfleet:"
@@ -67,9 +67,9 @@ class RedisStore:
         self._expired = self._redis.register_script(_EXPIRED)
         self._reclaim = self._redis.register_script(_RECLAIM)
 
-    def _error(self, exc: RedisError) -> JobError:
-        return JobError(f"job store {self.url}: {exc}", code="store_unavailable",
-                        hint="check that Redis is reachable (VODFLEET_STORE_URL)")
+    def _error(self, exc: RedisError) -> StoreUnavailable:
+        return StoreUnavailable(f"job store {self.url}: {exc}",
+                                hint="check that Redis is reachable (VODFLEET_STORE_URL)")
 
     def create(self, record: JobRecord) -> tuple[JobRecord, bool]:
         try:
@@ -90,8 +90,6 @@ class RedisStore:
         return JobRecord.model_validate_json(text) if text else None
 
     def update(self, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
-        from workers.store.base import JobNotFound  # noqa: PLC0415 - store imports this module lazily
-
         key = _P + "job:" + job_id
         try:
             with self._redis.pipeline() as pipe:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from workers.errors import JobError
+from workers.errors import JobNotFound, StoreUnavailable
 from workers.jobs.state import JobRecord, JobState
 from workers.store.transaction import transaction
 
@@ -38,8 +38,8 @@ class SQLiteStore:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise JobError(f"cannot open the job store {self.path}: {exc}", code="store_unavailable",
-                           hint="check VODFLEET_STATE_DIR / VODFLEET_STORE_URL and the disk") from exc
+            raise StoreUnavailable(f"cannot open the job store {self.path}: {exc}",
+                                   hint="check VODFLEET_STATE_DIR / VODFLEET_STORE_URL and the disk") from exc
         try:
             if not self._ready:
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -49,8 +49,8 @@ class SQLiteStore:
             with transaction(conn, write=write):
                 yield conn
         except sqlite3.Error as exc:
-            raise JobError(f"job store {self.path}: {exc}", code="store_unavailable",
-                           hint="another process may hold the database; retry") from exc
+            raise StoreUnavailable(f"job store {self.path}: {exc}",
+                                   hint="another process may hold the database; retry") from exc
         finally:
             conn.close()
 
@@ -69,8 +69,6 @@ class SQLiteStore:
         return JobRecord.model_validate_json(row[0]) if row else None
 
     def update(self, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
-        from workers.store.base import JobNotFound  # noqa: PLC0415 - store imports this module lazily
-
         with self._tx(write=True) as conn:
             row = conn.execute("SELECT record FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if not row:

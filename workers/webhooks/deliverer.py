@@ -87,7 +87,7 @@ class Deliverer:
     def __init__(self, settings: Settings, store: JobStore, outbox: Outbox, *,
                  resolve: Resolver = system_resolver) -> None:
         self.settings, self.store, self.outbox = settings, store, outbox
-        self._allow = settings.webhook_allowlist()
+        self._allow = Allowlist.parse(settings.webhook_allow)
         self._resolve = resolve  # host → addresses; the C library's unless a caller brings its own table
         secret = settings.webhook_secret
         self._secret = secret.get_secret_value().encode() if secret else None

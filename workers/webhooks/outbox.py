@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, cast
 
-from workers.errors import JobError
+from workers.errors import JobError, StoreUnavailable
 from workers.store.transaction import transaction
 from workers.webhooks.event import WebhookEvent
 
@@ -75,13 +75,13 @@ class SQLiteOutbox:
         try:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         except sqlite3.Error as exc:
-            raise JobError(f"outbox {self.path}: {exc}", code="store_unavailable") from exc
+            raise StoreUnavailable(f"outbox {self.path}: {exc}") from exc
         try:
             conn.executescript(_SCHEMA)
             with transaction(conn):
                 yield conn
         except sqlite3.Error as exc:
-            raise JobError(f"outbox {self.path}: {exc}", code="store_unavailable") from exc
+            raise StoreUnavailable(f"outbox {self.path}: {exc}") from exc
         finally:
             conn.close()
 

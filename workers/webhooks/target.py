@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from workers.errors import WebhookRefused, WebhookUnresolvable
+from workers.settings import IPNetwork, parse_webhook_allow
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Sequence[IPAddress]]  # (host, port) → its addresses; raises OSError
 
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix: the low 32 bits are the IPv4 address
@@ -73,24 +73,10 @@ class Allowlist:
 
     @classmethod
     def parse(cls, text: str | None) -> Allowlist:
-        """``"127.0.0.1/32, 10.0.0.0/8, hooks.internal"`` → an Allowlist (pure); ValueError names a bad entry."""
-        networks: list[IPNetwork] = []
-        hosts: set[str] = set()
-        for raw in (text or "").split(","):
-            entry = raw.strip().strip("[]")
-            if not entry:
-                continue
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-                continue
-            except ValueError:
-                pass
-            name = entry.lower().rstrip(".")
-            if not name or any(not (c.isalnum() or c in "-.") for c in name):
-                raise ValueError(f"webhook_allow entry {raw.strip()!r}: expected a CIDR (10.0.0.0/8), an address "
-                                 "or a host name")
-            hosts.add(name)
-        return cls(tuple(networks), frozenset(hosts))
+        """``"127.0.0.1/32, 10.0.0.0/8, hooks.internal"`` → an Allowlist (pure); ValueError names a bad entry
+        (the syntax is the setting's: `workers.settings.parse_webhook_allow`)."""
+        networks, hosts = parse_webhook_allow(text)
+        return cls(networks, hosts)
 
     def allows_host(self, host: str) -> bool:
         return host.lower().rstrip(".") in self.hosts

@@ -20,9 +20,11 @@ from pipelines.errors import ConfigError
 from workers import autoscale
 from workers.exitcodes import EXIT_OK
 from workers.queue import demand, routing
-from workers.queue.app import JOBS_QUEUE, create_app
+from workers.queue.app import fleet_app
+from workers.queue.names import JOBS_QUEUE
 from workers.settings import Settings
-from workers.store.base import JobStore, open_store
+from workers.store import open_store
+from workers.store.base import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ class Autoscaler:
         self.store = store or open_store(settings.store)
         encoder = pool.encoder()
         self.queues = [routing.queue_for(encoder), JOBS_QUEUE] if encoder else [JOBS_QUEUE]
-        self.app = create_app(settings)
+        self.app = fleet_app(settings)
         self.busy_since = time.monotonic()
 
     def current_demand(self) -> demand.Demand:
@@ -77,7 +79,8 @@ class Autoscaler:
             log.warning("autoscale: %s → %d workers; started %s", load, decision.replicas, ", ".join(started))
         elif decision.replicas < len(running):
             busy = None if self.pool.network == "host" else autoscale.busy_hosts(self.store.leases())
-            idle = autoscale.idle_containers(running, autoscale.active_tasks(self.app, running, timeout=1.0), busy)
+            answers = autoscale.active_tasks(self.app.celery, running, timeout=1.0)
+            idle = autoscale.idle_containers(running, answers, busy)
             victims = autoscale.choose_victims(running, idle, len(running) - decision.replicas)
             self.pool.drain(victims)
             log.warning("autoscale: %s → %d workers; draining %s", load, decision.replicas, ", ".join(victims))

@@ -7,10 +7,12 @@ import argparse
 import sys
 from typing import Any
 
+from workers.errors import JobNotFound
 from workers.exitcodes import EXIT_OK, EXIT_USAGE
 from workers.jobs.state import TERMINAL
 from workers.settings import Settings
-from workers.store.base import JobNotFound, open_store, request_cancel
+from workers.store import open_store
+from workers.store.ops import request_cancel
 
 
 def add_parser(sub: Any) -> None:

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _live(timeout: float) -> dict[str, dict[str, object]]:
     from workers.queue.app import create_app  # noqa: PLC0415 - only this path needs Celery
-    from workers.queue.routing import live_encoders  # noqa: PLC0415
+    from workers.queue.control import live_encoders  # noqa: PLC0415
 
     settings = Settings()
     if settings.broker.startswith(("filesystem://", "sqla+")):
@@ -130,9 +130,9 @@ def health(tools: Tools) -> int:
         with tempfile.NamedTemporaryFile(dir=settings.state_dir, prefix=".health-"):
             pass
         if not settings.broker.startswith(("filesystem://", "sqla+")):
-            from kombu import Connection  # type: ignore[attr-defined]  # noqa: PLC0415
+            from kombu import Connection  # noqa: PLC0415
 
-            with Connection(settings.broker, connect_timeout=3) as conn:  # type: ignore[no-untyped-call]
+            with Connection(settings.broker, connect_timeout=3) as conn:
                 conn.ensure_connection(max_retries=1)
     except Exception as exc:  # noqa: BLE001 - a health check reports every failure the same way
         print(f"unhealthy: {exc}", file=sys.stderr)

@@ -14,9 +14,9 @@ from prometheus_client import CollectorRegistry
 from workers.exitcodes import EXIT_OK
 from workers.metrics.exporter import FleetCollector, exporter_app, serve
 from workers.metrics.worker import multiprocess_registry
-from workers.queue.app import DEAD_QUEUE, JOBS_QUEUE
+from workers.queue.names import DEAD_QUEUE, JOBS_QUEUE
 from workers.settings import Settings
-from workers.store.base import open_store
+from workers.store import open_store
 
 
 def add_parser(sub: Any) -> None:

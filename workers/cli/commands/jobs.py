@@ -9,7 +9,7 @@ from workers.cli.jobview import line
 from workers.exitcodes import EXIT_OK
 from workers.jobs.state import JobState
 from workers.settings import Settings
-from workers.store.base import open_store
+from workers.store import open_store
 
 
 def add_parser(sub: Any) -> None:

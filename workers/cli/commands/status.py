@@ -10,7 +10,7 @@ from typing import Any
 from workers.cli.jobview import block
 from workers.exitcodes import EXIT_OK, EXIT_USAGE
 from workers.settings import Settings
-from workers.store.base import open_store
+from workers.store import open_store
 
 
 def add_parser(sub: Any) -> None:

@@ -23,11 +23,12 @@ from workers.intake.submit import local_path, preflight, resolve, safe_name, sub
 from workers.jobs.spec import JobSpec, validate_webhook_url
 from workers.jobs.state import TERMINAL, JobRecord, JobState, exit_code_for
 from workers.keys import validate_key
-from workers.queue.app import create_app, prepare
+from workers.queue.app import fleet_app, prepare
 from workers.settings import Settings
 from workers.storage import storage_for
-from workers.store.base import JobStore, open_store
-from workers.webhooks.target import check_target
+from workers.store import open_store
+from workers.store.base import JobStore
+from workers.webhooks.target import Allowlist, check_target
 
 
 def subtitle(text: str) -> tuple[str, frozenset[str], str]:
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output_prefix is not None:  # refused before anything is uploaded or queued (exit 2)
         output_prefix(args.output_prefix)
     if args.webhook is not None:
-        check_target(args.webhook, settings.webhook_allowlist(), field="--webhook")
+        check_target(args.webhook, Allowlist.parse(settings.webhook_allow), field="--webhook")
     prepare(settings)
     storage = storage_for(settings)
     store = open_store(settings.store)
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks, dash_vtt_sidecar=args.dash_vtt_sidecar,
                    loudness=args.loudness)
-    app = create_app(settings, tasks=False)  # it only sends by task name
+    app = fleet_app(settings)  # it only sends by task name
     done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
                   duration=duration, force=args.force, tools=tools,
                   fingerprint_cache=settings.state_dir / "encoder-fingerprint.json")

@@ -19,11 +19,11 @@ from pipelines.tools import Tools
 from workers.exitcodes import EXIT_OK
 from workers.intake.watch import Template, Watcher
 from workers.jobs.spec import validate_webhook_url
-from workers.queue.app import create_app, prepare
+from workers.queue.app import fleet_app, prepare
 from workers.settings import Settings
 from workers.storage import storage_for
-from workers.store.base import open_store
-from workers.webhooks.target import check_target
+from workers.store import open_store
+from workers.webhooks.target import Allowlist, check_target
 
 
 def _webhook(text: str) -> str:
@@ -62,7 +62,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.webhook is not None:  # refused before anything is uploaded or queued (exit 2)
-        check_target(args.webhook, settings.webhook_allowlist(), field="--webhook")
+        check_target(args.webhook, Allowlist.parse(settings.webhook_allow), field="--webhook")
     prepare(settings)
     uri = args.uri if "://" in args.uri else str(Path(args.uri).resolve())
     folder = storage_for(settings, uri.rstrip("/") if uri.startswith("s3://") else uri)
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    watcher = Watcher(folder, settings, open_store(settings.store), create_app(settings), Tools.resolve(), template,
+    watcher = Watcher(folder, settings, open_store(settings.store), fleet_app(settings), Tools.resolve(), template,
                       say=say)
     say(f"watching {folder.uri} every {args.interval:g} s")
     watcher.poll()

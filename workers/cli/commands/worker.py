@@ -17,7 +17,7 @@ import os
 import socket
 from typing import Any
 
-from celery import signals  # type: ignore[import-untyped]
+from celery import signals
 
 from pipelines.errors import ConfigError
 from pipelines.tools import Tools
@@ -27,9 +27,11 @@ from workers.fingerprint import local as local_fingerprint
 from workers.jobs.state import JobRecord
 from workers.metrics.worker import initialise_labels, serve_worker_metrics
 from workers.queue import drain, routing
-from workers.queue.app import JOBS_QUEUE, create_app, prepare
+from workers.queue.app import fleet_app, prepare
+from workers.queue.control import register_control
+from workers.queue.names import JOBS_QUEUE
 from workers.queue.send import enqueue, enqueue_part
-from workers.queue.tasks import build_context
+from workers.queue.tasks import register, worker_context
 from workers.settings import Settings
 from workers.webhooks.deliverer import Deliverer
 from workers.webhooks.outbox import open_outbox
@@ -53,15 +55,15 @@ def run(args: argparse.Namespace) -> int:
     overrides = {"concurrency": args.concurrency} if args.concurrency else {}
     settings = Settings(**overrides)
     prepare(settings)
-    app = create_app(settings)
     own = local_fingerprint(Tools.resolve())  # this worker's encoder: it consumes only that encoder's jobs
     queues = [q.strip() for q in args.queues.split(",") if q.strip()] if args.queues else routing.worker_queues(own)
     if foreign := routing.foreign_queues(queues, own):
         raise ConfigError(f"queues {', '.join(foreign)} belong to another encoder (this one is {own.value})",
                           hint="drop --queues, or run the image of that encoder (vodfleet doctor)")
-    app.vodfleet_fingerprint = own
-    routing.register_control()
-    context = build_context(app)
+    app = fleet_app(settings, own)
+    register_control(own)
+    context = worker_context(app)
+    register(app, context)
 
     drain.clear(settings.state_dir)  # a flag left by an earlier run must not keep this one from handing back
 
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         serve_worker_metrics(settings.metrics_port)
     deliverer = Deliverer(settings, context.store, open_outbox(settings.store)).start()
     concurrency = settings.concurrency
-    worker = app.Worker(
+    worker = app.celery.Worker(
         hostname=f"vodfleet-{os.getpid()}@{socket.gethostname()}", pool="solo" if concurrency == 1 else "threads",
         concurrency=concurrency, queues=queues,
         loglevel=args.loglevel, without_mingle=True, without_gossip=True, without_heartbeat=True,
