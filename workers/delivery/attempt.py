@@ -18,6 +18,12 @@
 The decisions are pure and tested on tables (`failure_of`, `decide`, `after_stop`, `retry_delay`, `exhausted`);
 `deliver` and `run` only sequence the effects. What differs between a job and a part is a `Unit`, in
 `workers.delivery.job` and `workers.delivery.part`.
+
+Where each rule lives, for both kinds at once: the lease is taken and released in `deliver` (``ctx.store.acquire``
+/ ``release``) and kept alive by the `LeaseKeeper` in `run`; the attempt is counted in `deliver` by
+``unit.count_attempt()`` and nowhere else; every state write of an attempt goes through the unit's methods
+(``hand_back``, ``cancel``, ``retry``, ``give_up``, ``exhaust``, ``finish``) and `workers.delivery.progress`, so a
+fence on the lease (a write refused once the lease is another's) belongs in `workers.store.ops`, passed from here.
 """
 
 from __future__ import annotations
