@@ -1,1 +1,3 @@
-"""The Celery seam: the app (`app`), sending (`send`), routing by encoder, the thin tasks, queue depth and demand."""
+"""The Celery seam: names (`names`, a leaf), the app and `FleetApp` (`app`), sending (`send`), routing by encoder
+(`routing`); above the delivery layer, the thin tasks (`tasks`), remote control (`control`), queue depth (`depth`),
+demand (`demand`) and drain (`drain`)."""
