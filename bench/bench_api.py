@@ -42,7 +42,7 @@ PART = 8 * 1024 * 1024
 
 
 def vodfleet(*args: str) -> list[str]:
-    return [sys.executable, "-m", "workers.cli", *args]
+    return [sys.executable, "-m", "workers.cli.command", *args]
 
 
 def free_port() -> int:

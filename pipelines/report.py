@@ -8,26 +8,26 @@ import json
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipelines.encoder import EncoderIdentity
 from pipelines.errors import CheckResult
+from pipelines.plan import EncodePlan
 from pipelines.presentation import Presentation, Track
 from pipelines.source import SourceInfo
 from pipelines.subtitles import SubtitleDocument
-
-if TYPE_CHECKING:
-    from pipelines.transcode import Planned
 
 REPORT_NAME = "report.json"
 REPORT_VERSION = 1
 
 
-def build_report(planned: Planned, presentation: Presentation,
+def build_report(source: SourceInfo, plan: EncodePlan, presentation: Presentation,
                  subtitles: Sequence[tuple[str, SubtitleDocument]], checks: Sequence[CheckResult],
                  quality: Mapping[str, Mapping[str, float]], identity: EncoderIdentity,
                  timings: Mapping[str, float], *, fingerprint: str | None = None) -> dict[str, Any]:
-    plan = planned.plan
+    """report.json's dict from the probed `source` and its `plan`, the packaged `presentation`, the subtitle
+    tracks, every QC check, the quality scores, the encoder and the phase timings (seconds); pure but for the
+    creation time. It needs none of the orchestrator's types (`pipelines.transcode` calls it)."""
     picture = presentation.video[0] if presentation.video else None
     encode_seconds = timings.get("encode", 0.0)
     return {
@@ -35,7 +35,7 @@ def build_report(planned: Planned, presentation: Presentation,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "status": "passed" if all(c.passed for c in checks) else "failed",
         "encoder": identity.to_dict() | ({"fingerprint": fingerprint} if fingerprint else {}),
-        "source": _plain(planned.source),
+        "source": _plain(source),
         "plan": {
             "ladder": plan.ladder, "profile": plan.encoder.name, "preset": plan.encoder.preset,
             "fps": str(plan.fps), "gop_seconds": plan.gop_seconds, "gop_frames": plan.gop_frames,
@@ -54,7 +54,7 @@ def build_report(planned: Planned, presentation: Presentation,
                 "quality": dict(quality.get(t.id, {})),
             } for t in presentation.video],
             "audio": [{
-                **_timeline(t, picture), "source_offset": _source_offset(planned.source, a.stream_index),
+                **_timeline(t, picture), "source_offset": _source_offset(source, a.stream_index),
                 "id": t.id, "path": t.path, "language": t.language, "name": t.name, "codecs": t.codecs,
                 "channels": t.channels, "sample_rate": t.sample_rate, "default": t.default,
                 "measured_peak_bitrate": t.peak_bitrate, "measured_average_bitrate": t.average_bitrate,
@@ -75,7 +75,7 @@ def build_report(planned: Planned, presentation: Presentation,
         },
         "speed": {
             "encode_seconds": encode_seconds,
-            "x_realtime": round(planned.source.duration / encode_seconds, 3) if encode_seconds else None,
+            "x_realtime": round(source.duration / encode_seconds, 3) if encode_seconds else None,
         },
         "timings": dict(timings),
         "qc": {"passed": all(c.passed for c in checks), "checks": [c.to_dict() for c in checks]},

@@ -240,7 +240,7 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             quality = measure_quality(planned.plan, request.source, ws.staging, presentation,
                                       tools=tools, scratch=ws.scratch, cancel=cancel)
             lap("quality")
-        report = build_report(planned, presentation, subtitles, checks, quality, identity, timings,
+        report = build_report(planned.source, planned.plan, presentation, subtitles, checks, quality, identity, timings,
                               fingerprint=request.fingerprint)
         report["loudness"] = loudness_report(planned.plan, presentation, loudness)
         if chunks:

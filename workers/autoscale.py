@@ -1,6 +1,6 @@
 """Autoscaling worker containers on one Docker host from the demand on their encoder's queue.
 
-    every tick:  demand = waiting + running (this encoder's queue and the unpinned one)   (workers.demand:
+    every tick:  demand = waiting + running (this encoder's queue and the unpinned one)   (workers.queue.demand:
                           running from the store's live leases, or the broker's reserved count if larger)
                  target = clamp(wanted(demand, jobs_per_worker), min, max)   (pure: `decide`; wanted >= running,
                           so a worker that holds a job is never scaled away while it runs, on any broker)
@@ -21,7 +21,9 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from workers.demand import Demand, wanted
+from celery import Celery
+
+from workers.queue.demand import Demand, wanted
 
 POOL_LABEL = "io.vodfleet.autoscaler"
 FINGERPRINT_LABEL = "io.vodfleet.encoder.fingerprint"
@@ -54,7 +56,7 @@ class Decision:
 
 
 def target_replicas(policy: Policy, load: Demand) -> int:
-    """Workers the demand asks for (`workers.demand.wanted`), clamped to the policy (pure)."""
+    """Workers the demand asks for (`workers.queue.demand.wanted`), clamped to the policy (pure)."""
     return max(policy.min_replicas, min(policy.max_replicas, wanted(load, policy.jobs_per_worker)))
 
 
@@ -75,7 +77,7 @@ def choose_victims(containers: list[str], idle: set[str], count: int) -> list[st
 
 
 def busy_hosts(leases: dict[str, str]) -> set[str]:
-    """Hosts whose worker holds a live lease (owners are ``<host>:<pid>:<random>``, `workers.tasks`; pure).
+    """Hosts whose worker holds a live lease (owners are ``<host>:<pid>:<random>``, `workers.queue.tasks`; pure).
 
     A container's host name is its name (`DockerPool.start`), except on the host network, where all share one."""
     return {owner.partition(":")[0] for owner in leases.values()}
@@ -146,10 +148,10 @@ class DockerPool:
             self.draining.add(name)
 
 
-def active_tasks(app: Any, names: list[str], timeout: float) -> dict[str, bool]:
+def active_tasks(app: Celery, names: list[str], timeout: float) -> dict[str, bool]:
     """Container → whether its worker runs a task, for the workers that answer remote control (hostname =
     container name: ``vodfleet-<pid>@<name>``); a worker that does not answer in `timeout` is absent."""
-    from celery.exceptions import DuplicateNodenameWarning  # type: ignore[import-untyped]  # noqa: PLC0415
+    from celery.exceptions import DuplicateNodenameWarning  # noqa: PLC0415
 
     with warnings.catch_warnings():  # containers on the host network share a node name; idle ones still answer
         warnings.simplefilter("ignore", DuplicateNodenameWarning)

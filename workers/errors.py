@@ -13,10 +13,19 @@
     ├── OptionInvalid                 permanent: a command-line option's value is refused (exit 2)
     │   └── WebhookRefused            permanent: a webhook target resolves to an internal address
     │       └── WebhookUnresolvable   its host does not resolve (refused at submit; retried at send time)
-    └── JobError                      a job cannot proceed (unknown id, bad spec, ...)
+    ├── BrokerUnavailable             retryable: the broker cannot be reached or read (queue depth, demand)
+    ├── JobError                      a job cannot proceed (the job store's answers)
+    │   ├── JobNotFound               permanent: no job with that id
+    │   ├── IllegalTransition         permanent: a state change the state machine (`workers.jobs.state`) forbids
+    │   ├── PartMismatch              permanent: this worker cuts a chunked job's title other than its chunk board
+    │   └── StoreUnavailable          retryable: the job store (SQLite, Redis) or the webhook outbox is unreachable
+    ├── NotAnOutput                   permanent: `vodfleet preview` got no output folder (`workers.preview.errors`)
+    └── LibrariesMissing              permanent: the preview's player libraries are not installed (same module)
 
 Errors from `pipelines` (PipelineError) pass through unchanged; both trees share `pipelines.errors.CodedError`.
-Third-party exceptions (botocore, kombu, ...) are translated at the boundary with ``raise X(...) from exc``.
+Third-party exceptions (botocore, kombu, redis, sqlite3, ...) are translated at the boundary with
+``raise X(...) from exc``. Every code is in docs/errors.md with what to do, and in `workers.exitcodes` with its exit
+code (tests/unit/test_error_codes.py keeps the three in step).
 """
 
 from __future__ import annotations
@@ -78,7 +87,7 @@ class OptionInvalid(WorkerError):
 
 
 class WebhookRefused(OptionInvalid):
-    """A webhook URL's host resolves to an internal address: `workers.webhook_target`."""
+    """A webhook URL's host resolves to an internal address: `workers.webhooks.target`."""
 
     code = "webhook_target_refused"
 
@@ -89,5 +98,35 @@ class WebhookUnresolvable(WebhookRefused):
     code = "webhook_target_unresolvable"
 
 
+class BrokerUnavailable(WorkerError):
+    """The broker cannot be reached or read now (a server restarting, a wrong URL); ask again later."""
+
+    code = "broker_unavailable"
+    retryable = True
+
+
 class JobError(WorkerError):
     code = "job_error"
+
+
+class JobNotFound(JobError):
+    code = "job_not_found"
+
+
+class IllegalTransition(JobError):
+    code = "illegal_transition"
+
+
+class PartMismatch(JobError):
+    """This worker cuts the title differently from the coordinator (another probe result or build)."""
+
+    code = "chunk_plan_mismatch"
+    retryable = False
+
+
+class StoreUnavailable(JobError):
+    """The job store (or the webhook outbox beside it) cannot be reached now; a task that meets it hands its
+    message back to the broker, a lease keeper keeps trying until its lease would lapse."""
+
+    code = "store_unavailable"
+    retryable = True

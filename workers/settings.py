@@ -33,18 +33,40 @@ The S3 settings apply to every s3:// location the fleet opens: its storage and s
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipelines.chunk import ChunkPolicy
-from workers.webhook_target import Allowlist
 
-if TYPE_CHECKING:
-    from workers.storage.s3 import S3Options
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_webhook_allow(text: str | None) -> tuple[tuple[IPNetwork, ...], frozenset[str]]:
+    """``VODFLEET_WEBHOOK_ALLOW`` ``"127.0.0.1/32, 10.0.0.0/8, hooks.internal"`` → (networks, host names) (pure);
+    ValueError names a bad entry. `workers.webhooks.target.Allowlist` is built from it."""
+    networks: list[IPNetwork] = []
+    hosts: set[str] = set()
+    for raw in (text or "").split(","):
+        entry = raw.strip().strip("[]")
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+            continue
+        except ValueError:
+            pass
+        name = entry.lower().rstrip(".")
+        if not name or any(not (c.isalnum() or c in "-.") for c in name):
+            raise ValueError(f"webhook_allow entry {raw.strip()!r}: expected a CIDR (10.0.0.0/8), an address "
+                             "or a host name")
+        hosts.add(name)
+    return tuple(networks), frozenset(hosts)
+
 
 BROKER_SCHEMES = ("filesystem", "redis", "rediss", "amqp", "pyamqp", "sqla+sqlite")
 STORE_SCHEMES = ("sqlite", "redis", "rediss")
@@ -93,14 +115,14 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: SecretStr | None = None
     s3_max_attempts: int = Field(default=5, ge=1, le=20)
-    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # a worker's own /metrics (workers.metrics)
-    webhook_secret: SecretStr | None = None  # HMAC-SHA256 key of X-Vodfleet-Signature (workers.webhook)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # a worker's own /metrics (workers.metrics.worker)
+    webhook_secret: SecretStr | None = None  # HMAC-SHA256 key of X-Vodfleet-Signature (workers.webhooks.deliverer)
     webhook_timeout: float = Field(default=10.0, ge=0.1, le=120)
     webhook_max_attempts: int = Field(default=10, ge=1, le=100)
     webhook_backoff_base: float = Field(default=2.0, ge=0.01, le=3600)
     webhook_backoff_max: float = Field(default=600.0, ge=0.1, le=86400)
     webhook_interval: float = Field(default=1.0, ge=0.05, le=3600)  # how often the outbox is scanned
-    # Internal webhook receivers allowed anyway (workers.webhook_target): "10.0.0.0/8,hooks.internal"
+    # Internal webhook receivers allowed anyway (workers.webhooks.target): "10.0.0.0/8,hooks.internal"
     webhook_allow: str | None = None
 
     @field_validator("state_dir", "scratch_dir")
@@ -133,11 +155,8 @@ class Settings(BaseSettings):
     @field_validator("webhook_allow")
     @classmethod
     def _webhook_allow(cls, value: str | None) -> str | None:
-        Allowlist.parse(value)  # ValueError names the bad entry
+        parse_webhook_allow(value)  # ValueError names the bad entry
         return value
-
-    def webhook_allowlist(self) -> Allowlist:
-        return Allowlist.parse(self.webhook_allow)
 
     @model_validator(mode="after")
     def _s3_keys(self) -> Settings:
@@ -145,12 +164,6 @@ class Settings(BaseSettings):
             raise ValueError("s3_access_key and s3_secret_key: set both (VODFLEET_S3_ACCESS_KEY, "
                              "VODFLEET_S3_SECRET_KEY), or neither to use boto3's credential chain")
         return self
-
-    def s3_options(self) -> S3Options:
-        """Keyword options for `workers.storage.S3Storage` (pure)."""
-        return {"endpoint_url": self.s3_endpoint_url, "region": self.s3_region, "access_key": self.s3_access_key,
-                "secret_key": self.s3_secret_key.get_secret_value() if self.s3_secret_key else None,
-                "max_attempts": self.s3_max_attempts}
 
     # --- derived (defaults under the state folder) -------------------------------------------------------
 

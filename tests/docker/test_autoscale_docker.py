@@ -12,10 +12,10 @@ import pytest
 from docker.client import DockerClient, from_env
 from docker_support import WorkerImage
 
-from workers import routing
-from workers.app import RUN_JOB
 from workers.autoscale import POOL_LABEL, DockerPool, Policy
-from workers.commands.autoscale import Autoscaler
+from workers.cli.commands.autoscale import Autoscaler
+from workers.queue import routing
+from workers.queue.names import RUN_JOB
 from workers.settings import Settings
 
 pytestmark = [pytest.mark.docker, pytest.mark.queue]

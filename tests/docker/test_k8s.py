@@ -6,7 +6,7 @@
   model, so the dump differs); trigger metadata is a free map in the CRD: its names are checked against KEDA's
   metrics-api scaler (``keda:"name=…"`` tags of pkg/scalers/metrics_api_scaler.go);
 - the ScaledObject's URL against the exporter's Service and /scale (served for real: tests/queue/test_running_work.py);
-- the drain timeout and grace period against the chunk sizing (`workers.drain`), itself checked against the real
+- the drain timeout and grace period against the chunk sizing (`workers.queue.drain`), itself checked against the real
   chunk planner (`pipelines.chunk.plan_chunks`).
 """
 
@@ -25,10 +25,10 @@ from cloudcoil.models.prometheus_operator import v1 as monitoring
 from pydantic import BaseModel
 
 from pipelines.chunk import ChunkPolicy, plan_chunks
-from workers import drain
-from workers.app import JOBS_QUEUE
 from workers.fingerprint import read_lock
-from workers.jobs import JobSpec
+from workers.jobs.spec import JobSpec
+from workers.queue import drain
+from workers.queue.names import JOBS_QUEUE
 from workers.settings import Settings
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"

@@ -17,7 +17,7 @@ from mpegdash.parser import MPEGDASHParser
 from pipelines.plan import PlanOptions
 from pipelines.transcode import Sidecar, TranscodeRequest, transcode
 from workers.errors import PreconditionFailed, StorageUnavailable
-from workers.publish import PublishResult, publish, read_live
+from workers.publish.protocol import PublishResult, publish, read_live
 from workers.storage.base import ObjectInfo, Storage
 
 pytestmark = pytest.mark.media

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from workers.jobs import JobSpec
-from workers.jobstate import JobRecord, JobState, Transition
-from workers.outbox import ABANDONED, DELIVERED, open_outbox
+from workers.jobs.spec import JobSpec
+from workers.jobs.state import JobRecord, JobState, Transition
 from workers.settings import Settings
 from workers.store import open_store
-from workers.webhook import Deliverer
-from workers.webhook_target import Allowlist, IPAddress, check_target
+from workers.webhooks.deliverer import Deliverer
+from workers.webhooks.outbox import ABANDONED, DELIVERED, open_outbox
+from workers.webhooks.target import Allowlist, IPAddress, check_target
 
 LOOPBACK_SPELLINGS = ["127.0.0.1", "localhost", "127.1", "2130706433", "0x7f000001", "[::1]", "[::ffff:127.0.0.1]",
                       "0.0.0.0"]

@@ -20,13 +20,14 @@ from pipelines.tools import Tools
 from workers.fingerprint import local_cached, measure
 from workers.storage import LocalStorage
 
-NOT_FOR_A_PRODUCER = ("workers.tasks", "workers.runjob", "workers.runpart", "workers.chunked", "pipelines.transcode",
-                      "pipelines.qc", "pipelines.stitch", "pipelines.subtitles", "boto3", "botocore",
-                      "workers.commands.worker", "workers.commands.autoscale", "workers.exporter", "ffmpeg",
-                      "pipelines.storyboard")
+NOT_FOR_A_PRODUCER = ("workers.queue.tasks", "workers.delivery.job", "workers.delivery.part", "workers.delivery.chunks",
+                      "pipelines.transcode", "pipelines.qc", "pipelines.stitch", "pipelines.subtitles", "boto3",
+                      "botocore",
+                      "workers.cli.commands.worker", "workers.cli.commands.autoscale", "workers.metrics.exporter",
+                      "ffmpeg", "pipelines.storyboard")
 PROBE = """
 import json, sys
-from workers.cli import main
+from workers.cli.command import main
 code = main(sys.argv[1:])
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
@@ -44,7 +45,7 @@ def test_submit_loads_no_worker_pipeline_or_s3_code(tmp_path: Path) -> None:
     assert job["state"] == "queued" and job["created"] is True
     loaded = json.loads(lines[-1])
     assert loaded["code"] == 0
-    assert "workers.commands.submit" in loaded["modules"]
+    assert "workers.cli.commands.submit" in loaded["modules"]
     assert [m for m in loaded["modules"] if m.split(".")[0] in ("boto3", "botocore")
             or m in NOT_FOR_A_PRODUCER] == []
     queued = list((state / "broker").rglob("*.msg"))

@@ -21,7 +21,7 @@ from published import FRAME, Cue, held_pieces, write_srt
 
 from workers.preview.server import Address, running
 from workers.preview.site import open_site
-from workers.publish import read_live
+from workers.publish.protocol import read_live
 
 pytestmark = [pytest.mark.player, pytest.mark.queue, pytest.mark.fleet, pytest.mark.media]
 DURATION = 32.0  # 16 segments of 2 s → 4 chunks of 8 s: joins at 8, 16 and 24 s

@@ -24,9 +24,9 @@ from test_failures import broker_messages
 from test_fleet import status, wait_for
 from test_s3_jobs import dash_references, hls_references, missing
 
-from workers.app import DEAD_QUEUE
-from workers.faults import EXIT_STATUS, KILL_WORKER_AT
-from workers.publish import read_live
+from workers.delivery.faults import EXIT_STATUS, KILL_WORKER_AT
+from workers.publish.protocol import read_live
+from workers.queue.names import DEAD_QUEUE
 from workers.storage import S3Storage
 
 pytestmark = [pytest.mark.queue, pytest.mark.media, pytest.mark.fleet]
@@ -239,7 +239,7 @@ def test_a_worker_killed_mid_chunk_costs_only_that_chunk(s3_fleet: tuple[Fleet, 
 def test_a_chunk_from_other_encoder_settings_fails_the_stitch_and_publishes_nothing(
         s3_fleet: tuple[Fleet, S3Storage], episode: Path) -> None:
     fleet, storage = s3_fleet
-    fleet.env["VODFLEET_FAULT_CHUNK_SETTINGS"] = "2"  # test hook (workers.faults): chunk 2 with another profile
+    fleet.env["VODFLEET_FAULT_CHUNK_SETTINGS"] = "2"  # test hook (workers.delivery.faults): chunk 2, another profile
     fleet.worker(name="a")
     fleet.worker(name="b")
     done = fleet.cli("submit", str(episode), *CHUNKED, "--wait", timeout=300)
@@ -325,7 +325,7 @@ def test_sigterm_mid_chunk_hands_only_that_chunk_back(s3_fleet: tuple[Fleet, S3S
 
 def test_a_chunk_that_kills_its_worker_fails_the_job_after_its_attempts(
         tmp_path: Path, redis_url: str, s3_server: SeaweedServer, small_episode: Path) -> None:
-    """Every worker that takes chunk 2 dies (test-only workers.faults hook); a supervisor restarts dead workers.
+    """Every worker that takes chunk 2 dies (test-only workers.delivery.faults hook); a supervisor restarts dead ones.
     Chunk 2 is delivered max_attempts (2) times, then the job fails with attempts_exhausted naming the chunk,
     nothing is published, the chunk objects are removed and the job is on the dead-letter queue."""
     url = fresh_db(redis_url, 11)

@@ -15,12 +15,13 @@ import pytest
 from fleetkit import Fleet, fresh_db, make_fleet, vodfleet_argv, wait
 from mediagen import make_source
 
-from workers import drain, routing
 from workers.exitcodes import EXIT_INTERRUPTED, EXIT_OK
-from workers.jobstate import JobRecord, JobState
-from workers.queue_depth import queue_depth
+from workers.jobs.state import JobRecord, JobState
+from workers.queue import drain, routing
+from workers.queue.depth import queue_depth
 from workers.settings import Settings
-from workers.store import JobStore, open_store
+from workers.store import open_store
+from workers.store.base import JobStore
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]
 DRAFT = ("--profile", "draft", "--segment-seconds", "2", "--no-quality")

@@ -23,11 +23,13 @@ from mediagen import make_source
 from test_fleet import DRAFT, ffmpegs_under, history, status, wait_for
 from test_s3_jobs import dash_references, fresh_db, hls_references, missing
 
-from workers.app import DEAD_QUEUE, JOBS_QUEUE, RUN_JOB, create_app
-from workers.faults import EXIT_STATUS, KILL_WORKER_AT
-from workers.jobstate import JobRecord
+from workers.delivery.faults import EXIT_STATUS, KILL_WORKER_AT
+from workers.jobs.state import JobRecord
+from workers.queue.app import create_app
+from workers.queue.names import DEAD_QUEUE, JOBS_QUEUE, RUN_JOB
 from workers.settings import Settings
-from workers.store import JobStore, open_store
+from workers.store import open_store
+from workers.store.base import JobStore
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]
 
@@ -216,7 +218,7 @@ def test_wrong_s3_credentials_fail_once_with_a_clear_reason(tmp_path: Path, redi
 
 def test_job_that_kills_its_worker_ends_in_the_dead_letter_queue(tmp_path: Path, redis_url: str,
                                                                  small_source: Path) -> None:
-    """Every worker dies (os._exit, via the test-only workers.faults hook) when the job reaches encoding.
+    """Every worker dies (os._exit, via the test-only workers.delivery.faults hook) when the job reaches encoding.
     A supervisor restarts dead workers, as a container orchestrator would. The job is delivered
     max_attempts (2) times, then fails with attempts_exhausted and its message is on `vodfleet.dead`."""
     url = fresh_db(redis_url, 12)

@@ -52,7 +52,7 @@ def test_exporter_reports_queue_depth_jobs_and_worker_metrics(fleet: Fleet, tmp_
             assert done.returncode == 0, done.stderr
         queued = scrape(port)
         depth = {labels: v for (name, labels), v in queued.items() if name == "vodfleet_queue_messages"}
-        assert sum(depth.values()) == 2, depth  # on the queue of this host's encoder (workers.routing)
+        assert sum(depth.values()) == 2, depth  # on the queue of this host's encoder (workers.queue.routing)
         assert queued[("vodfleet_jobs", (("state", "queued"),))] == 2
 
         fleet.worker()

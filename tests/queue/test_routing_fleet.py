@@ -17,10 +17,11 @@ from fleetkit import Fleet, vodfleet_argv
 from mediagen import make_source
 
 from pipelines.tools import Tools
-from workers import routing
-from workers.app import RUN_JOB, create_app
 from workers.fingerprint import OVERRIDE_ENV, measure
-from workers.queue_depth import queue_depth
+from workers.queue import routing
+from workers.queue.app import create_app
+from workers.queue.depth import queue_depth
+from workers.queue.names import RUN_JOB
 from workers.settings import Settings
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]

@@ -23,12 +23,12 @@ from fleetkit import Fleet, free_port, fresh_db, make_fleet, vodfleet_argv, wait
 from mediagen import make_source
 from prometheus_client.parser import text_string_to_metric_families
 
-from workers import routing
-from workers.app import JOBS_QUEUE
 from workers.autoscale import Policy, decide
-from workers.chunkboard import PartState
-from workers.demand import Demand, observe
-from workers.jobstate import JobState
+from workers.jobs.board import PartState
+from workers.jobs.state import JobState
+from workers.queue import routing
+from workers.queue.demand import Demand, observe
+from workers.queue.names import JOBS_QUEUE
 from workers.settings import Settings
 from workers.store import open_store
 

@@ -26,7 +26,7 @@ from test_fleet import DRAFT, history, queue_to_start, status
 
 from pipelines.subtitles import wvtt
 from workers.errors import ObjectNotFound, StorageError
-from workers.publish import read_live
+from workers.publish.protocol import read_live
 from workers.storage import S3Storage
 from workers.storage.base import Storage
 

@@ -10,17 +10,11 @@ from pathlib import Path
 import pytest
 import redis
 
-from workers.jobs import JobSpec
-from workers.jobstate import Failure, JobRecord, JobState
-from workers.store import (
-    IllegalTransition,
-    JobNotFound,
-    JobStore,
-    begin_attempt,
-    open_store,
-    request_cancel,
-    transition,
-)
+from workers.errors import IllegalTransition, JobNotFound
+from workers.jobs.spec import JobSpec
+from workers.jobs.state import Failure, JobRecord, JobState
+from workers.store import JobStore, open_store
+from workers.store.ops import begin_attempt, request_cancel, transition
 
 pytestmark = pytest.mark.queue
 

@@ -12,8 +12,7 @@ from workers.api.problems import RateLimited, status_for
 from workers.api.ratelimit import TokenBuckets
 from workers.api.titles import make_ticket, read_ticket
 from workers.api.tokens import covers, hash_secret
-from workers.errors import ObjectNotFound, OptionInvalid
-from workers.store import JobNotFound
+from workers.errors import JobNotFound, ObjectNotFound, OptionInvalid
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 

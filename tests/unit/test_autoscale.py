@@ -15,7 +15,7 @@ from workers.autoscale import (
     passed_env,
     target_replicas,
 )
-from workers.demand import Demand
+from workers.queue.demand import Demand
 
 P = Policy(min_replicas=0, max_replicas=4, jobs_per_worker=2, cooldown=60)
 

@@ -9,17 +9,18 @@ from pathlib import Path
 import pytest
 
 from pipelines.chunk import ChunkPolicy, plan_chunks
-from workers.chunkboard import AUDIO, PartState, parse_part_lease, part_lease
-from workers.chunked import chunk_policy, encoded_runs, may_chunk, resume_chunks, start_chunks
-from workers.chunkjob import begin_part, finish_part, plan_board, requeue_part
-from workers.jobs import JobSpec
-from workers.jobstate import JobRecord, JobState, apply
-from workers.jobview import block, progress_text
+from workers.cli.jobview import block, progress_text
+from workers.delivery.chunks import chunk_policy, encoded_runs, may_chunk, resume_chunks, start_chunks
+from workers.delivery.watchdog import sweep
+from workers.errors import IllegalTransition
+from workers.jobs.board import AUDIO, PartState, parse_part_lease, part_lease
+from workers.jobs.parts import begin_part, finish_part, plan_board, requeue_part
+from workers.jobs.spec import JobSpec
+from workers.jobs.state import JobRecord, JobState, apply
+from workers.queue.tasks import decode_part
 from workers.settings import Settings
-from workers.store import IllegalTransition, request_cancel, transition, update_checked
-from workers.store_sqlite import SQLiteStore
-from workers.tasks import decode_part
-from workers.watchdog import sweep
+from workers.store.ops import request_cancel, transition, update_checked
+from workers.store.sqlite import SQLiteStore
 
 JOB = "job-" + "ab" * 12
 SPEC = JobSpec(source="masters/ep1.mov", output_prefix="titles/ep1")

@@ -17,8 +17,8 @@ from pipelines.errors import (
 )
 from pipelines.progress import Progress
 from pipelines.transcode import Event
-from workers.cli import build_parser
-from workers.console import format_eta, render_line
+from workers.cli.command import build_parser
+from workers.cli.console import format_eta, render_line
 from workers.exitcodes import exit_code
 
 
@@ -54,7 +54,7 @@ def test_every_command_module_registers() -> None:
 
 
 def test_dash_vtt_sidecar_is_an_opt_in_of_transcode_and_submit() -> None:
-    from workers.commands.transcode import request_from
+    from workers.cli.commands.transcode import request_from
 
     parser = build_parser()
     assert request_from(parser.parse_args(["transcode", "x.mp4", "-o", "out"])).dash_vtt_sidecar is False

@@ -1,12 +1,12 @@
-"""workers.demand: running tasks per queue from the store's leases and the broker's reserved count, and the
+"""workers.queue.demand: running tasks per queue from the store's leases and the broker's reserved count, and the
 workers a demand asks for (the one rule of the Docker autoscaler and of KEDA's /scale endpoint)."""
 
 from __future__ import annotations
 
 import pytest
 
-from workers.demand import Demand, Running, demand, lease_job, leased_by_queue, running_tasks, wanted
-from workers.queue_depth import QueueDepth
+from workers.queue.demand import Demand, Running, demand, lease_job, leased_by_queue, running_tasks, wanted
+from workers.queue.depth import QueueDepth
 
 FP = "sha256:" + "ab" * 32
 MINE = "vodfleet.jobs." + "ab" * 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from workers.jobs import InputIdentity, JobSpec, SubtitleRef, job_id
+from workers.jobs.spec import InputIdentity, JobSpec, SubtitleRef, job_id
 
 SOURCE = InputIdentity(uri="masters/abc/ep1.mp4", size=1000, etag="sha256-aa")
 FP = "sha256:" + "0" * 64

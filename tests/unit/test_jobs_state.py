@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.errors import CheckResult, PipelineError, QCFailed, SourceRejected
+from workers.delivery.attempt import retry_delay
 from workers.errors import AccessDenied, ObjectNotFound, StorageUnavailable, WorkerError
 from workers.exitcodes import (
     EXIT_CONFIG,
@@ -14,9 +15,9 @@ from workers.exitcodes import (
     EXIT_OK,
     EXIT_QC_FAILED,
 )
-from workers.jobs import JobSpec
-from workers.jobstate import FORWARD, TERMINAL, Failure, JobRecord, JobState, apply, can_transition, exit_code_for
-from workers.runjob import failure_exit_code, retry_delay
+from workers.exitcodes import exit_code as failure_exit_code
+from workers.jobs.spec import JobSpec
+from workers.jobs.state import FORWARD, TERMINAL, Failure, JobRecord, JobState, apply, can_transition, exit_code_for
 from workers.settings import Settings
 
 S = JobState

@@ -7,8 +7,8 @@ import argparse
 import pytest
 from pydantic import ValidationError
 
-from workers.commands.transcode import codec_list
-from workers.jobs import InputIdentity, JobSpec, job_id
+from workers.cli.commands.transcode import codec_list
+from workers.jobs.spec import InputIdentity, JobSpec, job_id
 
 SOURCE = InputIdentity(uri="masters/abc/ep1.mp4", size=1000, etag="sha256-aa")
 FP = "sha256:" + "0" * 64

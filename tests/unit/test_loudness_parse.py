@@ -23,7 +23,7 @@ from pipelines.loudness import (
 )
 from pipelines.plan import PlanOptions
 from pipelines.qc.loudness import loudness_check
-from workers.jobs import JobSpec
+from workers.jobs.spec import JobSpec
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ffmpeg"
 EBU = LoudnessTarget("ebu-r128", -23.0, -1.0)

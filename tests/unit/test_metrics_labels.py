@@ -8,9 +8,9 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
-from workers import metrics
-from workers.app import broker_options
-from workers.queue_depth import KOMBU_REDIS_SEP, queues_from_bindings
+from workers.metrics import worker as metrics
+from workers.queue.app import broker_options
+from workers.queue.depth import KOMBU_REDIS_SEP, queues_from_bindings
 from workers.settings import Settings
 
 ROW = re.compile(r"^\| `([a-z][a-z0-9_]*)` \|", re.MULTILINE)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from workers.jobs import JobSpec
-from workers.jobstate import Failure, JobRecord, JobState, apply
-from workers.observation import Failed, PhaseTime, Retried, observations
-from workers.queue_depth import filesystem_counts, redis_queue_keys, reserved_by_queue
+from workers.jobs.spec import JobSpec
+from workers.jobs.state import Failure, JobRecord, JobState, apply
+from workers.metrics.observation import Failed, PhaseTime, Retried, observations
+from workers.queue.depth import filesystem_counts, redis_queue_keys, reserved_by_queue
 
 SPEC = JobSpec(source="masters/a/ep1.mp4", output_prefix="outputs/ep1")
 
 
 def fresh() -> JobRecord:
-    from workers.jobstate import Transition
+    from workers.jobs.state import Transition
 
     return JobRecord(job_id="job-" + "0" * 24, spec=SPEC, created=100.0, updated=100.0,
                      history=(Transition(state=JobState.QUEUED, at=100.0, attempt=0),))
@@ -52,7 +52,7 @@ def test_filesystem_message_files_per_queue() -> None:
 
 
 def test_queues_from_redis_binding_keys() -> None:
-    from workers.queue_depth import queues_from_bindings
+    from workers.queue.depth import queues_from_bindings
 
     keys = [b"_kombu.binding.vodfleet.jobs", b"_kombu.binding.vodfleet.jobs.06bb292f431e", "_kombu.binding.x"]
     assert queues_from_bindings(keys) == ["vodfleet.jobs", "vodfleet.jobs.06bb292f431e", "x"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.commands import preview
+from workers.cli.commands import preview
 from workers.exitcodes import EXIT_CONFIG, EXIT_USAGE
 from workers.preview.errors import LibrariesMissing
 from workers.preview.library import ENV_VAR, LIBRARIES, candidate_dirs, find_libraries

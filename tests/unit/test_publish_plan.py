@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workers.errors import KeyInvalid, OutputInvalid
-from workers.publish_plan import (
+from workers.publish.plan import (
     Phase,
     claim_key,
     content_type,

@@ -1,14 +1,14 @@
-"""workers.routing: one queue per encoder fingerprint; workers admit only jobs pinned to their encoder."""
+"""workers.queue.routing: one queue per encoder fingerprint; workers admit only jobs pinned to their encoder."""
 
 from __future__ import annotations
 
 import pytest
 
-from workers import routing
-from workers.app import JOBS_QUEUE
 from workers.fingerprint import Fingerprint
-from workers.jobs import JobSpec
-from workers.jobstate import JobRecord
+from workers.jobs.spec import JobSpec
+from workers.jobs.state import JobRecord
+from workers.queue import routing
+from workers.queue.names import JOBS_QUEUE
 
 A = Fingerprint(value="sha256:" + "a1" * 32)
 B = Fingerprint(value="sha256:" + "b2" * 32)

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from workers.settings import Settings
-from workers.storage import LocalStorage, S3Storage, storage_for
+from workers.storage import LocalStorage, S3Storage, s3_options, storage_for
 
 
 def test_s3_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -16,8 +16,8 @@ def test_s3_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("VODFLEET_S3_SECRET_KEY", "s3cr3t")
     monkeypatch.setenv("VODFLEET_S3_MAX_ATTEMPTS", "7")
     settings = Settings()
-    assert settings.s3_options() == {"endpoint_url": "http://127.0.0.1:8333", "region": "us-east-1",
-                                     "access_key": "AKIDEXAMPLE", "secret_key": "s3cr3t", "max_attempts": 7}
+    assert s3_options(settings) == {"endpoint_url": "http://127.0.0.1:8333", "region": "us-east-1",
+                                    "access_key": "AKIDEXAMPLE", "secret_key": "s3cr3t", "max_attempts": 7}
     assert "s3cr3t" not in repr(settings)
     storage = storage_for(settings)
     assert isinstance(storage, S3Storage)

@@ -28,7 +28,7 @@ from pipelines.storyboard import (
     tile_rect,
 )
 from workers.preview.mime import content_type as preview_type
-from workers.publish_plan import Phase, content_type, phase_of
+from workers.publish.plan import Phase, content_type, phase_of
 
 RUNGS = [RungPicture("1080p", "video/1080p", 1920, 1080), RungPicture("234p", "video/234p", 416, 234),
          RungPicture("144p", "video/144p", 256, 144), RungPicture("90p", "video/90p", 160, 90)]
@@ -138,8 +138,8 @@ def test_published_and_previewed_as_jpeg() -> None:
 
 
 def test_cli_flags_become_storyboard_options() -> None:
-    from workers.cli import build_parser
-    from workers.commands.transcode import request_from
+    from workers.cli.command import build_parser
+    from workers.cli.commands.transcode import request_from
 
     parser = build_parser()
     args = parser.parse_args(["transcode", "x.mp4", "-o", "out", "--thumbnail-interval", "5",

@@ -17,8 +17,8 @@ from pipelines.presentation import Presentation, Segment, SubtitleTrack, VideoTr
 from pipelines.subtitles import SubtitleDocument
 from pipelines.subtitles.flags import FlagError, parse_subtitle_argument
 from pipelines.transcode import unique_id
-from workers.commands.transcode import sidecar
-from workers.jobs import JobSpec, SubtitleRef
+from workers.cli.commands.transcode import sidecar
+from workers.jobs.spec import JobSpec, SubtitleRef
 
 
 @pytest.mark.parametrize(("text", "expected"), [

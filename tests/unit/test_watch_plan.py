@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.watch_plan import Entry, SidecarFile, marker_key, plan
+from workers.intake.watch_plan import Entry, SidecarFile, marker_key, plan
 
 
 def listing(*entries: tuple[str, int, str]) -> dict[str, Entry]:

@@ -9,9 +9,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from workers.jobs import InputIdentity, JobSpec, job_id
-from workers.jobstate import JobRecord, JobState, Transition, apply
-from workers.webhook_event import backoff, events_for, headers, signature
+from workers.jobs.spec import InputIdentity, JobSpec, job_id
+from workers.jobs.state import JobRecord, JobState, Transition, apply
+from workers.webhooks.event import backoff, events_for, headers, signature
 
 INPUT = (InputIdentity(uri="masters/a/ep1.mp4", size=10, etag="e"),)
 
@@ -54,7 +54,7 @@ def test_backoff_grows_and_is_capped_with_jitter() -> None:
 def test_signature_is_hmac_sha256_of_timestamp_and_body() -> None:
     expected = hmac.new(b"k", b"123.{}", hashlib.sha256).hexdigest()
     assert signature(b"k", "123", b"{}") == "sha256=" + expected
-    from workers.webhook_event import WebhookEvent
+    from workers.webhooks.event import WebhookEvent
 
     event = WebhookEvent("job-x:failed:2", "job-x", "http://h/", b"{}")
     found = headers(event, timestamp="123", secret=b"k")

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from workers.errors import WebhookRefused, WebhookUnresolvable
-from workers.webhook_target import Allowlist, IPAddress, check_target, refusal
+from workers.webhooks.target import Allowlist, IPAddress, check_target, refusal
 
 INTERNAL = ["127.0.0.1", "127.255.255.254", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
             "100.64.0.1", "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255", "198.18.0.1",

@@ -8,7 +8,7 @@
     ratelimit.py    a token bucket per API token (pure, clock injected)
     idempotency.py  Idempotency-Key records (create-only objects in the fleet storage)
     schemas.py      request and response bodies (the OpenAPI document is generated from them)
-    intake.py       a job request → the CLI's JobSpec and `workers.submission.submit` (one submission path)
+    intake.py       a job request → the CLI's JobSpec and `workers.intake.submit.submit` (one submission path)
     jobview.py      a JobRecord → the API's job body (pure)
     multipart.py    direct uploads: presigned S3 multipart URLs, ListParts for resume, completion
     titles.py       published versions of a title, the live one, its report summary, presigned playback URLs

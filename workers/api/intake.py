@@ -1,4 +1,4 @@
-"""A job request from the API → the same JobSpec, job id rules and `workers.submission.submit` as `vodfleet
+"""A job request from the API → the same JobSpec, job id rules and `workers.intake.submit.submit` as `vodfleet
 submit`: references resolved to input identities in the storage, the spec validated by JobSpec (its errors named
 by the request field), the token's prefixes enforced, then stored and queued (or the existing job returned)."""
 
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -17,14 +16,15 @@ from workers.api.problems import RequestInvalid, ScopeDenied
 from workers.api.schemas import JobRequest
 from workers.api.tokens import Token
 from workers.errors import OptionInvalid
-from workers.jobs import InputIdentity, JobSpec
-from workers.jobstate import JobRecord
+from workers.intake.submit import remote_identity, safe_name, submit
+from workers.jobs.spec import InputIdentity, JobSpec
+from workers.jobs.state import JobRecord
 from workers.keys import parse_s3_uri
+from workers.queue.app import FleetApp
 from workers.settings import Settings
 from workers.storage.base import Storage
-from workers.store import JobStore
-from workers.submission import remote_identity, safe_name, submit
-from workers.webhook_target import check_target
+from workers.store.base import JobStore
+from workers.webhooks.target import Allowlist, check_target
 
 SHARED_MASTERS = "masters"  # `vodfleet submit` uploads local masters here (content-addressed): readable by all
 
@@ -41,7 +41,7 @@ class Fleet:
     settings: Settings
     store: JobStore
     storage: Storage
-    celery: Any
+    app: FleetApp
     tools: Tools
     uploads: UploadBook
     source_buckets: frozenset[str] = frozenset()  # other buckets whose s3:// masters a token may name
@@ -118,7 +118,7 @@ def spec_for(request: JobRequest, token: Token, fleet: Fleet) -> tuple[JobSpec, 
                           f"({', '.join(token.prefixes)})", hint="publish under your team's prefix")
     if spec.webhook is not None:
         try:
-            check_target(spec.webhook, fleet.settings.webhook_allowlist(), field="webhook")
+            check_target(spec.webhook, Allowlist.parse(fleet.settings.webhook_allow), field="webhook")
         except OptionInvalid as exc:
             raise RequestInvalid(exc.message, hint=exc.hint, field="body.webhook") from exc
     return spec, (source_id, *(identity for _, _, identity in subs))
@@ -127,7 +127,7 @@ def spec_for(request: JobRequest, token: Token, fleet: Fleet) -> tuple[JobSpec, 
 def submit_request(request: JobRequest, token: Token, fleet: Fleet) -> tuple[JobRecord, bool]:
     """Store and queue the job (or find the existing one); (record, created)."""
     spec, inputs = spec_for(request, token, fleet)
-    done = submit(fleet.celery, fleet.store, spec, inputs, duration=None, force=request.force, tools=fleet.tools,
+    done = submit(fleet.app, fleet.store, spec, inputs, duration=None, force=request.force, tools=fleet.tools,
                   fingerprint_cache=Path(fleet.settings.state_dir) / "encoder-fingerprint.json")
     return done.record, done.created
 
@@ -137,6 +137,6 @@ def retry(record: JobRecord, fleet: Fleet) -> tuple[JobRecord, bool]:
     spec = record.spec
     inputs = (remote_identity(spec.source, fleet.storage, settings=fleet.settings),
               *(remote_identity(s.uri, fleet.storage, settings=fleet.settings) for s in spec.subtitles))
-    done = submit(fleet.celery, fleet.store, spec, inputs, duration=record.duration, force=True, tools=fleet.tools,
+    done = submit(fleet.app, fleet.store, spec, inputs, duration=record.duration, force=True, tools=fleet.tools,
                   fingerprint_cache=Path(fleet.settings.state_dir) / "encoder-fingerprint.json")
     return done.record, done.created

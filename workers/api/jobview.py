@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workers.api.schemas import ChunkOut, ChunksOut, FailureOut, JobOut, PublishedOut, TransitionOut
-from workers.jobstate import JobRecord, JobState
+from workers.jobs.state import JobRecord, JobState
 
 
 def job_out(record: JobRecord, *, created: bool | None = None) -> JobOut:

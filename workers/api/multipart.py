@@ -21,9 +21,9 @@ from workers.api.problems import NotFound, RequestInvalid, UploadsUnavailable
 from workers.api.schemas import PartUrl, UploadedPart, UploadOut
 from workers.api.settings import S3_MAX_PARTS
 from workers.errors import ObjectNotFound
+from workers.intake.submit import safe_name
 from workers.keys import join_key
 from workers.storage.base import Storage
-from workers.submission import safe_name
 
 RECORDS = "_vodfleet/api/uploads"
 OBJECTS = "uploads"

@@ -23,7 +23,7 @@ from workers.api.jobview import job_out
 from workers.api.schemas import ErrorBody
 from workers.api.services import caller, services
 from workers.api.tokens import Token
-from workers.jobstate import JobRecord
+from workers.jobs.state import JobRecord
 
 router = APIRouter(tags=["events"])
 SCAN_LIMIT = 500

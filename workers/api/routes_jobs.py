@@ -15,8 +15,8 @@ from workers.api.problems import RateLimited, RequestInvalid
 from workers.api.schemas import ErrorBody, JobOut, JobPage, JobRequest, TokenOut
 from workers.api.services import caller, services, submitter, visible_job
 from workers.api.tokens import Token
-from workers.jobstate import TERMINAL, JobRecord, JobState
-from workers.store import request_cancel
+from workers.jobs.state import TERMINAL, JobRecord, JobState
+from workers.store.ops import request_cancel
 
 ERRORS: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody, "description": what} for status, what in (

@@ -16,7 +16,7 @@ from workers.api.problems import NotFound, ScopeDenied, TokenInvalid, TokenMissi
 from workers.api.ratelimit import TokenBuckets
 from workers.api.settings import ApiSettings
 from workers.api.tokens import Token, TokenBook, hash_secret
-from workers.jobstate import JobRecord
+from workers.jobs.state import JobRecord
 from workers.settings import Settings
 
 BEARER = HTTPBearer(auto_error=False, description="an API token: `vodfleet token create`")
@@ -90,14 +90,14 @@ def open_services(settings: Settings, api: ApiSettings) -> Services:
     from pipelines.tools import Tools  # noqa: PLC0415 - loads the media side's tool lookup
     from workers.api.multipart import UploadBook  # noqa: PLC0415
     from workers.api.titles import signing_key  # noqa: PLC0415
-    from workers.app import create_app, prepare  # noqa: PLC0415 - Celery loads here, not at import
+    from workers.queue.app import fleet_app, prepare  # noqa: PLC0415 - Celery loads here, not at import
     from workers.storage import storage_for  # noqa: PLC0415
     from workers.store import open_store  # noqa: PLC0415
 
     prepare(settings)
     storage = storage_for(settings)
     fleet = Fleet(settings=settings, store=open_store(settings.store), storage=storage,
-                  celery=create_app(settings, tasks=False), tools=Tools.resolve(),
+                  app=fleet_app(settings), tools=Tools.resolve(),
                   uploads=UploadBook(storage, part_size=api.part_size, max_bytes=api.max_upload_bytes,
                                      expires=api.presign_seconds),
                   source_buckets=api.buckets())

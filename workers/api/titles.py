@@ -21,7 +21,7 @@ from workers.api.problems import NotFound
 from workers.api.schemas import TitleOut, VersionOut
 from workers.errors import ObjectNotFound, PreconditionFailed
 from workers.keys import validate_key
-from workers.publish import read_live
+from workers.publish.protocol import read_live
 from workers.storage.base import Storage
 
 SIGNING_KEY = "_vodfleet/api/signing-key"

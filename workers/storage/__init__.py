@@ -60,9 +60,17 @@ def open_storage(uri: str, **s3_options: Unpack[S3Options]) -> Storage:
     return LocalStorage(Path(uri))
 
 
+def s3_options(settings: Settings) -> S3Options:
+    """Keyword options for `S3Storage` from the settings (pure)."""
+    return {"endpoint_url": settings.s3_endpoint_url, "region": settings.s3_region,
+            "access_key": settings.s3_access_key,
+            "secret_key": settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
+            "max_attempts": settings.s3_max_attempts}
+
+
 def storage_for(settings: Settings, uri: str | None = None) -> Storage:
     """`uri` (default: the fleet storage, ``settings.storage``) opened with the settings' S3 options."""
     uri = settings.storage if uri is None else uri
     if uri.startswith("s3://"):
-        return open_storage(uri, **settings.s3_options())
+        return open_storage(uri, **s3_options(settings))
     return open_storage(uri)

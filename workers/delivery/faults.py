@@ -1,0 +1,45 @@
+"""TEST-ONLY fault injection: make a worker die or misbehave the way a crashing master or a foreign build would.
+
+    VODFLEET_FAULT_KILL_WORKER_AT=encoding    the worker process exits (os._exit, no cleanup, exit status
+                                              `EXIT_STATUS`) as soon as a job it runs records that phase
+    VODFLEET_FAULT_KILL_WORKER_AT=chunk2      … or as soon as it takes chunk 2 of a chunked job
+
+    VODFLEET_FAULT_CHUNK_SETTINGS=2          chunk 2 of every chunked job is encoded with other x264 settings
+                                              (the H.264 profile flipped), as a worker of another build would
+
+This is how tests/queue/test_failures.py proves that a job which kills its worker every time ends
+``failed`` with ``attempts_exhausted`` in the dead-letter queue instead of looping forever. Nothing else
+reads these variables; unset (always, outside those tests) `reached` and `chunk_plan` do nothing. Never set
+them in production.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+
+from pipelines.plan import EncodePlan
+
+log = logging.getLogger(__name__)
+
+KILL_WORKER_AT = "VODFLEET_FAULT_KILL_WORKER_AT"
+CHUNK_SETTINGS = "VODFLEET_FAULT_CHUNK_SETTINGS"
+EXIT_STATUS = 86
+
+
+def reached(phase: str) -> None:
+    """Called when a job enters `phase` (`workers.delivery.job`) or a chunk task starts chunk N (``chunkN``,
+    `workers.delivery.part`): exit the process if a test asked for it."""
+    if os.environ.get(KILL_WORKER_AT) == phase:
+        log.error("%s=%s: test fault, the worker process exits now", KILL_WORKER_AT, phase)
+        os._exit(EXIT_STATUS)
+
+
+def chunk_plan(plan: EncodePlan, index: int) -> EncodePlan:
+    """The plan chunk `index` is encoded with: `plan`, unless a test asked for other settings for it."""
+    if os.environ.get(CHUNK_SETTINGS) != str(index):
+        return plan
+    log.error("%s=%d: test fault, this chunk is encoded with other settings", CHUNK_SETTINGS, index)
+    return dataclasses.replace(plan, video=tuple(
+        dataclasses.replace(r, profile="main" if r.profile == "high" else "high") for r in plan.video))

@@ -1,0 +1,30 @@
+"""A job's spec → the pipeline's TranscodeRequest (pure): the one place that maps JobSpec fields to the pipeline.
+
+    transcode_request(spec, source=…, output=…)   what `workers.delivery.job` transcodes, and what
+                                                  `workers.delivery.part` re-plans a chunk from
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.plan import PlanOptions
+from pipelines.transcode import Sidecar, TranscodeRequest
+from workers.jobs.spec import JobSpec
+
+
+def plan_options(spec: JobSpec) -> PlanOptions:
+    """The planner's options of a job (segment length, profile, audio selection and mapping, loudness, codecs, 5.1)."""
+    return PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
+                       audio_languages=spec.audio_languages, audio_map=spec.audio_map_entries(),
+                       loudness=spec.loudness, codecs=spec.codecs, surround=spec.surround)
+
+
+def transcode_request(spec: JobSpec, *, source: Path, output: Path, subtitles: tuple[Sidecar, ...] = (),
+                      scratch_root: Path | None = None, fingerprint: str | None = None) -> TranscodeRequest:
+    """The request for `spec`'s master fetched to `source` (local scratch), output into `output`; `subtitles` are
+    the fetched sidecars, `fingerprint` the encoder the job is pinned to (recorded in report.json)."""
+    return TranscodeRequest(source=source, output=output, subtitles=subtitles, ladder=spec.ladder,
+                            options=plan_options(spec), measure_quality=spec.measure_quality,
+                            scratch_root=scratch_root, dash_vtt_sidecar=spec.dash_vtt_sidecar,
+                            fingerprint=fingerprint)

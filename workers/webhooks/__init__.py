@@ -1,0 +1,1 @@
+"""Webhooks: events (`event`, pure), target checks (`target`), the outbox (`outbox`), delivery (`deliverer`)."""
