@@ -62,8 +62,8 @@ def local_images() -> dict[str, str]:
     return {k: v.replace("vodfleet/", f"{SERVICES_REPO}/", 1) for k, v in pairs}
 
 
-def http_json(url: str, timeout: float = 10) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def http_json(url: str, timeout: float = 10, headers: dict[str, str] | None = None) -> Any:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as response:
         return json.loads(response.read())
 
 
@@ -154,7 +154,7 @@ def stack(worker_image: WorkerImage, tmp_path_factory: pytest.TempPathFactory) -
     folder = tmp_path_factory.mktemp("stack")
     folder.chmod(0o755)
     project = f"vfstack{secrets.token_hex(3)}"
-    ports = {name: free_port() for name in ("REDIS", "S3", "EXPORTER", "FLOWER", "PROMETHEUS", "GRAFANA")}
+    ports = {name: free_port() for name in ("REDIS", "S3", "EXPORTER", "FLOWER", "PROMETHEUS", "GRAFANA", "API")}
     env = {**os.environ, **local_images(), "COMPOSE_PROJECT_NAME": project,
            "VODFLEET_IMAGE": worker_image.tag, "VODFLEET_PROMETHEUS_CONFIG": str(prometheus_config(folder)),
            "VODFLEET_AUTOSCALE_COOLDOWN": "5", "VODFLEET_AUTOSCALE_INTERVAL": "1", "VODFLEET_AUTOSCALE_MAX": "2",
@@ -266,6 +266,18 @@ def test_the_compose_stack_from_the_host(stack: Stack, tmp_path: Path) -> None:
         encoder = json.loads(published(stack, prefix, "report.json"))["encoder"]
         assert (encoder["fingerprint"], encoder["identity"]) == (lock["fingerprint"], lock["identity"])
     stack.timings["published 3 jobs"] = time.monotonic() - t0
+
+    # --- the API service: a token made in its container (README), the published jobs read over HTTP ----------
+    made = stack.compose("exec", "-T", "api", "vodfleet", "token", "create", *(a for p in prefixes
+                         for a in ("--prefix", p)), "--scope", "read", "--label", "stack test", "--json", timeout=120)
+    assert made.returncode == 0, made.stdout + made.stderr + stack.logs("api")
+    secret = json.loads(made.stdout)["token"]
+    api = f"http://127.0.0.1:{stack.ports['API']}"
+    wait_for("the API service healthy", lambda: http_json(f"{api}/healthz") is not None, 120,
+             diagnose=lambda: stack.logs("api"))
+    listing = http_json(f"{api}/jobs?state=published", headers={"Authorization": f"Bearer {secret}"})
+    assert {j["job_id"] for j in listing["jobs"]} >= set(jobs), listing
+    assert secret not in stack.logs("api")  # no secret in a log
 
     # --- a failed job (a truncated master: probed fine on the host, rejected by the worker) -----------------
     truncated = make_truncated_mp4(make_faststart(sources[0], tmp_path / "fs.mp4"), tmp_path / "cut.mp4", keep=0.6)
