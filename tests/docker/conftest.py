@@ -22,12 +22,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "docker: needs a real Docker engine (builds and runs the worker image)")
 
 
-def engine_ok() -> bool:
+STARTED: list[subprocess.Popen[bytes]] = []  # an engine this session started: referenced until the process ends
+
+
+def engine_ok(tries: int = 3) -> bool:
+    """Whether `docker info` answers; asked `tries` times, as a busy engine can miss one 30 s timeout."""
     if shutil.which("docker") is None:
         return False
-    done = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
-                          timeout=30, check=False)
-    return done.returncode == 0
+    for _ in range(tries):
+        try:
+            done = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True,
+                                  text=True, timeout=30, check=False)
+        except subprocess.TimeoutExpired:
+            continue
+        if done.returncode == 0:
+            return True
+    return False
 
 
 def start_dockerd(log: Path) -> subprocess.Popen[bytes] | None:
@@ -37,9 +47,10 @@ def start_dockerd(log: Path) -> subprocess.Popen[bytes] | None:
         return None
     with log.open("wb") as out:
         proc = subprocess.Popen([binary], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    STARTED.append(proc)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if engine_ok():
+        if engine_ok(tries=1):
             return proc
         time.sleep(0.5)
     return None
