@@ -17,7 +17,8 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
-from pipelines.presentation import Presentation, Segment, Storyboard, SubtitleTrack, Track
+from pipelines.language import iso639_2t
+from pipelines.presentation import ClosedCaptions, Presentation, Segment, Storyboard, SubtitleTrack, Track
 from pipelines.textfile import write_text_atomic
 
 MPD_NAME = "manifest.mpd"
@@ -32,6 +33,18 @@ WVTT_CODECS = "wvtt"  # RFC 6381 string of WebVTT in ISO-BMFF (ISO/IEC 14496-30)
 MEDIA_TEMPLATE = "seg_$Number%05d$.m4s"  # the names ffmpeg's hls muxer writes: seg_%05d.m4s from 1
 THUMBNAIL_SCHEME = "http://dashif.org/thumbnail_tile"  # DASH-IF IOP v4.3 §6.2.6
 SHEET_TEMPLATE = "sprite_$Number%04d$.jpg"  # pipelines.storyboard.SHEET_PATTERN
+# In-band captions on the video AdaptationSet (SCTE 214-1 §7.2.5 as DASH-IF IOP 4.3 §6.4.3 uses them).
+CEA608_SCHEME = "urn:scte:dash:cc:cea-608:2015"
+CEA708_SCHEME = "urn:scte:dash:cc:cea-708:2015"
+
+
+def caption_accessibility(captions: tuple[ClosedCaptions, ...]) -> list[tuple[str, str]]:
+    """(schemeIdUri, value) of the Accessibility descriptors naming in-band captions, ISO 639-2 languages:
+    608 ``CC1=eng;CC3=spa`` and 708 ``1=lang:eng;2=lang:spa`` (DASH-IF IOP 4.3 §6.4.3); [] for none."""
+    cea608 = ";".join(f"{c.instream_id}={iso639_2t(c.language)}" for c in captions if not c.cea708)
+    cea708 = ";".join(f"{c.instream_id.removeprefix('SERVICE')}=lang:{iso639_2t(c.language)}"
+                      for c in captions if c.cea708)
+    return [(scheme, value) for scheme, value in ((CEA608_SCHEME, cea608), (CEA708_SCHEME, cea708)) if value]
 
 
 def xs_duration(seconds: float) -> str:
@@ -100,6 +113,8 @@ def render_mpd(p: Presentation) -> str:
         if len(aspects) == 1:  # one picture aspect ratio for the set, only if every rung shares it
             aspect = aspects.pop()
             video_set.set("par", f"{aspect.numerator}:{aspect.denominator}")
+        for scheme, value in caption_accessibility(p.closed_captions):  # schema order: before Representation
+            _element(video_set, "Accessibility", schemeIdUri=scheme, value=value)
         for video in videos:
             rep = _element(video_set, "Representation", id=video.id, bandwidth=str(video.peak_bitrate),
                            codecs=video.codecs, width=str(video.width), height=str(video.height),

@@ -27,6 +27,7 @@ MEDIA = "index.m3u8"
 IFRAMES = "iframes.m3u8"
 AUDIO_GROUP = "audio"
 SUBTITLE_GROUP = "subs"
+CAPTION_GROUP = "cc"
 # Apple HLS authoring spec (subtitles for the deaf and hard of hearing): both characteristics.
 SDH_CHARACTERISTICS = ("public.accessibility.transcribes-spoken-dialog,"
                        "public.accessibility.describes-music-and-sound")
@@ -152,6 +153,12 @@ def render_master(p: Presentation) -> str:
             ("AUTOSELECT", "YES"), ("FORCED", _yes(sub.forced)),
             *([("CHARACTERISTICS", _quoted(SDH_CHARACTERISTICS))] if sub.sdh else []),
             ("URI", _quoted(f"{sub.path}/{MEDIA}"))]))
+    for captions in p.closed_captions:
+        # RFC 8216 §4.3.4.1: INSTREAM-ID names the channel/service; no URI (the captions are in the video).
+        lines.append("#EXT-X-MEDIA:" + _attributes([
+            ("TYPE", "CLOSED-CAPTIONS"), ("GROUP-ID", _quoted(CAPTION_GROUP)),
+            ("LANGUAGE", _quoted(captions.language)), ("NAME", _quoted(captions.name)),
+            ("DEFAULT", "NO"), ("AUTOSELECT", "YES"), ("INSTREAM-ID", _quoted(captions.instream_id))]))
     audio_peak = max((a.peak_bitrate for a in p.audio), default=0)
     audio_average = max((a.average_bitrate for a in p.audio), default=0)
     audio_codecs = list(dict.fromkeys(a.codecs for a in p.audio))  # every codec the group may play
@@ -163,7 +170,8 @@ def render_master(p: Presentation) -> str:
                  ("FRAME-RATE", f"{float(video.frame_rate):.3f}")]
         pairs += [("AUDIO", _quoted(AUDIO_GROUP))] if p.audio else []
         pairs += [("SUBTITLES", _quoted(SUBTITLE_GROUP))] if p.subtitles else []
-        lines += ["#EXT-X-STREAM-INF:" + _attributes([*pairs, ("CLOSED-CAPTIONS", "NONE")]),
+        in_band = _quoted(CAPTION_GROUP) if p.closed_captions else "NONE"
+        lines += ["#EXT-X-STREAM-INF:" + _attributes([*pairs, ("CLOSED-CAPTIONS", in_band)]),
                   f"{video.path}/{MEDIA}"]
     for video in sorted(p.video, key=lambda v: v.peak_bitrate):  # the same order as the variants
         peak, average = _iframe_bandwidth(video)

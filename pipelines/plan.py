@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from pipelines.audiomap import AudioMapEntry, channel_sources
+from pipelines.captions.service import CaptionOptions
 from pipelines.errors import ConfigError, InputRejected
 from pipelines.ladder import Ladder, Rung
 from pipelines.language import language_name, normalize_language, parse_iso639_2
@@ -55,6 +56,9 @@ class PlanOptions:
     # Which master channels make which rendition (pipelines.audiomap); empty: one rendition per audio stream.
     audio_map: tuple[AudioMapEntry, ...] = ()
     loudness: str = DEFAULT_PRESET  # pipelines.loudness.PRESETS
+    # How the master's closed captions are published: WebVTT, in-band (A/53 SEI kept in the rungs) or both, and
+    # their languages per channel/service (pipelines.captions.service).
+    captions: CaptionOptions = CaptionOptions()
 
     def __post_init__(self) -> None:
         target_for(self.loudness)  # ConfigError when unknown
@@ -124,6 +128,9 @@ class EncodePlan:
     notes: tuple[str, ...] = field(default=())
     # The preset, and once measured (pipelines.loudness_measure.measure_plan) each source stream's loudness
     loudness: LoudnessPlan = LoudnessPlan()
+    # The rungs carry the master's A/53 caption data in SEI (libx264 -a53cc 1): only when asked for and every
+    # picture is kept (608 sends two bytes a field per picture: a changed frame rate would garble them).
+    a53cc: bool = False
 
     @property
     def duration(self) -> float:
@@ -177,6 +184,9 @@ def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanO
         notes.append(f"deinterlaced ({video.field_order})")
     if video.hdr:
         notes.append(f"tone-mapped {video.color_transfer} HDR to SDR BT.709")
+    a53cc = options.captions.in_band and not fps_note
+    if options.captions.in_band and fps_note:
+        notes.append("in-band captions not kept: the frame rate changes (WebVTT captions are unaffected)")
     display_w, display_h = video.display_size
     return EncodePlan(
         source=source,
@@ -194,6 +204,7 @@ def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanO
         ladder=ladder.name,
         notes=tuple(notes),
         loudness=LoudnessPlan(preset=options.loudness),
+        a53cc=a53cc,
     )
 
 

@@ -71,6 +71,9 @@ def build_report(planned: Planned, presentation: Presentation,
                 "dropped": dict(doc.dropped),
             } for t, doc in ((t, dict(subtitles).get(t.id) or dict(subtitles)[t.language])
                              for t in presentation.subtitles)],
+            # captions kept in every video rung's SEI (HLS CLOSED-CAPTIONS, DASH SCTE 214 Accessibility)
+            "closed_captions": [{"instream_id": c.instream_id, "language": c.language, "name": c.name}
+                                for c in presentation.closed_captions],
         },
         "speed": {
             "encode_seconds": encode_seconds,

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.audiomap import AudioMapEntry, parse_audio_map
+from pipelines.captions.service import MODES as CAPTION_MODES
+from pipelines.captions.service import CaptionOptions, parse_caption_language
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
 from pipelines.errors import ConfigError
 from pipelines.ladder import builtin_ladders
@@ -71,6 +73,27 @@ def grid(text: str) -> tuple[int, int]:
     return int(columns), int(rows)
 
 
+def caption_language(text: str) -> tuple[str, str]:
+    """argparse type: one --caption-language value, CHANNEL=LANG (pipelines.captions.service)."""
+    try:
+        return parse_caption_language(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_caption_arguments(parser: argparse.ArgumentParser) -> None:
+    """--captions and --caption-language (shared by transcode and submit)."""
+    parser.add_argument("--captions", default="webvtt", choices=CAPTION_MODES,
+                        help="the master's CEA-608/708 closed captions: webvtt (default: each 608 channel becomes "
+                             "an SDH WebVTT rendition), in-band (kept in the video's SEI, signalled as HLS "
+                             "CLOSED-CAPTIONS and DASH CEA-608/708 Accessibility), or both")
+    parser.add_argument("--caption-language", type=caption_language, action="append", default=[],
+                        metavar="CHANNEL=LANG",
+                        help="language of a caption channel CC1..CC4 or 708 service SERVICE1..SERVICE63, e.g. "
+                             "CC3=es (default: CC1/SERVICE1 the main audio's, CC3/SERVICE2 the next audio "
+                             "language's, others und); repeatable")
+
+
 def audio_map_entry(text: str) -> AudioMapEntry:
     """argparse type: one --audio-map value (a bad one is a usage error naming it)."""
     try:
@@ -98,6 +121,7 @@ def add_parser(sub: Any) -> None:
                     help="which master channels make a rendition, e.g. 1+2=en:main 3+4=en:description (channels "
                          "from 1 over the audio streams in order; roles main, alternate, description, commentary); "
                          "repeatable, in the order listed; replaces one rendition per audio stream")
+    add_caption_arguments(tc)
     tc.add_argument("--ladder", default="default",
                     help=f"built-in ladder ({', '.join(builtin_ladders())}) or a .toml file")
     tc.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="encoder speed/quality profile")
@@ -152,7 +176,8 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
                             audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map),
-                            loudness=args.loudness),
+                            loudness=args.loudness,
+                            captions=CaptionOptions(args.captions, tuple(args.caption_language))),
         measure_quality=not args.no_quality, overwrite=args.overwrite, dash_vtt_sidecar=args.dash_vtt_sidecar,
         thumbnails=StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
                                      columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],
