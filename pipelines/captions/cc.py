@@ -169,6 +169,20 @@ def load_scc(path: Path, language: str, *, duration: float | None = None,
     return dataclasses.replace(doc, source_format="scc")
 
 
+def in_band_ids(video: Path, *, tools: Tools, scratch: Path, duration: float,
+                cancel: threading.Event | None = None) -> tuple[str, ...]:
+    """The INSTREAM-IDs (RFC 8216 §4.3.4.1) whose data a published rung (fragmented MP4) carries in its A/53 SEI:
+    608 channels "CC1".."CC4" that send anything but padding, then 708 services "SERVICEn". One decode of it."""
+    dump = scratch / f"a53_{video.stem}.json"
+    run(a53_probe_argv(tools.ffprobe, video, "mov", output=dump),
+        limits=RunLimits(timeout=DECODE_TIMEOUT + 2 * duration, memory_bytes=DECODE_MEMORY), cancel=cancel)
+    with dump.open(encoding="utf-8") as handle:
+        a53 = read_a53(handle)
+    dump.unlink()
+    channels = [c for c, (field, number) in CHANNELS.items() if channel_words(a53.fields[field], number)]
+    return (*channels, *(f"SERVICE{n}" for n in a53.services))
+
+
 def extract_captions(source: Path, *, format_name: str, video_codec: str, video_start: float, fps: Fraction,
                      languages: Sequence[str], duration: float, tools: Tools, scratch: Path,
                      cancel: threading.Event | None = None) -> list[CaptionTrack]:
@@ -228,4 +242,4 @@ def scan_captions(source: Path, *, format_name: str, video_codec: str, video_sta
     return CaptionScan(tuple(channels), services, tuple(tracks))
 
 
-__all__ = ["CaptionScan", "CaptionTrack", "extract_captions", "is_scc", "load_scc", "scan_captions"]
+__all__ = ["CaptionScan", "CaptionTrack", "extract_captions", "in_band_ids", "is_scc", "load_scc", "scan_captions"]

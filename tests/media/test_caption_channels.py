@@ -5,6 +5,7 @@ caption decoder (cc_dec through the ``movie`` source's subcc output) and per cha
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from fractions import Fraction
@@ -167,3 +168,11 @@ def test_webvtt_default_keeps_no_captions_in_the_rungs(master: Path, tmp_path: P
                           check=True).stdout
     got = read_a53(dump.decode().splitlines())
     assert got.fields == {1: [], 2: []} and got.services == ()
+
+
+def test_qc_read_the_in_band_captions_back_and_the_report_lists_them(both: Path) -> None:
+    report = json.loads((both / "report.json").read_text(encoding="utf-8"))
+    check = next(c for c in report["qc"]["checks"] if c["name"] == "captions.in_band")
+    assert check["passed"] and check["detail"] == "video/90p carries CC1, CC2, CC3, CC4, SERVICE1, SERVICE2"
+    assert [(c["instream_id"], c["language"]) for c in report["renditions"]["closed_captions"]] == list(
+        LANGUAGES.items())

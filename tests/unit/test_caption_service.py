@@ -16,6 +16,7 @@ from pipelines.dash import CEA608_SCHEME, CEA708_SCHEME, caption_accessibility, 
 from pipelines.errors import ConfigError
 from pipelines.hls import render_master
 from pipelines.presentation import ClosedCaptions, Presentation, Segment, VideoTrack
+from pipelines.qc.captions import check_in_band
 
 
 def test_services_are_read_from_dtvcc_packets() -> None:
@@ -96,3 +97,11 @@ def test_hls_group_and_variants() -> None:
     assert 'INSTREAM-ID="SERVICE1"' in text and 'CLOSED-CAPTIONS="cc"' in text and "URI" not in text.split(
         "CLOSED-CAPTIONS,")[1].split("\n")[0]
     assert "CLOSED-CAPTIONS=NONE" in render_master(_presentation(()))
+
+
+def test_qc_in_band_check_wants_exactly_the_declared_captions() -> None:
+    assert check_in_band("c", ["CC1", "SERVICE1"], ["CC1", "SERVICE1"], "video/90p").passed
+    missing = check_in_band("c", ["CC1", "CC3"], ["CC1"], "video/90p")
+    assert not missing.passed and "CC3 declared but video/90p carries no data for it" in missing.detail
+    extra = check_in_band("c", ["CC1"], ["CC1", "CC2"], "video/90p")
+    assert not extra.passed and "video/90p carries CC2, not declared" in extra.detail
