@@ -47,7 +47,7 @@ from pipelines.report import build_report, write_report
 from pipelines.runner import RunLimits, run
 from pipelines.source import SourceInfo
 from pipelines.stitch import check_decode, check_timeline, decode_rung, gather, track_frames
-from pipelines.storyboard import StoryboardOptions
+from pipelines.storyboard_options import StoryboardOptions
 from pipelines.subtitles import SubtitleDocument, load_sidecar
 from pipelines.subtitles.flags import track_suffix
 from pipelines.thumbnails import Thumbnails, make_thumbnails, thumbnails_report

@@ -198,8 +198,10 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
         source=source, output=scratch / "out" / job_id, subtitles=sidecars, ladder=spec.ladder,
         options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
                             audio_languages=spec.audio_languages,
-                            audio_map=spec.audio_map_entries(), loudness=spec.loudness),
+                            audio_map=spec.audio_map_entries(), loudness=spec.loudness,
+                            captions=spec.caption_options()),
         measure_quality=spec.measure_quality, scratch_root=scratch, dash_vtt_sidecar=spec.dash_vtt_sidecar,
+        thumbnails=spec.thumbnails.options(),
         fingerprint=record.encoder)  # the job's pin: this worker's own fingerprint (workers.routing admitted it)
     if board is not None:  # every part is done: stitch what they uploaded
         encoded = chunked.scratch_for_stitch(scratch)

@@ -148,7 +148,8 @@ def _plan(record: JobRecord, source: Path, scratch: Path, *, loudness: bool) -> 
     request = TranscodeRequest(source=source, output=scratch / "unused", ladder=spec.ladder,
                                options=PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
                                                    audio_languages=spec.audio_languages,
-                                                   audio_map=spec.audio_map_entries(), loudness=spec.loudness))
+                                                   audio_map=spec.audio_map_entries(), loudness=spec.loudness,
+                                                   captions=spec.caption_options()))
     return plan_transcode(request, scratch=scratch, loudness=loudness).plan
 
 

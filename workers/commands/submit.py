@@ -12,12 +12,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pipelines.captions.service import CaptionOptions
 from pipelines.ladder import builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.tools import Tools
 from workers.app import create_app, prepare
-from workers.commands.transcode import chunk_count
+from workers.commands.transcode import (
+    add_caption_arguments,
+    add_thumbnail_arguments,
+    chunk_count,
+    storyboard_options,
+)
 from workers.errors import JobError, KeyInvalid, OptionInvalid
 from workers.exitcodes import EXIT_OK
 from workers.jobs import JobSpec, validate_webhook_url
@@ -65,6 +71,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--loudness", default=DEFAULT_PRESET, choices=list(PRESETS),
                    help=f"loudness target of the audio renditions (default {DEFAULT_PRESET}; atsc-a85, streaming, "
                         "off)")
+    add_caption_arguments(p)
+    add_thumbnail_arguments(p)
     p.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
     p.add_argument("--dash-vtt-sidecar", action="store_true",
                    help="DASH text as one whole-title subtitles.vtt per track (the old layout, for "
@@ -96,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(settings.store)
     tools = Tools.resolve()
     options = PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
-                          audio_languages=tuple(args.audio_language), loudness=args.loudness)
+                          audio_languages=tuple(args.audio_language), loudness=args.loudness,
+                          captions=CaptionOptions(args.captions, tuple(args.caption_language)))
+    thumbnails = storyboard_options(args)  # ConfigError (exit 2) before anything is uploaded
     master = local_path(args.source)
     duration = None if master is None else preflight(  # planned here, before it is uploaded
         master, ladder=args.ladder, options=options, chunks=settings.chunk_policy(args.chunks), tools=tools)
@@ -111,7 +121,11 @@ def run(args: argparse.Namespace) -> int:
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks, dash_vtt_sidecar=args.dash_vtt_sidecar,
-                   loudness=args.loudness)
+                   loudness=args.loudness, captions=args.captions,
+                   caption_languages=tuple(f"{ident}={lang}" for ident, lang in args.caption_language),
+                   thumbnails={"interval": thumbnails.interval, "width": thumbnails.tile_width,
+                               "columns": thumbnails.columns, "rows": thumbnails.rows,
+                               "enabled": thumbnails.enabled})
     app = create_app(settings, tasks=False)  # it only sends by task name
     done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
                   duration=duration, force=args.force, tools=tools,
@@ -137,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
 OPTION_OF = {"output_prefix": "--output-prefix", "audio_languages": "--audio-language", "subtitles": "--subtitle",
              "audio_map": "--audio-map",
              "webhook": "--webhook", "segment_seconds": "--segment-seconds", "ladder": "--ladder",
-             "profile": "--profile", "priority": "--priority", "chunks": "--chunks", "source": "SOURCE"}
+             "profile": "--profile", "priority": "--priority", "chunks": "--chunks", "source": "SOURCE",
+             "captions": "--captions", "caption_languages": "--caption-language", "thumbnails": "--thumbnail-*"}
 
 
 def output_prefix(text: str) -> str:

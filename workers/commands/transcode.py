@@ -17,6 +17,7 @@ from pipelines.errors import ConfigError
 from pipelines.ladder import builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
+from pipelines.storyboard_options import StoryboardOptions
 from pipelines.tools import Tools
 from workers.exitcodes import EXIT_OK
 from workers.fingerprint import local as local_fingerprint
@@ -102,9 +103,24 @@ def audio_map_entry(text: str) -> AudioMapEntry:
         raise argparse.ArgumentTypeError(f"{exc.message} ({exc.hint})") from None
 
 
-def add_parser(sub: Any) -> None:
-    from pipelines.storyboard import StoryboardOptions  # noqa: PLC0415 - it loads ffmpeg-python (`submit` need not)
+def add_thumbnail_arguments(parser: argparse.ArgumentParser) -> None:
+    """--thumbnail-interval/-width/-grid and --no-thumbnails (shared by transcode and submit)."""
+    parser.add_argument("--thumbnail-interval", type=positive_seconds, default=StoryboardOptions.interval, metavar="S",
+                        help="seconds between storyboard tiles (default 2)")
+    parser.add_argument("--thumbnail-width", type=positive_int, default=StoryboardOptions.tile_width, metavar="PX",
+                        help="storyboard tile width in pixels, height keeps the aspect (default 160)")
+    parser.add_argument("--thumbnail-grid", type=grid, default=(StoryboardOptions.columns, StoryboardOptions.rows),
+                        metavar="CxR", help="tiles per sprite sheet, columns x rows (default 10x10)")
+    parser.add_argument("--no-thumbnails", action="store_true", help="no storyboard sprite sheets and no poster.jpg")
 
+
+def storyboard_options(args: argparse.Namespace) -> StoryboardOptions:
+    return StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
+                             columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],
+                             enabled=not args.no_thumbnails)
+
+
+def add_parser(sub: Any) -> None:
     tc = sub.add_parser("transcode", help="transcode one master into a CMAF ladder with HLS + DASH",
                         description="Transcode SOURCE into OUT: CMAF segments, master.m3u8, manifest.mpd, "
                                     "WebVTT subtitles and report.json. OUT appears only when every check passed.")
@@ -145,13 +161,7 @@ def add_parser(sub: Any) -> None:
                     help="DASH text as one whole-title subtitles.vtt per track (the old layout, for "
                          "DASH clients that read only sidecar WebVTT) instead of WebVTT-in-MP4 segments; "
                          "ffmpeg-based clients then need -allowed_extensions to open the MPD")
-    tc.add_argument("--thumbnail-interval", type=positive_seconds, default=StoryboardOptions.interval, metavar="S",
-                    help="seconds between storyboard tiles (default 2)")
-    tc.add_argument("--thumbnail-width", type=positive_int, default=StoryboardOptions.tile_width, metavar="PX",
-                    help="storyboard tile width in pixels, height keeps the aspect (default 160)")
-    tc.add_argument("--thumbnail-grid", type=grid, default=(StoryboardOptions.columns, StoryboardOptions.rows),
-                    metavar="CxR", help="tiles per sprite sheet, columns x rows (default 10x10)")
-    tc.add_argument("--no-thumbnails", action="store_true", help="no storyboard sprite sheets and no poster.jpg")
+    add_thumbnail_arguments(tc)
     tc.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (only once all checks pass)")
     tc.add_argument("--dry-run", action="store_true",
                     help="probe and plan, print the exact ffmpeg argv, encode nothing")
@@ -168,7 +178,6 @@ def chunk_policy(args: argparse.Namespace) -> ChunkPolicy | None:
 
 
 def request_from(args: argparse.Namespace) -> TranscodeRequest:
-    from pipelines.storyboard import StoryboardOptions  # noqa: PLC0415 - see add_parser
     from pipelines.transcode import TranscodeRequest  # noqa: PLC0415 - see TYPE_CHECKING above
 
     return TranscodeRequest(
@@ -179,9 +188,7 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
                             loudness=args.loudness,
                             captions=CaptionOptions(args.captions, tuple(args.caption_language))),
         measure_quality=not args.no_quality, overwrite=args.overwrite, dash_vtt_sidecar=args.dash_vtt_sidecar,
-        thumbnails=StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
-                                     columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],
-                                     enabled=not args.no_thumbnails))
+        thumbnails=storyboard_options(args))
 
 
 def run(args: argparse.Namespace) -> int:
