@@ -9,6 +9,8 @@
 //   adapter.textLanguages()       [{lang, name, key}] adapter.selectText(key | lang | null)   adapter.textLanguage()
 //   adapter.textKey()             the active text track's key: its language, or "lang|name" when several tracks
 //                                 share the language (full, forced, SDH)
+//   adapter.textRestarts()        Shaka only: how often the text watch restarted a stalled text stream since the
+//                                 last text choice, variant change or seek (see shakaPlayer)
 //   adapter.destroy()             a promise
 //
 // Both players render subtitles as native TextTracks on the <video> (hls.js: renderTextTracksNatively;
@@ -119,6 +121,38 @@ window.vodfleetAdapters = (() => {
       const primary = text.find((t) => t.primary);
       if (primary && !text.some((t) => t.active)) player.selectTextTrack(primary);
     });
+    // Shaka 5.2 quirk (segmented DASH text, WebVTT in ISO-BMFF): a text track chosen, or a seek made, while a
+    // variant switch's segments are in flight can leave the text stream stalled for good: the track is active
+    // and showing, but no text segment is fetched again and re-selecting it is a no-op ("already active").
+    // Measured with the preview's own output: 4 of 4 language changes right after a quality change showed no cue.
+    // The watch below checks, a moment after each text choice, variant change and seek, that the text buffer
+    // covers the playhead once the video buffer does; if not, it turns the track off and on again, which makes
+    // Shaka start a new text stream (what a viewer would do by hand). At most 3 restarts per trigger.
+    const textWatch = {timer: 0, checks: 0, restarts: 0};
+    const covers = (ranges, t) => ranges.some((r) => r.start <= t + 0.1 && r.end > t);
+    const checkText = () => {
+      const active = player.getTextTracks().find((t) => t.active);
+      if (!active || textWatch.checks++ > 20) return;
+      const t = video.currentTime;
+      const buffered = player.getBufferedInfo();
+      if (covers(buffered.text, t)) return;
+      if (!video.seeking && covers(buffered.video, t) && textWatch.restarts < 3) {
+        textWatch.restarts++;
+        hooks.onChange('textrestart');
+        player.selectTextTrack(null);
+        player.selectTextTrack(active);
+      }
+      textWatch.timer = setTimeout(checkText, 700);
+    };
+    const watchText = () => {
+      clearTimeout(textWatch.timer);
+      textWatch.checks = 0;
+      textWatch.restarts = 0;
+      textWatch.timer = setTimeout(checkText, 700);
+    };
+    player.addEventListener('variantchanged', watchText);
+    player.addEventListener('adaptation', watchText);
+    video.addEventListener('seeked', watchText);
     const key = (t) => `${t.width}x${t.height}@${t.bandwidth}`;
     const rendition = (t) => ({key: key(t), width: t.width, height: t.height, bandwidth: t.bandwidth});
     const videoTracks = () => {
@@ -143,6 +177,7 @@ window.vodfleetAdapters = (() => {
         if (!track) throw new Error(`no rendition ${k}`);
         player.configure('abr.enabled', false);
         player.selectVideoTrack(track, /* clearBuffer */ true);
+        watchText();
       },
       currentRendition() {
         const track = player.getVideoTracks().find((t) => t.active);
@@ -165,6 +200,7 @@ window.vodfleetAdapters = (() => {
         const index = pickText(shakaText(player), wanted);
         if (index < 0) throw new Error(`no text track ${wanted}`);
         player.selectTextTrack(tracks[index]);
+        watchText();
       },
       textKey() {
         const all = shakaText(player);
@@ -175,7 +211,11 @@ window.vodfleetAdapters = (() => {
         const track = player.getTextTracks().find((t) => t.active);
         return track ? track.language : null;
       },
-      destroy: () => player.destroy(),
+      textRestarts: () => textWatch.restarts,
+      destroy: () => {
+        clearTimeout(textWatch.timer);
+        return player.destroy();
+      },
     };
   }
 
