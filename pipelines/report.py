@@ -15,6 +15,7 @@ from pipelines.errors import CheckResult
 from pipelines.presentation import Presentation, Track
 from pipelines.source import SourceInfo
 from pipelines.subtitles import SubtitleDocument
+from pipelines.subtitles.webvtt import cue_stylesheet
 
 if TYPE_CHECKING:
     from pipelines.transcode import Planned
@@ -69,6 +70,7 @@ def build_report(planned: Planned, presentation: Presentation,
                 "overlapping_cues": overlapping(doc),
                 "positioned_cues": sum(1 for c in doc.cues if c.placement.settings()),
                 "dropped": dict(doc.dropped),
+                "cue_styles": cue_stylesheet(doc),  # the STYLE block's CSS (::cue colour rules), for the preview
             } for t, doc in ((t, dict(subtitles).get(t.id) or dict(subtitles)[t.language])
                              for t in presentation.subtitles)],
             # captions kept in every video rung's SEI (HLS CLOSED-CAPTIONS, DASH SCTE 214 Accessibility)

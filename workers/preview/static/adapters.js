@@ -7,6 +7,8 @@
 //   adapter.isAuto()
 //   adapter.audioLanguages()      [{lang, name}]      adapter.selectAudio(lang)   adapter.audioLanguage()
 //   adapter.textLanguages()       [{lang, name, key}] adapter.selectText(key | lang | null)   adapter.textLanguage()
+//                                 (subtitle tracks, then in-band caption channels: hls.js's caption TextTracks,
+//                                 Shaka's application/cea-608 text tracks)
 //   adapter.textKey()             the active text track's key: its language, or "lang|name" when several tracks
 //                                 share the language (full, forced, SDH)
 //   adapter.textRestarts()        Shaka only: how often the text watch restarted a stalled text stream since the
@@ -50,6 +52,21 @@ window.vodfleetAdapters = (() => {
     hls.loadSource(url);
     hls.attachMedia(video);
     const level = (l, i) => ({key: String(i), width: l.width, height: l.height, bandwidth: l.bitrate});
+    // In-band CEA-608 (HLS CLOSED-CAPTIONS): hls.js decodes them into the element's 'captions' TextTracks, named
+    // from the group's NAME; the picker lists them after the WebVTT subtitle tracks.
+    // (hls.js also gives WebVTT SDH subtitle tracks the kind 'captions': those are told apart by name)
+    const captionTracks = () => {
+      const subtitles = new Set(hls.subtitleTracks.map((t) => `${t.lang}|${t.name}`));
+      return [...video.textTracks].filter((t) => t.kind === 'captions' && !subtitles.has(`${t.language}|${t.label}`));
+    };
+    const hlsText = () => [...hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name})),
+      ...captionTracks().map((t) => ({lang: t.language, name: t.label}))];
+    const activeText = () => {
+      if (hls.subtitleTrack >= 0) return hls.subtitleTrack;
+      const shown = captionTracks().findIndex((t) => t.mode === 'showing');
+      return shown >= 0 ? hls.subtitleTracks.length + shown : -1;
+    };
+    video.textTracks.addEventListener('addtrack', () => hooks.onChange('addtrack'));
     const indexOf = (tracks, lang) => {
       const i = tracks.findIndex((t) => t.lang === lang);
       if (i < 0) throw new Error(`no track in language ${lang}`);
@@ -72,21 +89,24 @@ window.vodfleetAdapters = (() => {
         const track = hls.audioTracks[hls.audioTrack];
         return track ? track.lang : null;
       },
-      textLanguages: () => keyed(hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name}))),
+      textLanguages: () => keyed(hlsText()),
       selectText(wanted) {
         hls.subtitleDisplay = true;
-        const index = wanted === null ? -1 : pickText(hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name})),
-          wanted);
+        const index = wanted === null ? -1 : pickText(hlsText(), wanted);
         if (wanted !== null && index < 0) throw new Error(`no text track ${wanted}`);
-        hls.subtitleTrack = index;
+        const subtitles = hls.subtitleTracks.length;
+        const subtitle = index < subtitles ? index : -1;
+        if (hls.subtitleTrack !== subtitle) hls.subtitleTrack = subtitle;  // (a no-op switch still resets modes)
+        // 'hidden', not 'disabled', for the others: hls.js keeps adding cues to hidden tracks (as it creates them)
+        captionTracks().forEach((t, i) => { t.mode = i === index - subtitles ? 'showing' : 'hidden'; });
       },
       textKey() {
-        const all = hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name}));
-        const track = all[hls.subtitleTrack];
+        const all = hlsText();
+        const track = all[activeText()];
         return track ? textKey(all, track.lang, track.name) : null;
       },
       textLanguage() {
-        const track = hls.subtitleTracks[hls.subtitleTrack];
+        const track = hlsText()[activeText()];
         return track ? track.lang : null;
       },
       async destroy() { hls.destroy(); },

@@ -167,7 +167,7 @@
       vodfleetReport.badge(ui.badge, state.report);
       const source = state.report.source || {};
       ui.title.textContent = `${String(source.path || '').split('/').pop()} · ${Number(source.duration || 0).toFixed(1)} s`;
-      await loadCueStyles((state.report.renditions || {}).subtitles || []);
+      applyCueStyles((state.report.renditions || {}).subtitles || []);
       await loadThumbnails(state.report.outputs || {}, Number(source.duration || 0));
     } catch (err) {
       ui.panel.textContent = `No report: ${err.message}`;
@@ -177,31 +177,25 @@
 
   // --- cue colours -------------------------------------------------------------------------------------------
   // Both players hand the browser cues they parsed themselves (VTTCue objects), so a WebVTT file's STYLE block
-  // never reaches the renderer and <c.yellow> would be drawn white. The page reads each track's first HLS WebVTT
-  // segment, keeps only its ::cue(.class) colour rules (color / background-color with a plain colour value: a
-  // sidecar's STYLE is untrusted, so nothing else, e.g. url(), passes), and applies them to the <video>'s cues.
+  // never reaches the renderer and <c.yellow> would be drawn white. report.json gives each track's STYLE CSS
+  // (`cue_styles`); the page keeps only its ::cue(.class) colour rules (color / background-color with a plain
+  // colour value: a sidecar's STYLE is untrusted, so nothing else, e.g. url(), passes) and applies them to the
+  // <video>'s cues.
   const CUE_RULE = /::cue\(\.([A-Za-z0-9_-]{1,40})\)\s*\{([^{}]*)\}/g;
   const COLOUR = /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|rgba?\([0-9\s.,%]{5,40}\))$/;
-  function cueRules(vtt) {
-    const header = vtt.split(/\r?\n\r?\n/).filter((block) => block.startsWith('STYLE'));
+  function cueRules(css) {
     const rules = [];
-    for (const block of header) {
-      for (const [, name, body] of block.matchAll(CUE_RULE)) {
-        const declarations = body.split(';').map((d) => d.split(':').map((x) => x.trim()))
-          .filter(([property, value]) => ['color', 'background-color'].includes(property) && COLOUR.test(value || ''))
-          .map(([property, value]) => `${property}: ${value}`);
-        if (declarations.length) rules.push(`video::cue(.${name}) { ${declarations.join('; ')}; }`);
-      }
+    for (const [, name, body] of String(css || '').matchAll(CUE_RULE)) {
+      const declarations = body.split(';').map((d) => d.split(':').map((x) => x.trim()))
+        .filter(([property, value]) => ['color', 'background-color'].includes(property) && COLOUR.test(value || ''))
+        .map(([property, value]) => `${property}: ${value}`);
+      if (declarations.length) rules.push(`video::cue(.${name}) { ${declarations.join('; ')}; }`);
     }
     return rules;
   }
 
-  async function loadCueStyles(subtitles) {
-    const rules = new Set();
-    for (const sub of subtitles) {
-      const response = await fetch(`/${sub.path}/seg_00001.vtt`, {cache: 'no-cache'}).catch(() => null);
-      if (response && response.ok) for (const rule of cueRules(await response.text())) rules.add(rule);
-    }
+  function applyCueStyles(subtitles) {
+    const rules = new Set(subtitles.flatMap((sub) => cueRules(sub.cue_styles)));
     const sheet = document.getElementById('cue-styles') || document.head.appendChild(
       Object.assign(document.createElement('style'), {id: 'cue-styles'}));
     sheet.textContent = [...rules].join('\n');
