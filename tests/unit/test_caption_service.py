@@ -14,9 +14,15 @@ from pipelines.captions.scc import _as_channel_1
 from pipelines.captions.service import caption_language, parse_caption_language
 from pipelines.dash import CEA608_SCHEME, CEA708_SCHEME, caption_accessibility, render_mpd
 from pipelines.errors import ConfigError
+from pipelines.ffmpeg import video_output_args
 from pipelines.hls import render_master
+from pipelines.ladder import load_ladder
+from pipelines.plan import PlanOptions, plan_encode
 from pipelines.presentation import ClosedCaptions, Presentation, Segment, VideoTrack
 from pipelines.qc.captions import check_in_band
+from pipelines.source import AudioStream, SourceInfo, VideoStream
+
+LADDER = load_ladder("default")
 
 
 def test_services_are_read_from_dtvcc_packets() -> None:
@@ -105,3 +111,21 @@ def test_qc_in_band_check_wants_exactly_the_declared_captions() -> None:
     assert not missing.passed and "CC3 declared but video/90p carries no data for it" in missing.detail
     extra = check_in_band("c", ["CC1"], ["CC1", "CC2"], "video/90p")
     assert not extra.passed and "video/90p carries CC2, not declared" in extra.detail
+
+
+def _source(fps: Fraction) -> SourceInfo:
+    video = VideoStream(index=0, codec="h264", width=1280, height=720, fps=fps, avg_fps=fps)
+    audio = (AudioStream(index=1, codec="aac", channels=2, sample_rate=48000, language="eng"),)
+    return SourceInfo(path="/m/ep.mp4", format_name="mov,mp4,m4a,3gp,3g2,mj2", size_bytes=1, duration=60.0,
+                      video=video, audio=audio)
+
+
+def test_in_band_captions_keep_the_sei_only_when_every_picture_is_kept() -> None:
+    in_band = PlanOptions(captions=CaptionOptions("both"))
+    kept = plan_encode(_source(Fraction(30000, 1001)), LADDER, in_band)
+    assert kept.a53cc and video_output_args(kept, kept.video[0])["a53cc"] == 1
+    default = plan_encode(_source(Fraction(30000, 1001)), LADDER)
+    assert not default.a53cc and video_output_args(default, default.video[0])["a53cc"] == 0
+    halved = plan_encode(_source(Fraction(120)), LADDER, in_band)
+    assert not halved.a53cc and video_output_args(halved, halved.video[0])["a53cc"] == 0
+    assert "in-band captions not kept: the frame rate changes (WebVTT captions are unaffected)" in halved.notes
