@@ -42,6 +42,7 @@ def build_report(planned: Planned, presentation: Presentation,
             "fps": str(plan.fps), "gop_seconds": plan.gop_seconds, "gop_frames": plan.gop_frames,
             "segment_seconds": plan.segment_seconds, "deinterlace": plan.deinterlace,
             "tonemap": plan.tonemap, "notes": list(plan.notes),
+            "in_band_captions": plan.a53cc,  # the rungs keep the master's A/53 caption SEI (--captions in-band|both)
             "video": [_plain(r) for r in plan.video], "audio": [_plain(a) for a in plan.audio],
         },
         "renditions": {

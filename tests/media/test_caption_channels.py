@@ -176,3 +176,4 @@ def test_qc_read_the_in_band_captions_back_and_the_report_lists_them(both: Path)
     assert check["passed"] and check["detail"] == "video/90p carries CC1, CC2, CC3, CC4, SERVICE1, SERVICE2"
     assert [(c["instream_id"], c["language"]) for c in report["renditions"]["closed_captions"]] == list(
         LANGUAGES.items())
+    assert report["plan"]["in_band_captions"] is True
