@@ -25,7 +25,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from pipelines.codecs import CODECS, COLOURS
-from pipelines.presentation import Presentation, Segment, Storyboard, SubtitleTrack, Track, VideoTrack
+from pipelines.language import iso639_2t
+from pipelines.presentation import ClosedCaptions, Presentation, Segment, Storyboard, SubtitleTrack, Track, VideoTrack
 from pipelines.textfile import write_text_atomic
 
 MPD_NAME = "manifest.mpd"
@@ -45,6 +46,18 @@ MEDIA_TEMPLATE = "seg_$Number%05d$.m4s"  # the names ffmpeg's hls muxer writes: 
 THUMBNAIL_SCHEME = "http://dashif.org/thumbnail_tile"  # DASH-IF IOP v4.3 §6.2.6
 SHEET_TEMPLATE = "sprite_$Number%04d$.jpg"  # pipelines.storyboard.SHEET_PATTERN
 CICP = "urn:mpeg:mpegB:cicp:"  # ISO/IEC 23001-8 code points as DASH descriptors (DASH-IF IOP v4.3 §6.2.5)
+# In-band captions on the video AdaptationSet (SCTE 214-1 §7.2.5 as DASH-IF IOP 4.3 §6.4.3 uses them).
+CEA608_SCHEME = "urn:scte:dash:cc:cea-608:2015"
+CEA708_SCHEME = "urn:scte:dash:cc:cea-708:2015"
+
+
+def caption_accessibility(captions: tuple[ClosedCaptions, ...]) -> list[tuple[str, str]]:
+    """(schemeIdUri, value) of the Accessibility descriptors naming in-band captions, ISO 639-2 languages:
+    608 ``CC1=eng;CC3=spa`` and 708 ``1=lang:eng;2=lang:spa`` (DASH-IF IOP 4.3 §6.4.3); [] for none."""
+    cea608 = ";".join(f"{c.instream_id}={iso639_2t(c.language)}" for c in captions if not c.cea708)
+    cea708 = ";".join(f"{c.instream_id.removeprefix('SERVICE')}=lang:{iso639_2t(c.language)}"
+                      for c in captions if c.cea708)
+    return [(scheme, value) for scheme, value in ((CEA608_SCHEME, cea608), (CEA708_SCHEME, cea708)) if value]
 
 
 def xs_duration(seconds: float) -> str:
@@ -103,7 +116,9 @@ def render_mpd(p: Presentation) -> str:
     period = _element(mpd, "Period", id="0", start="PT0S")
     ids = itertools.count()
     for codec in sorted({v.codec for v in p.video}, key=lambda c: CODECS.index(c) if c in CODECS else len(CODECS)):
-        _video_set(period, str(next(ids)), [v for v in p.video if v.codec == codec])
+        # in-band captions ride in the H.264 rungs' SEI only (libx264 -a53cc; x265 and SVT-AV1 carry none here)
+        _video_set(period, str(next(ids)), [v for v in p.video if v.codec == codec],
+                   p.closed_captions if codec == "h264" else ())
     main_audio = next((i for i, a in enumerate(p.audio) if a.default and not a.surround_of), 0)
     for i, audio in enumerate(p.audio):
         audio_set = _element(period, "AdaptationSet", id=str(next(ids)), contentType="audio",
@@ -156,8 +171,10 @@ def render_mpd(p: Presentation) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(mpd, encoding="unicode") + "\n"
 
 
-def _video_set(period: ET.Element, ident: str, tracks: list[VideoTrack]) -> None:
-    """One video AdaptationSet: every rendition of one codec, by peak bitrate; an HDR set's colour descriptors."""
+def _video_set(period: ET.Element, ident: str, tracks: list[VideoTrack],
+               captions: tuple[ClosedCaptions, ...] = ()) -> None:
+    """One video AdaptationSet: every rendition of one codec, by peak bitrate; an HDR set's colour descriptors;
+    the Accessibility descriptors of the in-band `captions` its rungs carry."""
     videos = sorted(tracks, key=lambda v: v.peak_bitrate)
     aspects = {Fraction(v.width, v.height) for v in videos if v.height}
     video_set = _element(period, "AdaptationSet", id=ident, contentType="video",
@@ -177,6 +194,8 @@ def _video_set(period: ET.Element, ident: str, tracks: list[VideoTrack]) -> None
                  value=str(colour.cicp_primaries))
         _element(video_set, "SupplementalProperty", schemeIdUri=f"{CICP}MatrixCoefficients",
                  value=str(colour.cicp_matrix))
+    for scheme, value in caption_accessibility(captions):  # schema order: before Representation
+        _element(video_set, "Accessibility", schemeIdUri=scheme, value=value)
     for video in videos:
         rep = _element(video_set, "Representation", id=video.id, bandwidth=str(video.peak_bitrate),
                        codecs=video.codecs, width=str(video.width), height=str(video.height),

@@ -232,9 +232,9 @@ def video_output_args(plan: EncodePlan, rung: VideoRendition) -> dict[str, Any]:
         **common,
         "sc_threshold": 0,
         "x264-params": "open-gop=0:scenecut=0",
-        # No A/53 caption SEI in the rungs: a master's CEA-608 is published as WebVTT (pipelines.captions), and
-        # the master playlist's CLOSED-CAPTIONS=NONE says no variant carries in-band captions (RFC 8216 4.3.4.2).
-        "a53cc": 0,
+        # A/53 caption SEI in the rungs only for in-band captions (pipelines.captions.service): otherwise a master's
+        # CEA-608 is published as WebVTT and CLOSED-CAPTIONS=NONE says no variant carries any (RFC 8216 4.3.4.2).
+        "a53cc": int(plan.a53cc),
     }
 
 

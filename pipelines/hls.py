@@ -34,6 +34,7 @@ IFRAMES = "iframes.m3u8"
 AUDIO_GROUP = "audio"
 SURROUND_GROUP = "audio-51"  # the opt-in 5.1 renditions (pipelines.plan.surround_renditions)
 SUBTITLE_GROUP = "subs"
+CAPTION_GROUP = "cc"
 # Apple HLS authoring spec (subtitles for the deaf and hard of hearing): both characteristics.
 SDH_CHARACTERISTICS = ("public.accessibility.transcribes-spoken-dialog,"
                        "public.accessibility.describes-music-and-sound")
@@ -193,6 +194,12 @@ def render_master(p: Presentation) -> str:
             ("AUTOSELECT", "YES"), ("FORCED", _yes(sub.forced)),
             *([("CHARACTERISTICS", _quoted(SDH_CHARACTERISTICS))] if sub.sdh else []),
             ("URI", _quoted(f"{sub.path}/{MEDIA}"))]))
+    for captions in p.closed_captions:
+        # RFC 8216 §4.3.4.1: INSTREAM-ID names the channel/service; no URI (the captions are in the video).
+        lines.append("#EXT-X-MEDIA:" + _attributes([
+            ("TYPE", "CLOSED-CAPTIONS"), ("GROUP-ID", _quoted(CAPTION_GROUP)),
+            ("LANGUAGE", _quoted(captions.language)), ("NAME", _quoted(captions.name)),
+            ("DEFAULT", "NO"), ("AUTOSELECT", "YES"), ("INSTREAM-ID", _quoted(captions.instream_id))]))
     ranged = _video_range(p)
     listed: tuple[tuple[str | None, tuple[tuple[AudioTrack, AudioTrack], ...]], ...] = groups or ((None, ()),)
     for group_id, members in listed:  # no audio: the variants once, without AUDIO
@@ -209,8 +216,14 @@ def render_master(p: Presentation) -> str:
             pairs += [("VIDEO-RANGE", video.video_range)] if ranged else []
             pairs += [("AUDIO", _quoted(group_id))] if group_id else []
             pairs += [("SUBTITLES", _quoted(SUBTITLE_GROUP))] if p.subtitles else []
-            lines += ["#EXT-X-STREAM-INF:" + _attributes([*pairs, ("CLOSED-CAPTIONS", "NONE")]),
-                      f"{video.path}/{MEDIA}"]
+            # In-band captions ride in the H.264 rungs' SEI only (libx264 -a53cc; x265/SVT-AV1 carry none here).
+            # RFC 8216 §4.3.4.2: once one variant says NONE all must, so an HEVC/AV1 variant beside captioned
+            # H.264 ones leaves the attribute out instead.
+            if not p.closed_captions:
+                pairs.append(("CLOSED-CAPTIONS", "NONE"))
+            elif video.codec == "h264":
+                pairs.append(("CLOSED-CAPTIONS", _quoted(CAPTION_GROUP)))
+            lines += ["#EXT-X-STREAM-INF:" + _attributes(pairs), f"{video.path}/{MEDIA}"]
     for video in variant_order(p.video):  # the same order as the variants
         peak, average = _iframe_bandwidth(video)
         lines.append("#EXT-X-I-FRAME-STREAM-INF:" + _attributes([

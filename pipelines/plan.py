@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from pipelines.audiomap import AudioMapEntry, channel_sources
+from pipelines.captions.service import CaptionOptions
 from pipelines.codecs import DEFAULT_CODECS, HDR_TRANSFERS, parse_codecs, pix_fmt_for, profile_for, rendition_id
 from pipelines.errors import ConfigError, InputRejected
 from pipelines.ladder import Ladder, Rung
@@ -69,6 +70,9 @@ class PlanOptions:
     codecs: tuple[str, ...] = DEFAULT_CODECS
     # Also a 5.1 rendition of every 5.1/7.1 stream (HLS: its own audio group; DASH: its own AdaptationSet)
     surround: bool = False
+    # How the master's closed captions are published: WebVTT, in-band (A/53 SEI kept in the rungs) or both, and
+    # their languages per channel/service (pipelines.captions.service).
+    captions: CaptionOptions = CaptionOptions()
 
     def __post_init__(self) -> None:
         target_for(self.loudness)  # ConfigError when unknown
@@ -151,6 +155,9 @@ class EncodePlan:
     # The preset, and once measured (pipelines.loudness_measure.measure_plan) each source stream's loudness
     loudness: LoudnessPlan = LoudnessPlan()
     codecs: tuple[str, ...] = DEFAULT_CODECS  # pipelines.codecs: the codecs of `video`, in listing order
+    # The rungs carry the master's A/53 caption data in SEI (libx264 -a53cc 1): only when asked for and every
+    # picture is kept (608 sends two bytes a field per picture: a changed frame rate would garble them).
+    a53cc: bool = False
 
     @property
     def duration(self) -> float:
@@ -205,6 +212,9 @@ def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanO
     if video.hdr:
         notes.append(f"tone-mapped {video.color_transfer} HDR to SDR BT.709"
                      + (" for the H.264 rungs" if len(options.codecs) > 1 else ""))
+    a53cc = options.captions.in_band and not fps_note
+    if options.captions.in_band and fps_note:
+        notes.append("in-band captions not kept: the frame rate changes (WebVTT captions are unaffected)")
     display_w, display_h = video.display_size
     fitted = fit_ladder(ladder.rungs, display_w, display_h)
     extra = codec_renditions(fitted, ladder, options.codecs, HDR_TRANSFERS.get(video.color_transfer, "SDR"))
@@ -233,6 +243,7 @@ def plan_encode(source: SourceInfo, ladder: Ladder, options: PlanOptions = PlanO
         ladder=ladder.name,
         notes=tuple(notes),
         loudness=LoudnessPlan(preset=options.loudness),
+        a53cc=a53cc,
     )
 
 

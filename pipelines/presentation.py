@@ -97,6 +97,19 @@ class SubtitleTrack:
 
 
 @dataclass(frozen=True)
+class ClosedCaptions:
+    """A caption channel or service carried in-band in every video rung (A/53 SEI), named as HLS names it."""
+
+    instream_id: str  # RFC 8216 §4.3.4.1: "CC1".."CC4" (CEA-608) or "SERVICE1".."SERVICE63" (CEA-708)
+    language: str  # BCP-47
+    name: str  # players' menu label, e.g. "English (CC1)"
+
+    @property
+    def cea708(self) -> bool:
+        return self.instream_id.startswith("SERVICE")
+
+
+@dataclass(frozen=True)
 class Storyboard:
     """Thumbnail sprite sheets (pipelines.storyboard): `tiles` tiles of `tile_width`x`tile_height`, row-major,
     `columns`x`rows` per sheet, one every `interval` seconds from 0."""
@@ -128,3 +141,4 @@ class Presentation:
     # Free-form provenance written into manifests as comments (e.g. the encoder fingerprint).
     provenance: tuple[tuple[str, str], ...] = field(default=())
     storyboard: Storyboard | None = None  # thumbnail tiles, in both manifests when present
+    closed_captions: tuple[ClosedCaptions, ...] = ()  # in-band in every video rung; CC channels before services

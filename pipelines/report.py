@@ -16,6 +16,7 @@ from pipelines.plan import EncodePlan
 from pipelines.presentation import Presentation, Track
 from pipelines.source import SourceInfo
 from pipelines.subtitles import SubtitleDocument
+from pipelines.subtitles.webvtt import cue_stylesheet
 
 REPORT_NAME = "report.json"
 REPORT_VERSION = 1
@@ -41,6 +42,7 @@ def build_report(source: SourceInfo, plan: EncodePlan, presentation: Presentatio
             "fps": str(plan.fps), "gop_seconds": plan.gop_seconds, "gop_frames": plan.gop_frames,
             "segment_seconds": plan.segment_seconds, "deinterlace": plan.deinterlace,
             "tonemap": plan.tonemap, "notes": list(plan.notes),
+            "in_band_captions": plan.a53cc,  # the rungs keep the master's A/53 caption SEI (--captions in-band|both)
             "video": [_plain(r) for r in plan.video], "audio": [_plain(a) for a in plan.audio],
         },
         "renditions": {
@@ -70,8 +72,12 @@ def build_report(source: SourceInfo, plan: EncodePlan, presentation: Presentatio
                 "overlapping_cues": overlapping(doc),
                 "positioned_cues": sum(1 for c in doc.cues if c.placement.settings()),
                 "dropped": dict(doc.dropped),
+                "cue_styles": cue_stylesheet(doc),  # the STYLE block's CSS (::cue colour rules), for the preview
             } for t, doc in ((t, dict(subtitles).get(t.id) or dict(subtitles)[t.language])
                              for t in presentation.subtitles)],
+            # captions kept in every video rung's SEI (HLS CLOSED-CAPTIONS, DASH SCTE 214 Accessibility)
+            "closed_captions": [{"instream_id": c.instream_id, "language": c.language, "name": c.name}
+                                for c in presentation.closed_captions],
         },
         "speed": {
             "encode_seconds": encode_seconds,

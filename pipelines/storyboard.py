@@ -27,6 +27,7 @@ import ffmpeg as ffmpeg_python
 
 from pipelines.errors import ConfigError
 from pipelines.presentation import Segment, Storyboard
+from pipelines.storyboard_options import StoryboardOptions
 from pipelines.subtitles.timestamp import format_timestamp
 
 FOLDER = "thumbnails"
@@ -35,28 +36,6 @@ VTT_NAME = "thumbnails.vtt"
 PLAYLIST_NAME = "index.m3u8"
 JPEG_QUALITY = 5  # mjpeg qscale (2 best … 31 worst): ~4 KB per 160x90 tile of busy picture
 _EPSILON = 1e-3  # seconds: a frame stamped 1.9999999 for 2.0 still opens tile 1
-
-
-@dataclass(frozen=True)
-class StoryboardOptions:
-    """How storyboards are cut. Defaults: one tile every 2 s, 160 px wide, 10x10 tiles per sheet."""
-
-    interval: float = 2.0  # seconds between tiles (> 0)
-    tile_width: int = 160  # pixels; the height keeps the display aspect (even)
-    columns: int = 10
-    rows: int = 10
-    enabled: bool = True
-
-    def __post_init__(self) -> None:
-        if not (self.interval > 0 and math.isfinite(self.interval)):
-            raise ConfigError(f"storyboard interval {self.interval!r} is not a positive number of seconds",
-                              hint="use e.g. --thumbnail-interval 2")
-        if not 16 <= self.tile_width <= 1280:
-            raise ConfigError(f"storyboard tile width {self.tile_width} is outside 16..1280 pixels",
-                              hint="use e.g. --thumbnail-width 160")
-        if not (1 <= self.columns <= 50 and 1 <= self.rows <= 50):
-            raise ConfigError(f"storyboard grid {self.columns}x{self.rows} is outside 1x1..50x50",
-                              hint="use e.g. --thumbnail-grid 10x10")
 
 
 @dataclass(frozen=True)

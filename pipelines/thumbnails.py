@@ -27,7 +27,6 @@ from pipelines.storyboard import (
     VTT_NAME,
     FrameStats,
     RungPicture,
-    StoryboardOptions,
     even,
     parse_frame_stats,
     plan_storyboard,
@@ -35,6 +34,7 @@ from pipelines.storyboard import (
     sheet_segments,
     storyboard_argv,
 )
+from pipelines.storyboard_options import StoryboardOptions
 from pipelines.tools import Tools
 from pipelines.tracks import join_track
 

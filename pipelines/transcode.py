@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipelines.captions import extract_captions, load_scc
+from pipelines.captions.cc import load_scc, scan_captions
 from pipelines.captions.scc import is_scc_file
 from pipelines.chunk import Chunk, ChunkPolicy, plan_chunks
 from pipelines.chunk_encode import ChunkRun, adopt_audio, chunk_folder, encode_chunks
@@ -29,13 +29,14 @@ from pipelines.encoder import encoder_identity
 from pipelines.errors import CheckResult, ConfigError, QCFailed, SubtitleRejected
 from pipelines.ffmpeg import encode_argv, output_folders
 from pipelines.ladder import load_ladder
-from pipelines.language import normalize_language
+from pipelines.language import language_name, normalize_language
 from pipelines.limits import MAX_FILE_BYTES, encode_memory_bytes, output_budget_bytes
 from pipelines.loudness_measure import loudness_report, measure_plan, measure_renditions
 from pipelines.measure import measure_video_track
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
 from pipelines.plan import EncodePlan, PlanOptions, plan_encode
 from pipelines.poster import usable
+from pipelines.presentation import ClosedCaptions
 from pipelines.probe import ProbeLimits, probe
 from pipelines.progress import Progress
 from pipelines.qc import run_qc
@@ -46,7 +47,7 @@ from pipelines.report import build_report, write_report
 from pipelines.runner import RunLimits, run
 from pipelines.source import SourceInfo
 from pipelines.stitch import check_decode, check_timeline, decode_rung, gather, track_frames
-from pipelines.storyboard import StoryboardOptions
+from pipelines.storyboard_options import StoryboardOptions
 from pipelines.subtitles import SubtitleDocument, load_sidecar
 from pipelines.subtitles.flags import track_suffix
 from pipelines.thumbnails import Thumbnails, make_thumbnails, thumbnails_report
@@ -209,10 +210,11 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             ws.check_space()  # ffmpeg can exit 0 on a full disk, leaving truncated segments
             lap("encode")
         emit(Event("packaging"))
-        embedded = _embedded_subtitles(planned, ws) + _embedded_captions(request, planned, ws, tools, cancel)
-        subtitles = planned.subtitles + embedded
+        caption_docs, in_band = _embedded_captions(request, planned, ws, tools, cancel)
+        subtitles = planned.subtitles + _embedded_subtitles(planned, ws) + caption_docs
         presentation = build_presentation(ws.staging, planned.plan, subtitles, identity,
                                           fingerprint=request.fingerprint, dash_sidecar=request.dash_vtt_sidecar)
+        presentation = dataclasses.replace(presentation, closed_captions=in_band)
         remove_scratch_playlists(ws.staging)
         thumbs: Thumbnails | None = None
         if request.thumbnails.enabled and presentation.video:
@@ -351,19 +353,29 @@ def _embedded_subtitles(planned: Planned, ws: Workspace) -> tuple[tuple[str, Sub
 
 
 def _embedded_captions(request: TranscodeRequest, planned: Planned, ws: Workspace, tools: Tools,
-                       cancel: threading.Event | None) -> tuple[tuple[str, SubtitleDocument], ...]:
-    """CEA-608 captions of the master (CC1 in the default audio's language, CC3 in the next audio language)
-    as SDH subtitle renditions ("<lang>-cc1", "<lang>-cc3")."""
+                       cancel: threading.Event | None
+                       ) -> tuple[tuple[tuple[str, SubtitleDocument], ...], tuple[ClosedCaptions, ...]]:
+    """The master's closed captions as published (`pipelines.captions.service`): with WebVTT, each CEA-608 channel
+    that decodes as an SDH subtitle rendition ("<lang>-cc1" .. "<lang>-cc4"); in-band (the rungs kept the A/53
+    SEI: `EncodePlan.a53cc`), every 608 channel and 708 service the master carries, for both manifests."""
     source, plan = planned.source, planned.plan
+    options = request.options.captions
+    if not (options.webvtt or plan.a53cc):
+        return (), ()
     audio = sorted(plan.audio, key=lambda a: not a.default)
     languages = list(dict.fromkeys(a.language for a in audio))
-    tracks = extract_captions(request.source, format_name=source.format_name, video_codec=source.video.codec,
-                              video_start=source.start_time, fps=plan.fps, languages=languages,
-                              duration=source.media_duration, tools=tools, scratch=ws.scratch, cancel=cancel)
+    scan = scan_captions(request.source, format_name=source.format_name, video_codec=source.video.codec,
+                         video_start=source.start_time, fps=plan.fps, languages=languages,
+                         declared=dict(options.languages), decode=options.webvtt,
+                         duration=source.media_duration, tools=tools, scratch=ws.scratch, cancel=cancel)
     taken = {track_id for track_id, _ in planned.subtitles}
     docs = []
-    for track in tracks:
+    for track in scan.tracks:
         track_id = unique_id(f"{track.document.language}-{track.channel.lower()}", taken)
         taken.add(track_id)
         docs.append((track_id, track.document))
-    return tuple(docs)
+    in_band: list[ClosedCaptions] = []
+    if plan.a53cc:
+        named = [*scan.channels, *((f"SERVICE{n}", lang) for n, lang in scan.services)]
+        in_band = [ClosedCaptions(ident, lang, f"{language_name(lang)} ({ident})") for ident, lang in named]
+    return tuple(docs), tuple(in_band)

@@ -37,15 +37,17 @@ def text_words(text: str) -> list[int]:
     return [word(codes[i], codes[i + 1]) for i in range(0, len(codes), 2)]
 
 
-def popon(captions: Sequence[tuple[int, int, Sequence[str]]], *, field: int = 1) -> dict[int, int]:
-    """{frame: word} for pop-on captions (start frame, end frame, rows of text)."""
-    misc = 0x14 if field == 1 else 0x15
+def popon(captions: Sequence[tuple[int, int, Sequence[str]]], *, field: int = 1, channel: int = 1) -> dict[int, int]:
+    """{frame: word} for pop-on captions (start frame, end frame, rows of text) of data channel `channel` (1: CC1
+    or CC3, 2: CC2 or CC4: control codes with bit 3 of the first byte set, CEA-608 §3)."""
+    second = 0x08 if channel == 2 else 0
+    misc = (0x14 if field == 1 else 0x15) | second
     frames: dict[int, int] = {}
     for start, end, rows in captions:
         sequence = [word(misc, 0x20)] * 2 + [word(misc, 0x2E)] * 2
         for number, row in enumerate(rows):
             pac = 0x50 if len(rows) - number == 2 else 0x70  # row 14 or row 15, column 0, white
-            sequence += [word(0x14, pac)] * 2 + text_words(row)
+            sequence += [word(0x14 | second, pac)] * 2 + text_words(row)
         first = start - len(sequence)
         if any(frame in frames for frame in range(first, end + 2)):
             raise ValueError(f"caption at frame {start} overlaps the previous one's codes")
@@ -54,6 +56,17 @@ def popon(captions: Sequence[tuple[int, int, Sequence[str]]], *, field: int = 1)
         frames[start] = frames[start + 1] = word(misc, 0x2F)  # EOC: shown from `start`
         frames[end] = frames[end + 1] = word(misc, 0x2C)  # EDM: cleared from `end`
     return frames
+
+
+def merge(*channels: dict[int, int]) -> dict[int, int]:
+    """The words of several channels of one field on one timeline; raises ValueError where two want a frame."""
+    merged: dict[int, int] = {}
+    for frames in channels:
+        taken = merged.keys() & frames.keys()
+        if taken:
+            raise ValueError(f"two channels send on frames {sorted(taken)[:5]}")
+        merged.update(frames)
+    return merged
 
 
 def timecode(frame: int, *, drop_frame: bool) -> str:
@@ -81,9 +94,25 @@ def scc_text(frames: dict[int, int], *, drop_frame: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sei(field1: int, field2: int, *, hevc: bool = False) -> bytes:
-    body = bytes([0xB5, 0x00, 0x31]) + b"GA94" + bytes([0x03, 0x40 | 2, 0xFF])
-    body += bytes([0xFC, field1 >> 8, field1 & 0xFF, 0xFD, field2 >> 8, field2 & 0xFF, 0xFF])
+def dtvcc_packets(services: dict[int, str], *, sequence: int = 0) -> list[tuple[int, int, int]]:
+    """One CEA-708 DTVCC packet holding a service block per service (number → G0 text, at most 31 bytes), as
+    A/53 cc_data triplets (cc_type 3 for the packet's first byte pair, 2 after; CEA-708 §5, §6.2)."""
+    body = b""
+    for number, text in services.items():
+        data = text.encode("ascii")
+        body += bytes([number << 5 | len(data)]) + data
+    size_code = (len(body) + 2) // 2  # the header byte plus the blocks, in byte pairs (rounded up)
+    packet = bytes([(sequence & 3) << 6 | size_code]) + body
+    packet += b"\x00" * (size_code * 2 - len(packet))
+    return [(3 if at == 0 else 2, packet[at], packet[at + 1]) for at in range(0, len(packet), 2)]
+
+
+def _sei(field1: int, field2: int, *, hevc: bool = False, dtvcc: Sequence[tuple[int, int, int]] = ()) -> bytes:
+    body = bytes([0xB5, 0x00, 0x31]) + b"GA94" + bytes([0x03, 0x40 | (2 + len(dtvcc)), 0xFF])
+    body += bytes([0xFC, field1 >> 8, field1 & 0xFF, 0xFD, field2 >> 8, field2 & 0xFF])
+    for cc_type, first, second in dtvcc:
+        body += bytes([0xF8 | 0x04 | cc_type, first, second])
+    body += b"\xff"
     payload = bytes([4, len(body)]) + body + b"\x80"
     escaped = bytearray()
     zeros = 0
@@ -97,8 +126,10 @@ def _sei(field1: int, field2: int, *, hevc: bool = False) -> bytes:
     return b"\x00\x00\x00\x01" + header + bytes(escaped)
 
 
-def insert_a53(annexb: bytes, field1: dict[int, int], field2: dict[int, int], *, hevc: bool = False) -> bytes:
-    """The H.264 (or HEVC) stream with an A/53 caption SEI before every picture's first slice (no B-frames)."""
+def insert_a53(annexb: bytes, field1: dict[int, int], field2: dict[int, int], *, hevc: bool = False,
+               dtvcc: dict[int, list[tuple[int, int, int]]] | None = None) -> bytes:
+    """The H.264 (or HEVC) stream with an A/53 caption SEI before every picture's first slice (no B-frames);
+    `dtvcc`: {picture: CEA-708 triplets} sent beside that picture's 608 pairs."""
     starts = [m.end() for m in re.finditer(b"\x00\x00\x01", annexb)]
     out = bytearray()
     picture = 0
@@ -108,7 +139,8 @@ def insert_a53(annexb: bytes, field1: dict[int, int], field2: dict[int, int], *,
         first_slice = (len(unit) > 2 and (unit[0] >> 1) & 0x3F < 32 and unit[2] & 0x80) if hevc else (
             unit and unit[0] & 0x1F in (1, 5))  # a picture's first slice (x264 writes one slice per picture)
         if first_slice:
-            out += _sei(field1.get(picture, PAD), field2.get(picture, PAD), hevc=hevc)
+            out += _sei(field1.get(picture, PAD), field2.get(picture, PAD), hevc=hevc,
+                        dtvcc=(dtvcc or {}).get(picture, ()))
             picture += 1
         out += b"\x00\x00\x00\x01" + unit
     return bytes(out)

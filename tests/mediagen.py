@@ -261,12 +261,14 @@ if __name__ == "__main__":
 
 def make_captioned_source(path: Path, *, field1: dict[int, int], field2: dict[int, int] | None = None,
                           duration: float = 6.0, width: int = 320, height: int = 180,
-                          audio: Sequence[str] = ("eng",), mpeg2: bool = False, hevc: bool = False) -> Path:
+                          audio: Sequence[str] = ("eng",), mpeg2: bool = False, hevc: bool = False,
+                          dtvcc: dict[int, list[tuple[int, int, int]]] | None = None) -> Path:
     """An MP4 (H.264, 29.97 fps, no B-frames) whose pictures carry CEA-608 captions as ATSC A/53 SEI
     (`field1`/`field2`: {frame: 608 word} from tests.cea608gen), with one sine audio per language; with
     `mpeg2`, an MPEG-TS whose MPEG-2 video carries the same captions as A/53 user data (ffmpeg's
     mpeg2video encoder copies the decoded captions: ``-a53cc`` is on by default); with `hevc`, HEVC with the
-    captions in prefix SEI NAL units (ffmpeg 5.1's libx265 wrapper cannot write them itself).
+    captions in prefix SEI NAL units (ffmpeg 5.1's libx265 wrapper cannot write them itself); `dtvcc`:
+    {picture: CEA-708 cc_data triplets} (`cea608gen.dtvcc_packets`) sent beside the 608 pairs.
 
     Route: x264 (``aud=1``, ``-bf 0``) or x265 (``aud=1:bframes=0``) → Annex B → `cea608gen.insert_a53` →
     ``-c:v copy`` into MP4.
@@ -282,7 +284,7 @@ def make_captioned_source(path: Path, *, field1: dict[int, int], field2: dict[in
         _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r=30000/1001:d={duration}", *encoder,
                 "-g", "60", "-pix_fmt", "yuv420p", "-fflags", "+bitexact", "-f", kind, str(raw))
         captioned = Path(scratch) / f"cc.{kind}"
-        captioned.write_bytes(insert_a53(raw.read_bytes(), field1, field2 or {}, hevc=hevc))
+        captioned.write_bytes(insert_a53(raw.read_bytes(), field1, field2 or {}, hevc=hevc, dtvcc=dtvcc))
         args = ["-r", "30000/1001", "-f", kind, "-i", str(captioned)]
         for number, _lang in enumerate(audio):
             args += ["-f", "lavfi", "-i", f"sine=frequency={440 + 220 * number}:sample_rate=48000:d={duration}"]

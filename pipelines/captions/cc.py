@@ -1,7 +1,9 @@
 """Closed-caption effects: read SCC sidecars and A/53 caption data, decode one channel with pycaption.
 
     load_scc(path, language)        an SCC sidecar → SubtitleDocument (sdh=True, frame-exact times)
-    extract_captions(master, ...)   CC1 and CC3 of an H.264/HEVC/MPEG-2 master → CaptionTrack per channel
+    scan_captions(master, ...)      the 608 channels (CC1-CC4) and 708 services of an H.264/HEVC/MPEG-2 master,
+                                    each 608 channel decoded to a CaptionTrack (optional)
+    extract_captions(master, ...)   scan_captions' tracks
 
 Embedded captions are read with ffmpeg's ``movie`` source, whose ``subcc`` output is the A/53 cc_data the
 video decoder found in SEI / MPEG-2 user data, one packet per frame at the frame's time. The movie source
@@ -16,7 +18,7 @@ import dataclasses
 import json
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -24,7 +26,9 @@ from pathlib import Path
 from pycaption import SCCReader, WebVTTWriter
 from pycaption.exceptions import CaptionLineLengthError, CaptionReadError, InvalidInputError
 
+from pipelines.captions.dtvcc import ServiceScan
 from pipelines.captions.scc import HINT, channel_words, is_scc, parse_scc, render_ndf, timed
+from pipelines.captions.service import CHANNELS, caption_language
 from pipelines.captions.timecode import NTSC_FPS, snap
 from pipelines.errors import SubtitleRejected
 from pipelines.formats import check_demuxer
@@ -39,16 +43,32 @@ log = logging.getLogger(__name__)
 CAPTION_CODECS = frozenset({"h264", "hevc", "mpeg2video"})  # decoders that export A/53 caption side data
 DECODE_TIMEOUT = 120.0
 DECODE_MEMORY = 2 << 30
-# (field, data channel) → the channel's name; CC2/CC4 are rare and left out.
-CHANNELS = {"CC1": (1, 1), "CC3": (2, 1)}
 SNIFF_SECONDS = 10.0  # of the master's start read to find whether it carries A/53 caption data at all
 CHARSET_REASON = "CEA-608 byte pairs (its own character set), decoded to UTF-8"
 
 
 @dataclass(frozen=True)
 class CaptionTrack:
-    channel: str  # "CC1" | "CC3"
+    channel: str  # "CC1" .. "CC4"
     document: SubtitleDocument  # sdh=True, source_format "cea608"
+
+
+@dataclass(frozen=True)
+class CaptionScan:
+    """What a master's A/53 caption data holds: the 608 channels that send anything but padding, with their
+    languages; the 708 services that send a service block; the 608 channels decoded (when asked)."""
+
+    channels: tuple[tuple[str, str], ...] = ()  # (channel "CC1".."CC4", BCP-47), CC1 first
+    services: tuple[tuple[int, str], ...] = ()  # (service number 1-63, BCP-47)
+    tracks: tuple[CaptionTrack, ...] = ()
+
+
+@dataclass(frozen=True)
+class A53Data:
+    """Timed 608 pairs per field ({1: [...], 2: [...]}, seconds from the video's start) and the 708 services."""
+
+    fields: dict[int, list[tuple[Fraction, int]]]
+    services: tuple[int, ...]
 
 
 def _escape_graph_value(value: str) -> str:
@@ -79,7 +99,14 @@ def parse_a53_packets(text: str | bytes, *, start: float | Fraction = 0) -> dict
 
 def parse_a53_lines(lines: Iterable[str], *, start: float | Fraction = 0) -> dict[int, list[tuple[Fraction, int]]]:
     """`parse_a53_packets` over an iterable of lines (a file being read)."""
+    return read_a53(lines, start=start).fields
+
+
+def read_a53(lines: Iterable[str], *, start: float | Fraction = 0) -> A53Data:
+    """`parse_a53_lines`, and the CEA-708 services named by its DTVCC triplets (cc_type 2/3,
+    `pipelines.captions.dtvcc`)."""
     fields: dict[int, list[tuple[Fraction, int]]] = {1: [], 2: []}
+    scan = ServiceScan()
     for raw in lines:
         line = raw.strip().rstrip(",")
         if not (line.startswith("{") and '"pts_time"' in line):
@@ -90,9 +117,13 @@ def parse_a53_lines(lines: Iterable[str], *, start: float | Fraction = 0) -> dic
                                      for row in str(packet.get("data", "")).splitlines() if row.strip()))
         for at in range(0, len(data) - 2, 3):
             head = data[at]
-            if head & 0x04 and (head & 0x03) in (0, 1):
+            if not head & 0x04:
+                continue  # cc_valid off
+            if (head & 0x03) in (0, 1):
                 fields[(head & 0x03) + 1].append((time, data[at + 1] << 8 | data[at + 2]))
-    return fields
+            else:
+                scan.feed(head & 0x03, data[at + 1], data[at + 2])
+    return A53Data(fields, scan.found)
 
 
 def decode_words(words: Sequence[tuple[Fraction, int]], language: str, *, source: str, fps: Fraction,
@@ -138,14 +169,41 @@ def load_scc(path: Path, language: str, *, duration: float | None = None,
     return dataclasses.replace(doc, source_format="scc")
 
 
+def in_band_ids(video: Path, *, tools: Tools, scratch: Path, duration: float,
+                cancel: threading.Event | None = None) -> tuple[str, ...]:
+    """The INSTREAM-IDs (RFC 8216 §4.3.4.1) whose data a published rung (fragmented MP4) carries in its A/53 SEI:
+    608 channels "CC1".."CC4" that send anything but padding, then 708 services "SERVICEn". One decode of it."""
+    dump = scratch / f"a53_{video.stem}.json"
+    run(a53_probe_argv(tools.ffprobe, video, "mov", output=dump),
+        limits=RunLimits(timeout=DECODE_TIMEOUT + 2 * duration, memory_bytes=DECODE_MEMORY), cancel=cancel)
+    with dump.open(encoding="utf-8") as handle:
+        a53 = read_a53(handle)
+    dump.unlink()
+    channels = [c for c, (field, number) in CHANNELS.items() if channel_words(a53.fields[field], number)]
+    return (*channels, *(f"SERVICE{n}" for n in a53.services))
+
+
 def extract_captions(source: Path, *, format_name: str, video_codec: str, video_start: float, fps: Fraction,
                      languages: Sequence[str], duration: float, tools: Tools, scratch: Path,
                      cancel: threading.Event | None = None) -> list[CaptionTrack]:
-    """CC1 (in `languages[0]`) and CC3 (in `languages[1]`, else "und") of the master's A/53 captions, each
-    only if it decodes to at least one cue; [] for a codec that carries none. `video_start`: the container's first
-    timestamp (the output timeline's 0). Costs one decode of the video."""
+    """`scan_captions`' decoded tracks: CC1 (in `languages[0]`), CC3 (in `languages[1]`, else "und"), CC2/CC4
+    ("und"), each only if it decodes to at least one cue; [] for a codec that carries none."""
+    return list(scan_captions(source, format_name=format_name, video_codec=video_codec, video_start=video_start,
+                              fps=fps, languages=languages, duration=duration, tools=tools, scratch=scratch,
+                              cancel=cancel).tracks)
+
+
+def scan_captions(source: Path, *, format_name: str, video_codec: str, video_start: float, fps: Fraction,
+                  languages: Sequence[str], duration: float, tools: Tools, scratch: Path,
+                  declared: Mapping[str, str] | None = None, decode: bool = True,
+                  cancel: threading.Event | None = None) -> CaptionScan:
+    """The master's A/53 captions: which 608 channels and 708 services it carries, in which language
+    (`pipelines.captions.service.caption_language`: `declared` {"CC3": "es", "SERVICE1": "en"} first, then the
+    audio `languages`, default first), and with `decode` each 608 channel decoded to WebVTT cues (a channel that
+    does not decode is logged and left out). An empty scan for a codec that carries none.
+    `video_start`: the container's first timestamp (the output timeline's 0). Costs one decode of the video."""
     if video_codec not in CAPTION_CODECS:
-        return []
+        return CaptionScan()
     demuxer = check_demuxer(format_name, path=str(source))
     link = scratch / "captions_master"
     link.unlink(missing_ok=True)
@@ -154,28 +212,34 @@ def extract_captions(source: Path, *, format_name: str, video_codec: str, video_
     # first seconds tell whether to decode the whole video for it.
     head = run(a53_probe_argv(tools.ffprobe, link, demuxer, first_seconds=SNIFF_SECONDS),
                limits=RunLimits(timeout=DECODE_TIMEOUT, memory_bytes=DECODE_MEMORY), cancel=cancel)
-    if not any(parse_a53_packets(head.stdout).values()):
-        return []
+    sniffed = read_a53(head.stdout.decode("utf-8").splitlines())
+    if not (any(sniffed.fields.values()) or sniffed.services):
+        return CaptionScan()
     dump = scratch / "captions_a53.json"
     run(a53_probe_argv(tools.ffprobe, link, demuxer, output=dump),
         limits=RunLimits(timeout=DECODE_TIMEOUT + 2 * duration, memory_bytes=DECODE_MEMORY), cancel=cancel)
     with dump.open(encoding="utf-8") as handle:
-        fields = parse_a53_lines(handle, start=video_start)
+        a53 = read_a53(handle, start=video_start)
     dump.unlink()
-    tracks = []
+    declared = declared or {}
+    channels, tracks = [], []
     for channel, (field, data_channel) in CHANNELS.items():
-        words = channel_words(fields[field], data_channel)
+        words = channel_words(a53.fields[field], data_channel)
         if not words:
             continue
-        language = languages[0] if channel == "CC1" and languages else (
-            languages[1] if len(languages) > 1 else "und")
+        language = caption_language(channel, declared, languages)
+        channels.append((channel, language))
+        if not decode:
+            continue
         try:
             doc = decode_words(words, language, source=f"{source} ({channel})", fps=fps, duration=duration)
         except SubtitleRejected as exc:
             log.warning("%s captions of %s left out: %s", channel, source, exc)
             continue
-        tracks.append(CaptionTrack(channel, doc))
-    return tracks
+        if doc.cues:
+            tracks.append(CaptionTrack(channel, doc))
+    services = tuple((n, caption_language(f"SERVICE{n}", declared, languages)) for n in a53.services)
+    return CaptionScan(tuple(channels), services, tuple(tracks))
 
 
-__all__ = ["CaptionTrack", "extract_captions", "is_scc", "load_scc"]
+__all__ = ["CaptionScan", "CaptionTrack", "extract_captions", "in_band_ids", "is_scc", "load_scc", "scan_captions"]

@@ -106,14 +106,22 @@ def _ndf_label(frame: int) -> str:
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
 
 
+def _odd(byte: int) -> int:
+    return byte | 0x80 if bin(byte).count("1") % 2 == 0 else byte
+
+
 def _as_channel_1(word: int) -> int:
-    """A field-2 miscellaneous control code (0x15/0x1D 0x20-0x2F: CC3/CC4) as its field-1 twin (0x14/0x1C),
-    so a decoder that reads one field's codes reads either field's channel (odd parity recomputed)."""
+    """A control pair of data channel 2 (first byte 0x18-0x1F: CC2/CC4) as its data channel 1 twin (0x10-0x17),
+    and a field-2 miscellaneous control code (0x15 0x20-0x2F: CC3/CC4) as its field-1 twin (0x14), so a decoder
+    that reads CC1 reads any channel (odd parity recomputed; CEA-608-E §8.4, Table 52)."""
     high, low = (word >> 8) & 0x7F, word & 0x7F
-    if high in (0x15, 0x1D) and 0x20 <= low <= 0x2F:
-        twin = high - 1
-        return (twin | (0x80 if bin(twin).count("1") % 2 == 0 else 0)) << 8 | (word & 0xFF)  # odd parity
-    return word
+    if 0x18 <= high <= 0x1F:
+        high -= 0x08
+    if high == 0x15 and 0x20 <= low <= 0x2F:
+        high = 0x14
+    if high == (word >> 8) & 0x7F:
+        return word
+    return _odd(high) << 8 | (word & 0xFF)
 
 
 def render_ndf(words: Sequence[tuple[Fraction, int]]) -> str:

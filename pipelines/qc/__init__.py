@@ -43,8 +43,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
+from pipelines.captions.cc import in_band_ids
 from pipelines.errors import Cancelled, CheckResult, FFmpegFailed, PipelineError
 from pipelines.hls import AUDIO_GROUP, MEDIA, audio_groups
 from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
@@ -111,6 +112,9 @@ def run_qc(root: Path, presentation: Presentation, plan: EncodePlan, subtitles: 
     for sub in sidecars:
         jobs[f"{sub.path}/{sub.vtt}"] = functools.partial(captions.probe_vtt, root / sub.path / sub.vtt, tools,
                                                           cancel=cancel)
+    lowest = min((t for t in presentation.video if t in complete), key=lambda t: t.peak_bitrate, default=None)
+    if presentation.closed_captions and lowest is not None:
+        jobs["captions.in_band"] = functools.partial(_in_band_job, root, lowest, work, tools, cancel)
     outcomes = _run_parallel(jobs)
 
     probes: dict[str, streams.Probe] = {}
@@ -158,7 +162,23 @@ def run_qc(root: Path, presentation: Presentation, plan: EncodePlan, subtitles: 
     for sub in presentation.subtitles:
         results += _caption_checks(root, sub, subtitles, outcomes.get(f"{sub.path}/{sub.vtt}"), plan,
                                    presentation)
+    if "captions.in_band" in outcomes and lowest is not None:
+        found = outcomes["captions.in_band"]
+        declared = [c.instream_id for c in presentation.closed_captions]
+        results.append(failed("captions.in_band", f"cannot read the A/53 captions of {lowest.path}: "
+                                                  f"{_describe(found)}") if isinstance(found, Exception) else
+                       captions.check_in_band("captions.in_band", declared, list(cast("tuple[str, ...]", found)),
+                                              lowest.path))
     return results
+
+
+def _in_band_job(root: Path, track: Track, work: Path, tools: Tools,
+                 cancel: threading.Event | None) -> tuple[str, ...]:
+    """The INSTREAM-IDs the lowest rung's SEI carries (one decode of it)."""
+    folder = work / "in_band"
+    folder.mkdir(exist_ok=True)
+    return in_band_ids(join_track(root, track, folder), tools=tools, scratch=folder, duration=track.duration,
+                       cancel=cancel)
 
 
 # --- evidence ---------------------------------------------------------------------------------------

@@ -277,3 +277,12 @@ def probe_text_packets(manifest: Path, tools: Tools, streams: int, *, cancel: th
                      cancel=cancel)
         packets += parse_text_packets(result.stdout)
     return packets
+
+
+def check_in_band(name: str, declared: Sequence[str], found: Sequence[str], rung: str) -> CheckResult:
+    """The captions the manifests declare in-band (HLS INSTREAM-IDs, the DASH SCTE 214 descriptors) are exactly
+    those whose data the rung's SEI carries (RFC 8216 §4.3.4.2: a variant that names a CLOSED-CAPTIONS group
+    carries its captions; a 608 channel or 708 service never declared would be invisible to players)."""
+    missing = [f"{ident} declared but {rung} carries no data for it" for ident in declared if ident not in found]
+    extra = [f"{rung} carries {ident}, not declared" for ident in found if ident not in declared]
+    return verdict(name, missing + extra, f"{rung} carries {', '.join(found) or 'no captions'}")

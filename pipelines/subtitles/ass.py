@@ -8,18 +8,20 @@ with ``{`` or tags costs linear time; only the first `MAX_TAGS_PER_CUE` override
 interpreted (the rest are dropped unread), so the work per cue is bounded too.
 
 Kept: ``\\i \\b \\u`` (tags), ``\\c``/``\\1c`` (a colour class), ``\\an``/``\\a`` and ``\\pos`` (cue
-settings). Dropped and counted in ``ParseNotes.dropped``: karaoke timing (``\\k \\K \\kf \\ko``; the
-syllables' text stays) and drawings (``\\p1`` .. ``\\p0``, vector commands rather than text).
+settings), and the style's MarginL/MarginR/MarginV or a Dialogue line's own (non-zero) margins for cues
+without ``\\pos`` (`placement.margined`). Dropped and counted in ``ParseNotes.dropped``: karaoke timing
+(``\\k \\K \\kf \\ko``; the syllables' text stays) and drawings (``\\p1`` .. ``\\p0``, vector commands rather
+than text).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipelines.subtitles.cue import Cue, ParseNotes, Placement
 from pipelines.subtitles.payload import PayloadBuilder
-from pipelines.subtitles.placement import SSA_ALIGNMENT, anchored, numpad
+from pipelines.subtitles.placement import SSA_ALIGNMENT, anchored, margined
 from pipelines.subtitles.timestamp import parse_clock
 
 _DEFAULT_FORMAT: tuple[str, ...] = (
@@ -43,6 +45,7 @@ class _Style:
     bold: bool = False
     underline: bool = False
     colour: str | None = None  # rrggbb
+    margins: tuple[float, float, float] = (0.0, 0.0, 0.0)  # MarginL, MarginR, MarginV in PlayRes pixels
 
 
 def parse_ass(text: str, *, source: str = "<ass>", notes: ParseNotes | None = None) -> list[Cue]:
@@ -83,6 +86,9 @@ def parse_ass(text: str, *, source: str = "<ass>", notes: ParseNotes | None = No
                 start = parse_clock(fields.get("start", ""), source=source, where=where)
                 end = parse_clock(fields.get("end", ""), source=source, where=where)
                 style = styles.get(fields.get("style", "").lstrip("*").lower(), _Style())
+                own = tuple(_pixels(fields.get(name, "")) for name in ("marginl", "marginr", "marginv"))
+                style = replace(style, margins=tuple(  # type: ignore[arg-type]
+                    mine or theirs for mine, theirs in zip(own, style.margins, strict=True)))  # 0: the style's
                 payload, placement = ass_cue(fields.get("text", ""), style=style, play_res=tuple(play_res),
                                              notes=notes)
                 cues.append(Cue(start, end, payload, placement))
@@ -100,8 +106,19 @@ def _style(fields: dict[str, str], *, legacy: bool) -> _Style:
     if legacy:
         alignment = SSA_ALIGNMENT.get(alignment, 2)
     colour = _bgr(fields.get("primarycolour", "").removeprefix("&H").removeprefix("&h").rstrip("&"))
+    margins = (_pixels(fields.get("marginl", "")), _pixels(fields.get("marginr", "")),
+               _pixels(fields.get("marginv", "")))
     return _Style(alignment=alignment if 1 <= alignment <= 9 else 2, italic=flag("italic"), bold=flag("bold"),
-                  underline=flag("underline"), colour=colour)
+                  underline=flag("underline"), colour=colour, margins=margins)
+
+
+def _pixels(value: str) -> float:
+    """A margin column (whole PlayRes pixels, "0010" in old files); 0 for junk or a negative value."""
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return 0.0
+    return number if 0 < number < 100_000 else 0.0
 
 
 def _bgr(value: str) -> str | None:
@@ -152,7 +169,9 @@ def ass_cue(text: str, *, style: _Style = _Style(), play_res: tuple[float, ...] 
         x, y = state.pos
         placement = anchored(state.alignment, 100 * x / play_res[0], 100 * y / play_res[1])
     else:
-        placement = numpad(state.alignment)
+        left, right, vertical = style.margins
+        placement = margined(state.alignment, 100 * left / play_res[0], 100 * right / play_res[0],
+                             100 * vertical / play_res[1])
     return builder.finish(), placement
 
 

@@ -7,6 +7,7 @@ tts:extent, tts:textAlign, tts:displayAlign on regions).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from pipelines.subtitles.cue import AUTO, Placement
@@ -19,6 +20,9 @@ _REGION_ID = re.compile(r"[^\s]{1,64}")
 # Legacy SSA \a: 1-3 bottom, +4 top (5-7), +8 middle (9-11) -> the V4+ numpad.
 SSA_ALIGNMENT = {1: 1, 2: 2, 3: 3, 5: 7, 6: 8, 7: 9, 9: 4, 10: 5, 11: 6}
 _COLUMN = {0: ("left", "line-left"), 1: ("", "center"), 2: ("right", "line-right")}
+# ASS margins up to this share of the frame (percent) are the safe-area padding every renderer adds on its own
+# (Aegisub's default style: 10 px of 1080); larger ones are where the author wanted the text.
+MARGIN_PADDING = 5.0
 
 
 def _clamp(value: float) -> float:
@@ -36,6 +40,30 @@ def numpad(alignment: int) -> Placement:
     if row == 1:
         return Placement(line=50, line_align="center", align=align)
     return Placement(align=align)
+
+
+def margined(alignment: int, left: float, right: float, vertical: float) -> Placement:
+    """ASS ``\\anN`` without ``\\pos`` inside margins (percent of PlayResX/PlayResY), as libass and VSFilter lay
+    it out: the text box spans [MarginL, 100 % − MarginR]; a bottom row sits MarginV above the bottom edge, a
+    top row MarginV below the top edge, a middle row is centred (MarginV unused). WebVTT: the box's width is
+    ``size``, its left edge / centre / right edge the ``position`` (by the column), the row's edge the ``line``.
+    Margins within `MARGIN_PADDING` are left to the renderer (the `numpad` placement)."""
+    base = numpad(alignment)
+    if not 1 <= alignment <= 9:
+        return base
+    row, column = divmod(alignment - 1, 3)
+    fields: dict[str, object] = {}
+    if left > MARGIN_PADDING or right > MARGIN_PADDING:
+        left, right = _clamp(left), _clamp(right)
+        width = _clamp(100 - left - right)
+        align, position_align = _COLUMN[column]
+        position = (left, left + width / 2, 100 - right)[column]
+        fields.update(position=round(position, 2), position_align=position_align, size=round(width, 2) or None,
+                      align=align or "center")
+    if vertical > MARGIN_PADDING and row != 1:
+        line = 100 - _clamp(vertical) if row == 0 else _clamp(vertical)
+        fields.update(line=round(line, 2), line_percent=True, line_align="end" if row == 0 else "start")
+    return dataclasses.replace(base, **fields) if fields else base  # type: ignore[arg-type]
 
 
 def anchored(alignment: int, x: float, y: float) -> Placement:

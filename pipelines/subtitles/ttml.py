@@ -8,8 +8,10 @@ TTML's ``par`` semantics: a child's begin/end are offsets from its parent's begi
 without an end ends with its parent.
 
 Placement: a paragraph's region (its own ``region`` attribute or its nearest ancestor's) gives the box
-(``tts:origin``/``tts:extent`` in % or in px of the root's ``tts:extent``) and ``tts:displayAlign``;
-``tts:textAlign`` comes from the paragraph, its styles or its region (TTML2 §10.2). ``tts:color`` on a
+(``tts:origin``/``tts:extent`` in % or in px of the root's ``tts:extent``) and ``tts:displayAlign``, each
+on the region, a <style> nested in it or a style it references, with TTML2's defaults for what it leaves out;
+``tts:textAlign`` comes from the paragraph, its styles or its ancestors' (body, div: it inherits), else its
+region (TTML2 §10.2). ``tts:color`` on a
 paragraph or span becomes a WebVTT colour class.
 """
 
@@ -111,23 +113,41 @@ class _Document:
             pending += (_attr(self.styles[ref], "style") or "").split()[:_MAX_STYLE_REFS]
         return value
 
-    def placement(self, paragraph: ET.Element, region_id: str) -> Placement:
+    def region_value(self, region: ET.Element, name: str) -> str | None:
+        """A region's style attribute: on the region itself, else on a <style> child (TTML1 §8.1.2: styles
+        nested in a region apply to it; EBU-TT and some IMSC exporters write them so), else from the <style>s its
+        ``style`` attribute references."""
+        own = _attr(region, name)
+        if own is not None:
+            return own
+        for child in list(region)[:_MAX_STYLE_REFS]:
+            if _local(child.tag) == "style" and (nested := self.style_value(child, name)) is not None:
+                return nested
+        return self.style_value(region, name)
+
+    def placement(self, region_id: str, text_align: str) -> Placement:
+        """The paragraph's cue placement from its region. TTML2 defaults for what a region leaves out (§10.2.35
+        tts:origin auto: the root container's origin, 0 % 0 %; §10.2.16 tts:extent auto: the root container's
+        extent; §10.2.12 tts:displayAlign before): a region with only an extent sits at the top left, one
+        with only a displayAlign spans the frame with its lines at its top, centre or bottom. A region with
+        none of origin, extent and displayAlign (``<region xml:id="r1"/>``, common as a placeholder) keeps the
+        renderer's bottom line, with the paragraph's tts:textAlign. `text_align`: the paragraph's, inherited
+        from its ancestors (body, div) as TTML2 §10.2.41 says; "" when none sets it."""
         region = self.regions.get(region_id)
-        text_align = self.style_value(paragraph, "textAlign") or ""
         key = (region_id, text_align)
         if key not in self._placements:
-            origin = self._percent(self.style_value(region, "origin")) if region is not None else None
-            extent = self._percent(self.style_value(region, "extent")) if region is not None else None
-            if region is None or (origin is None and extent is None):
+            origin = self._percent(self.region_value(region, "origin")) if region is not None else None
+            extent = self._percent(self.region_value(region, "extent")) if region is not None else None
+            display = self.region_value(region, "displayAlign") if region is not None else None
+            if region is None or (origin is None and extent is None and display is None):
                 # No box to place: keep the paragraph's own alignment (tts:textAlign) on the default line.
                 align = _TEXT_ALIGN.get(text_align, "")
                 self._placements[key] = Placement(align=align) if align else AUTO
             else:
                 x, y = origin or (0.0, 0.0)
                 width, height = extent or (100.0 - x, 100.0 - y)
-                align = text_align or self.style_value(region, "textAlign") or "start"
-                display = self.style_value(region, "displayAlign") or "before"
-                self._placements[key] = boxed(x, y, width, height, align, display)
+                align = text_align or self.region_value(region, "textAlign") or "start"
+                self._placements[key] = boxed(x, y, width, height, align, display or "before")
         return self._placements[key]
 
     def referenced(self, refs: str) -> tuple[str, ...]:
@@ -211,7 +231,7 @@ def _too_deep(source: str) -> SubtitleRejected:
 
 
 def _walk(element: ET.Element, parent: tuple[float, float | None], document: _Document,
-          cues: list[Cue], *, depth: int, region: str) -> None:
+          cues: list[Cue], *, depth: int, region: str, text_align: str = "") -> None:
     if depth > MAX_DEPTH:
         raise _too_deep(document.source)
     parent_begin, parent_end = parent
@@ -225,14 +245,15 @@ def _walk(element: ET.Element, parent: tuple[float, float | None], document: _Do
     if parent_end is not None and end is not None:
         end = min(end, parent_end)
     region = _attr(element, "region") or region
+    text_align = document.style_value(element, "textAlign") or text_align  # inherited (TTML2 §10.2.41)
     if _local(element.tag) == "p":
         if end is not None:  # an unbounded paragraph has no place on a finite timeline
             builder = PayloadBuilder()
             _text(element, builder, document, root=True, depth=depth)
-            cues.append(Cue(begin, end, builder.finish(), document.placement(element, region)))
+            cues.append(Cue(begin, end, builder.finish(), document.placement(region, text_align)))
         return
     for child in element:
-        _walk(child, (begin, end), document, cues, depth=depth + 1, region=region)
+        _walk(child, (begin, end), document, cues, depth=depth + 1, region=region, text_align=text_align)
 
 
 def _text(element: ET.Element, builder: PayloadBuilder, document: _Document, *, root: bool, depth: int) -> None:

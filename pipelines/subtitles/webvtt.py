@@ -24,15 +24,25 @@ def _block(cue: Cue) -> str:
     return f"{timing}\n{cue.text}\n"
 
 
+def cue_stylesheet(doc_or_cues: SubtitleDocument | Iterable[Cue]) -> str:
+    """The body of the STYLE block the WebVTT files carry: the source's STYLE rules, then a ``::cue(.class)``
+    colour rule per colour class the cues use ("" when none). report.json carries it for the preview page."""
+    if isinstance(doc_or_cues, SubtitleDocument):
+        cues, styles = doc_or_cues.cues, list(doc_or_cues.styles)
+    else:
+        cues, styles = tuple(doc_or_cues), []
+    colours = stylesheet({name for cue in cues for name in classes_in(cue.text)})
+    return "\n".join(style for style in [*styles, colours] if style.strip())
+
+
 def _split(doc_or_cues: SubtitleDocument | Iterable[Cue]) -> tuple[tuple[Cue, ...], str]:
     """(cues, the REGION and STYLE blocks to put before them, each followed by a blank line)."""
     if isinstance(doc_or_cues, SubtitleDocument):
-        cues, regions, styles = doc_or_cues.cues, doc_or_cues.regions, list(doc_or_cues.styles)
+        cues, regions = doc_or_cues.cues, doc_or_cues.regions
     else:
-        cues, regions, styles = tuple(doc_or_cues), (), []
+        cues, regions = tuple(doc_or_cues), ()
     used = {cue.placement.region for cue in cues if cue.placement.region}
-    colours = stylesheet({name for cue in cues for name in classes_in(cue.text)})
-    css = "\n".join(style for style in [*styles, colours] if style.strip())
+    css = cue_stylesheet(doc_or_cues if isinstance(doc_or_cues, SubtitleDocument) else cues)
     blocks = [f"REGION\n{region}\n\n" for region in regions if region.split()[0].removeprefix("id:") in used]
     if css:
         blocks.append(f"STYLE\n{css}\n\n")

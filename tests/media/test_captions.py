@@ -18,8 +18,7 @@ import webvtt
 from cea608gen import popon, scc_text
 from mpegdash.parser import MPEGDASHParser
 
-from pipelines.captions import extract_captions
-from pipelines.captions.cc import CHARSET_REASON, a53_probe_argv, parse_a53_packets
+from pipelines.captions.cc import CHARSET_REASON, a53_probe_argv, extract_captions, parse_a53_packets
 from pipelines.hls import SDH_CHARACTERISTICS
 from pipelines.subtitles import wvtt
 from pipelines.tools import Tools

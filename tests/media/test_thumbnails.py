@@ -21,7 +21,7 @@ from mpegdash.parser import MPEGDASHParser
 from pipelines.plan import PlanOptions
 from pipelines.presentation import Segment, Storyboard
 from pipelines.qc.thumbnails import check_thumbnails
-from pipelines.storyboard import StoryboardOptions
+from pipelines.storyboard_options import StoryboardOptions
 from pipelines.tools import Tools
 from pipelines.transcode import TranscodeRequest, transcode
 

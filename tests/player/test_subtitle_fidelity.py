@@ -1,6 +1,6 @@
 """Subtitle fidelity in real players (hls.js on HLS, Shaka on DASH and HLS, Chromium's native cue rendering):
-overlapping cues on screen together, a top-positioned cue drawn in the upper part of the picture, and a forced
-track chosen without the viewer asking.
+overlapping cues on screen together, a top-positioned cue drawn in the upper part of the picture, a coloured cue
+drawn in its colour, and a forced track chosen without the viewer asking.
 
 Its own small title: 640x360, 8 s, English audio; French subtitles (SRT) with a 1-5 s cue overlapped by a
 2-4 s cue and an ``{\\an8}`` cue alone at 5.5-7.5 s; an English forced track named ``*.en.forced.srt`` and an
@@ -156,3 +156,53 @@ def test_page_picker_tells_two_english_tracks_apart(viewer: PlayerPage, mode: st
     viewer.seek(2.2)
     viewer.wait_cue_text("en", SDH, what="the SDH cue after picking the SDH track")
     assert [t["label"] for t in _showing(viewer)] == ["English (SDH)"]
+
+
+# Pixels that the cue layer changed (with text against without), by colour: the cue text's glyphs on the cue box.
+COLOUR_JS = """async ([a, b]) => {
+  const load = (data) => new Promise((resolve, reject) => {
+    const img = new Image(); img.onload = () => resolve(img); img.onerror = reject;
+    img.src = 'data:image/png;base64,' + data;
+  });
+  const [x, y] = await Promise.all([load(a), load(b)]);
+  const pixels = (img) => {
+    const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+    const g = c.getContext('2d'); g.drawImage(img, 0, 0); return g.getImageData(0, 0, c.width, c.height).data;
+  };
+  const p = pixels(x), q = pixels(y);
+  let yellow = 0, white = 0, changed = 0;
+  for (let i = 0; i < p.length; i += 4) {
+    if (Math.abs(p[i] - q[i]) + Math.abs(p[i + 1] - q[i + 1]) + Math.abs(p[i + 2] - q[i + 2]) <= 100) continue;
+    changed++;
+    const [r, g, bl] = [p[i], p[i + 1], p[i + 2]];
+    if (r > 200 && g > 200 && bl < 90) yellow++;
+    else if (r > 200 && g > 200 && bl > 200) white++;
+  }
+  return {yellow, white, changed};
+}"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_coloured_cue_is_drawn_in_its_colour(viewer: PlayerPage, mode: str, tmp_path: Path) -> None:
+    # at 3 s: the white long cue and the yellow short one (<c.yellow>, STYLE ::cue(.yellow) { color: #ffff00 })
+    viewer.open(mode)
+    viewer.js("() => vodfleetPlayer.selectText('fr')")
+    viewer.pause()
+    viewer.wait_text_loaded("fr")
+    viewer.seek(3.0)
+    viewer.wait("() => [...vodfleetPlayer.video.textTracks].filter((t) => t.mode === 'showing' && "
+                "t.language === 'fr').flatMap((t) => [...(t.activeCues || [])]).length === 2", timeout=10,
+                what="both French cues at 3 s")
+    video = viewer.page.locator("video")
+    viewer.page.wait_for_timeout(300)
+    with_text = video.screenshot(path=str(tmp_path / f"{mode}-colour.png"))
+    viewer.js("() => vodfleetPlayer.selectText(null)")
+    viewer.wait("() => ![...vodfleetPlayer.video.textTracks].some((t) => t.mode === 'showing' && "
+                "t.activeCues && t.activeCues.length)", timeout=10, what="the text to be turned off")
+    viewer.page.wait_for_timeout(300)
+    without = video.screenshot(path=str(tmp_path / f"{mode}-plain.png"))
+    counts = viewer.js(COLOUR_JS, [base64.b64encode(with_text).decode(), base64.b64encode(without).decode()])
+    # measured: 0 yellow pixels in every mode before the page applied the STYLE rules, 142-193 after
+    assert counts["white"] >= 50, f"the white cue left no white glyphs: {counts}"
+    assert counts["yellow"] >= 50, f"the yellow cue was not drawn in yellow: {counts}"
+    assert "video::cue(.yellow) { color: #ffff00; }" in viewer.js("() => vodfleetPlayer.cueStyles()")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cea608gen import direct, popon, scc_text, word
 
-from pipelines.captions import frame_of, load_scc, parse_scc
-from pipelines.captions.cc import _escape_graph_value, parse_a53_packets
+from pipelines.captions import frame_of, parse_scc
+from pipelines.captions.cc import _escape_graph_value, load_scc, parse_a53_packets
 from pipelines.captions.scc import channel_words, render_ndf
 from pipelines.errors import SubtitleRejected
 

@@ -14,10 +14,12 @@ from workers.jobs.spec import JobSpec
 
 
 def plan_options(spec: JobSpec) -> PlanOptions:
-    """The planner's options of a job (segment length, profile, audio selection and mapping, loudness, codecs, 5.1)."""
+    """The planner's options of a job (segment length, profile, audio selection and mapping, loudness, codecs, 5.1,
+    captions)."""
     return PlanOptions(segment_seconds=spec.segment_seconds, profile=spec.profile,
                        audio_languages=spec.audio_languages, audio_map=spec.audio_map_entries(),
-                       loudness=spec.loudness, codecs=spec.codecs, surround=spec.surround)
+                       loudness=spec.loudness, codecs=spec.codecs, surround=spec.surround,
+                       captions=spec.caption_options())
 
 
 def transcode_request(spec: JobSpec, *, source: Path, output: Path, subtitles: tuple[Sidecar, ...] = (),
@@ -27,4 +29,4 @@ def transcode_request(spec: JobSpec, *, source: Path, output: Path, subtitles: t
     return TranscodeRequest(source=source, output=output, subtitles=subtitles, ladder=spec.ladder,
                             options=plan_options(spec), measure_quality=spec.measure_quality,
                             scratch_root=scratch_root, dash_vtt_sidecar=spec.dash_vtt_sidecar,
-                            fingerprint=fingerprint)
+                            fingerprint=fingerprint, thumbnails=spec.thumbnails.options())

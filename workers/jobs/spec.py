@@ -14,15 +14,26 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from pipelines.audiomap import AudioMapEntry, parse_audio_map
+from pipelines.captions.service import MODES as CAPTION_MODES
+from pipelines.captions.service import CaptionOptions, parse_caption_language
 from pipelines.codecs import DEFAULT_CODECS, parse_codecs
 from pipelines.errors import ConfigError, SubtitleRejected
 from pipelines.ladder import builtin_ladders
 from pipelines.language import normalize_language
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES
+from pipelines.storyboard_options import StoryboardOptions
 from workers.errors import KeyInvalid
 from workers.keys import validate_key
 
@@ -98,6 +109,30 @@ class SubtitleRef(BaseModel):
         return validate_uri(value)
 
 
+class ThumbnailSpec(BaseModel):
+    """Storyboard options of a job (`pipelines.storyboard_options.StoryboardOptions`, validated by it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    interval: float = StoryboardOptions.interval  # seconds between tiles
+    width: int = StoryboardOptions.tile_width  # tile width in pixels
+    columns: int = StoryboardOptions.columns
+    rows: int = StoryboardOptions.rows
+    enabled: bool = True  # False: no storyboard and no poster
+
+    @model_validator(mode="after")
+    def _valid(self) -> ThumbnailSpec:
+        try:
+            self.options()
+        except ConfigError as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from exc
+        return self
+
+    def options(self) -> StoryboardOptions:
+        return StoryboardOptions(interval=self.interval, tile_width=self.width, columns=self.columns, rows=self.rows,
+                                 enabled=self.enabled)
+
+
 class JobSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -127,6 +162,12 @@ class JobSpec(BaseModel):
     codecs: tuple[str, ...] = DEFAULT_CODECS
     # Also a 5.1 rendition of every 5.1/7.1 stream (pipelines.plan.PlanOptions.surround); in the job id when set
     surround: bool = False
+    # Storyboard sprite sheets and poster; in the job id only when not the default (same reason).
+    thumbnails: ThumbnailSpec = ThumbnailSpec()
+    # The master's closed captions: webvtt | in-band | both (pipelines.captions.service), and "CC3=es" entries
+    # naming a channel's or service's language; in the job id only when not the default.
+    captions: str = "webvtt"
+    caption_languages: tuple[str, ...] = ()
 
     @field_validator("source")
     @classmethod
@@ -156,6 +197,24 @@ class JobSpec(BaseModel):
 
     def audio_map_entries(self) -> tuple[AudioMapEntry, ...]:
         return tuple(parse_audio_map(v) for v in self.audio_map)
+
+    @field_validator("captions")
+    @classmethod
+    def _captions(cls, value: str) -> str:
+        return _one_of(value, CAPTION_MODES, "caption mode")
+
+    @field_validator("caption_languages")
+    @classmethod
+    def _caption_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        pairs = [parse_caption_language(v) for v in value]  # ValueError names the entry
+        try:
+            CaptionOptions(languages=tuple(pairs))
+        except ConfigError as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from exc
+        return tuple(f"{ident}={language}" for ident, language in pairs)
+
+    def caption_options(self) -> CaptionOptions:
+        return CaptionOptions(self.captions, tuple(parse_caption_language(v) for v in self.caption_languages))
 
     @field_validator("webhook")
     @classmethod
@@ -202,7 +261,9 @@ class JobSpec(BaseModel):
 # Fields added after job ids existed: they count towards the id only when not at their default, so the ids of
 # specs written before them stay the same.
 _IN_ID_UNLESS_DEFAULT: dict[str, object] = {"audio_map": (), "loudness": DEFAULT_PRESET, "dash_vtt_sidecar": False,
-                                             "codecs": DEFAULT_CODECS, "surround": False}
+                                             "codecs": DEFAULT_CODECS, "surround": False,
+                                             "thumbnails": ThumbnailSpec(), "captions": "webvtt",
+                                             "caption_languages": ()}
 
 
 def _one_of(value: str, allowed: Iterable[str], what: str) -> str:

@@ -12,11 +12,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pipelines.captions.service import CaptionOptions
 from pipelines.ladder import builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.tools import Tools
-from workers.cli.commands.transcode import CODECS_HELP, chunk_count, codec_list
+from workers.cli.commands.transcode import (
+    CODECS_HELP,
+    add_caption_arguments,
+    add_thumbnail_arguments,
+    chunk_count,
+    codec_list,
+    storyboard_options,
+)
 from workers.errors import JobError, KeyInvalid, OptionInvalid
 from workers.exitcodes import EXIT_OK
 from workers.intake.submit import local_path, preflight, resolve, safe_name, submit
@@ -69,6 +77,8 @@ def add_parser(sub: Any) -> None:
                         "off)")
     p.add_argument("--surround", action="store_true",
                    help="also publish a 5.1 rendition of every 5.1/7.1 audio stream (as for transcode)")
+    add_caption_arguments(p)
+    add_thumbnail_arguments(p)
     p.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM measurement")
     p.add_argument("--dash-vtt-sidecar", action="store_true",
                    help="DASH text as one whole-title subtitles.vtt per track (the old layout, for "
@@ -101,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
     tools = Tools.resolve()
     options = PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
                           audio_languages=tuple(args.audio_language), loudness=args.loudness, codecs=args.codecs,
-                          surround=args.surround)
+                          surround=args.surround, captions=CaptionOptions(args.captions, tuple(args.caption_language)))
+    thumbnails = storyboard_options(args)  # ConfigError (exit 2) before anything is uploaded
     master = local_path(args.source)
     duration = None if master is None else preflight(  # planned here, before it is uploaded
         master, ladder=args.ladder, options=options, chunks=settings.chunk_policy(args.chunks), tools=tools)
@@ -116,7 +127,11 @@ def run(args: argparse.Namespace) -> int:
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks, dash_vtt_sidecar=args.dash_vtt_sidecar,
-                   loudness=args.loudness, codecs=args.codecs, surround=args.surround)
+                   loudness=args.loudness, codecs=args.codecs, surround=args.surround, captions=args.captions,
+                   caption_languages=tuple(f"{ident}={lang}" for ident, lang in args.caption_language),
+                   thumbnails={"interval": thumbnails.interval, "width": thumbnails.tile_width,
+                               "columns": thumbnails.columns, "rows": thumbnails.rows,
+                               "enabled": thumbnails.enabled})
     app = fleet_app(settings)  # it only sends by task name
     done = submit(app, store, spec, (source_id, *(i for _, _, _, i in subs)),
                   duration=duration, force=args.force, tools=tools,
@@ -142,7 +157,8 @@ def run(args: argparse.Namespace) -> int:
 OPTION_OF = {"output_prefix": "--output-prefix", "audio_languages": "--audio-language", "subtitles": "--subtitle",
              "audio_map": "--audio-map", "codecs": "--codecs",
              "webhook": "--webhook", "segment_seconds": "--segment-seconds", "ladder": "--ladder",
-             "profile": "--profile", "priority": "--priority", "chunks": "--chunks", "source": "SOURCE"}
+             "profile": "--profile", "priority": "--priority", "chunks": "--chunks", "source": "SOURCE",
+             "captions": "--captions", "caption_languages": "--caption-language", "thumbnails": "--thumbnail-*"}
 
 
 def output_prefix(text: str) -> str:

@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.audiomap import AudioMapEntry, parse_audio_map
+from pipelines.captions.service import MODES as CAPTION_MODES
+from pipelines.captions.service import CaptionOptions, parse_caption_language
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
 from pipelines.codecs import CODECS, parse_codecs
 from pipelines.errors import ConfigError
 from pipelines.ladder import builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
+from pipelines.storyboard_options import StoryboardOptions
 from pipelines.tools import Tools
 from workers.exitcodes import EXIT_OK
 from workers.fingerprint import local as local_fingerprint
@@ -72,6 +75,27 @@ def grid(text: str) -> tuple[int, int]:
     return int(columns), int(rows)
 
 
+def caption_language(text: str) -> tuple[str, str]:
+    """argparse type: one --caption-language value, CHANNEL=LANG (pipelines.captions.service)."""
+    try:
+        return parse_caption_language(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_caption_arguments(parser: argparse.ArgumentParser) -> None:
+    """--captions and --caption-language (shared by transcode and submit)."""
+    parser.add_argument("--captions", default="webvtt", choices=CAPTION_MODES,
+                        help="the master's CEA-608/708 closed captions: webvtt (default: each 608 channel becomes "
+                             "an SDH WebVTT rendition), in-band (kept in the video's SEI, signalled as HLS "
+                             "CLOSED-CAPTIONS and DASH CEA-608/708 Accessibility), or both")
+    parser.add_argument("--caption-language", type=caption_language, action="append", default=[],
+                        metavar="CHANNEL=LANG",
+                        help="language of a caption channel CC1..CC4 or 708 service SERVICE1..SERVICE63, e.g. "
+                             "CC3=es (default: CC1/SERVICE1 the main audio's, CC3/SERVICE2 the next audio "
+                             "language's, others und); repeatable")
+
+
 def audio_map_entry(text: str) -> AudioMapEntry:
     """argparse type: one --audio-map value (a bad one is a usage error naming it)."""
     try:
@@ -92,9 +116,24 @@ CODECS_HELP = (f"video codecs of the ladder, comma-separated from {', '.join(COD
                "(hvc1, Main/Main10) and AV1 (SVT-AV1) rungs beside the H.264 ladder, at the ladder's bitrate factors")
 
 
-def add_parser(sub: Any) -> None:
-    from pipelines.storyboard import StoryboardOptions  # noqa: PLC0415 - it loads ffmpeg-python (`submit` need not)
+def add_thumbnail_arguments(parser: argparse.ArgumentParser) -> None:
+    """--thumbnail-interval/-width/-grid and --no-thumbnails (shared by transcode and submit)."""
+    parser.add_argument("--thumbnail-interval", type=positive_seconds, default=StoryboardOptions.interval, metavar="S",
+                        help="seconds between storyboard tiles (default 2)")
+    parser.add_argument("--thumbnail-width", type=positive_int, default=StoryboardOptions.tile_width, metavar="PX",
+                        help="storyboard tile width in pixels, height keeps the aspect (default 160)")
+    parser.add_argument("--thumbnail-grid", type=grid, default=(StoryboardOptions.columns, StoryboardOptions.rows),
+                        metavar="CxR", help="tiles per sprite sheet, columns x rows (default 10x10)")
+    parser.add_argument("--no-thumbnails", action="store_true", help="no storyboard sprite sheets and no poster.jpg")
 
+
+def storyboard_options(args: argparse.Namespace) -> StoryboardOptions:
+    return StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
+                             columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],
+                             enabled=not args.no_thumbnails)
+
+
+def add_parser(sub: Any) -> None:
     tc = sub.add_parser("transcode", help="transcode one master into a CMAF ladder with HLS + DASH",
                         description="Transcode SOURCE into OUT: CMAF segments, master.m3u8, manifest.mpd, "
                                     "WebVTT subtitles and report.json. OUT appears only when every check passed.")
@@ -111,6 +150,7 @@ def add_parser(sub: Any) -> None:
                     help="which master channels make a rendition, e.g. 1+2=en:main 3+4=en:description (channels "
                          "from 1 over the audio streams in order; roles main, alternate, description, commentary); "
                          "repeatable, in the order listed; replaces one rendition per audio stream")
+    add_caption_arguments(tc)
     tc.add_argument("--ladder", default="default",
                     help=f"built-in ladder ({', '.join(builtin_ladders())}) or a .toml file")
     tc.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="encoder speed/quality profile")
@@ -138,13 +178,7 @@ def add_parser(sub: Any) -> None:
                     help="DASH text as one whole-title subtitles.vtt per track (the old layout, for "
                          "DASH clients that read only sidecar WebVTT) instead of WebVTT-in-MP4 segments; "
                          "ffmpeg-based clients then need -allowed_extensions to open the MPD")
-    tc.add_argument("--thumbnail-interval", type=positive_seconds, default=StoryboardOptions.interval, metavar="S",
-                    help="seconds between storyboard tiles (default 2)")
-    tc.add_argument("--thumbnail-width", type=positive_int, default=StoryboardOptions.tile_width, metavar="PX",
-                    help="storyboard tile width in pixels, height keeps the aspect (default 160)")
-    tc.add_argument("--thumbnail-grid", type=grid, default=(StoryboardOptions.columns, StoryboardOptions.rows),
-                    metavar="CxR", help="tiles per sprite sheet, columns x rows (default 10x10)")
-    tc.add_argument("--no-thumbnails", action="store_true", help="no storyboard sprite sheets and no poster.jpg")
+    add_thumbnail_arguments(tc)
     tc.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (only once all checks pass)")
     tc.add_argument("--dry-run", action="store_true",
                     help="probe and plan, print the exact ffmpeg argv, encode nothing")
@@ -161,7 +195,6 @@ def chunk_policy(args: argparse.Namespace) -> ChunkPolicy | None:
 
 
 def request_from(args: argparse.Namespace) -> TranscodeRequest:
-    from pipelines.storyboard import StoryboardOptions  # noqa: PLC0415 - see add_parser
     from pipelines.transcode import TranscodeRequest  # noqa: PLC0415 - see TYPE_CHECKING above
 
     return TranscodeRequest(
@@ -169,11 +202,10 @@ def request_from(args: argparse.Namespace) -> TranscodeRequest:
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
                             audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map),
-                            loudness=args.loudness, codecs=args.codecs, surround=args.surround),
+                            loudness=args.loudness, codecs=args.codecs, surround=args.surround,
+                            captions=CaptionOptions(args.captions, tuple(args.caption_language))),
         measure_quality=not args.no_quality, overwrite=args.overwrite, dash_vtt_sidecar=args.dash_vtt_sidecar,
-        thumbnails=StoryboardOptions(interval=args.thumbnail_interval, tile_width=args.thumbnail_width,
-                                     columns=args.thumbnail_grid[0], rows=args.thumbnail_grid[1],
-                                     enabled=not args.no_thumbnails))
+        thumbnails=storyboard_options(args))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,8 +8,12 @@
 //   adapter.isAuto()
 //   adapter.audioLanguages()      [{lang, name}]      adapter.selectAudio(lang)   adapter.audioLanguage()
 //   adapter.textLanguages()       [{lang, name, key}] adapter.selectText(key | lang | null)   adapter.textLanguage()
+//                                 (subtitle tracks, then in-band caption channels: hls.js's caption TextTracks,
+//                                 Shaka's application/cea-608 text tracks)
 //   adapter.textKey()             the active text track's key: its language, or "lang|name" when several tracks
 //                                 share the language (full, forced, SDH)
+//   adapter.textRestarts()        Shaka only: how often the text watch restarted a stalled text stream since the
+//                                 last text choice, variant change or seek (see shakaPlayer)
 //   adapter.destroy()             a promise
 //
 // Both players render subtitles as native TextTracks on the <video> (hls.js: renderTextTracksNatively;
@@ -50,6 +54,21 @@ window.vodfleetAdapters = (() => {
     hls.attachMedia(video);
     const level = (l, i) => ({key: String(i), width: l.width, height: l.height, bandwidth: l.bitrate,
       codecs: l.videoCodec || ''});
+    // In-band CEA-608 (HLS CLOSED-CAPTIONS): hls.js decodes them into the element's 'captions' TextTracks, named
+    // from the group's NAME; the picker lists them after the WebVTT subtitle tracks.
+    // (hls.js also gives WebVTT SDH subtitle tracks the kind 'captions': those are told apart by name)
+    const captionTracks = () => {
+      const subtitles = new Set(hls.subtitleTracks.map((t) => `${t.lang}|${t.name}`));
+      return [...video.textTracks].filter((t) => t.kind === 'captions' && !subtitles.has(`${t.language}|${t.label}`));
+    };
+    const hlsText = () => [...hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name})),
+      ...captionTracks().map((t) => ({lang: t.language, name: t.label}))];
+    const activeText = () => {
+      if (hls.subtitleTrack >= 0) return hls.subtitleTrack;
+      const shown = captionTracks().findIndex((t) => t.mode === 'showing');
+      return shown >= 0 ? hls.subtitleTracks.length + shown : -1;
+    };
+    video.textTracks.addEventListener('addtrack', () => hooks.onChange('addtrack'));
     const indexOf = (tracks, lang) => {
       const i = tracks.findIndex((t) => t.lang === lang);
       if (i < 0) throw new Error(`no track in language ${lang}`);
@@ -72,21 +91,24 @@ window.vodfleetAdapters = (() => {
         const track = hls.audioTracks[hls.audioTrack];
         return track ? track.lang : null;
       },
-      textLanguages: () => keyed(hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name}))),
+      textLanguages: () => keyed(hlsText()),
       selectText(wanted) {
         hls.subtitleDisplay = true;
-        const index = wanted === null ? -1 : pickText(hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name})),
-          wanted);
+        const index = wanted === null ? -1 : pickText(hlsText(), wanted);
         if (wanted !== null && index < 0) throw new Error(`no text track ${wanted}`);
-        hls.subtitleTrack = index;
+        const subtitles = hls.subtitleTracks.length;
+        const subtitle = index < subtitles ? index : -1;
+        if (hls.subtitleTrack !== subtitle) hls.subtitleTrack = subtitle;  // (a no-op switch still resets modes)
+        // 'hidden', not 'disabled', for the others: hls.js keeps adding cues to hidden tracks (as it creates them)
+        captionTracks().forEach((t, i) => { t.mode = i === index - subtitles ? 'showing' : 'hidden'; });
       },
       textKey() {
-        const all = hls.subtitleTracks.map((t) => ({lang: t.lang, name: t.name}));
-        const track = all[hls.subtitleTrack];
+        const all = hlsText();
+        const track = all[activeText()];
         return track ? textKey(all, track.lang, track.name) : null;
       },
       textLanguage() {
-        const track = hls.subtitleTracks[hls.subtitleTrack];
+        const track = hlsText()[activeText()];
         return track ? track.lang : null;
       },
       async destroy() { hls.destroy(); },
@@ -121,6 +143,38 @@ window.vodfleetAdapters = (() => {
       const primary = text.find((t) => t.primary);
       if (primary && !text.some((t) => t.active)) player.selectTextTrack(primary);
     });
+    // Shaka 5.2 quirk (segmented DASH text, WebVTT in ISO-BMFF): a text track chosen, or a seek made, while a
+    // variant switch's segments are in flight can leave the text stream stalled for good: the track is active
+    // and showing, but no text segment is fetched again and re-selecting it is a no-op ("already active").
+    // Measured with the preview's own output: 4 of 4 language changes right after a quality change showed no cue.
+    // The watch below checks, a moment after each text choice, variant change and seek, that the text buffer
+    // covers the playhead once the video buffer does; if not, it turns the track off and on again, which makes
+    // Shaka start a new text stream (what a viewer would do by hand). At most 3 restarts per trigger.
+    const textWatch = {timer: 0, checks: 0, restarts: 0};
+    const covers = (ranges, t) => ranges.some((r) => r.start <= t + 0.1 && r.end > t);
+    const checkText = () => {
+      const active = player.getTextTracks().find((t) => t.active);
+      if (!active || textWatch.checks++ > 20) return;
+      const t = video.currentTime;
+      const buffered = player.getBufferedInfo();
+      if (covers(buffered.text, t)) return;
+      if (!video.seeking && covers(buffered.video, t) && textWatch.restarts < 3) {
+        textWatch.restarts++;
+        hooks.onChange('textrestart');
+        player.selectTextTrack(null);
+        player.selectTextTrack(active);
+      }
+      textWatch.timer = setTimeout(checkText, 700);
+    };
+    const watchText = () => {
+      clearTimeout(textWatch.timer);
+      textWatch.checks = 0;
+      textWatch.restarts = 0;
+      textWatch.timer = setTimeout(checkText, 700);
+    };
+    player.addEventListener('variantchanged', watchText);
+    player.addEventListener('adaptation', watchText);
+    video.addEventListener('seeked', watchText);
     const key = (t) => `${t.width}x${t.height}@${t.bandwidth}`;
     const rendition = (t) => ({key: key(t), width: t.width, height: t.height, bandwidth: t.bandwidth,
       codecs: t.codecs || ''});  // a Shaka VideoTrack names its codec in `codecs`
@@ -146,6 +200,7 @@ window.vodfleetAdapters = (() => {
         if (!track) throw new Error(`no rendition ${k}`);
         player.configure('abr.enabled', false);
         player.selectVideoTrack(track, /* clearBuffer */ true);
+        watchText();
       },
       currentRendition() {
         const track = player.getVideoTracks().find((t) => t.active);
@@ -168,6 +223,7 @@ window.vodfleetAdapters = (() => {
         const index = pickText(shakaText(player), wanted);
         if (index < 0) throw new Error(`no text track ${wanted}`);
         player.selectTextTrack(tracks[index]);
+        watchText();
       },
       textKey() {
         const all = shakaText(player);
@@ -178,7 +234,11 @@ window.vodfleetAdapters = (() => {
         const track = player.getTextTracks().find((t) => t.active);
         return track ? track.language : null;
       },
-      destroy: () => player.destroy(),
+      textRestarts: () => textWatch.restarts,
+      destroy: () => {
+        clearTimeout(textWatch.timer);
+        return player.destroy();
+      },
     };
   }
 

@@ -9,6 +9,7 @@
 //   .audioLanguages() .selectAudio(lang) .audioLanguage()
 //   .textLanguages()  .selectText(key | lang | null) .textLanguage() .textKey()
 //   .raw()                            the underlying Hls / shaka.Player (debugging only)
+//   .cueStyles()                      the ::cue colour rules the page applies (from the tracks' STYLE blocks)
 //   .thumbnails()                     the storyboard cues [{start, end, url, x, y, w, h}] ([] if none)
 //   .thumbnailAt(seconds)             the cue for that time, or null
 // The page reads ?mode=… (default hlsjs-hls), ?autoplay=0 (default: play as soon as it can) and ?base=/path/ (where
@@ -172,11 +173,38 @@
       vodfleetReport.badge(ui.badge, state.report);
       const source = state.report.source || {};
       ui.title.textContent = `${String(source.path || '').split('/').pop()} · ${Number(source.duration || 0).toFixed(1)} s`;
+      applyCueStyles((state.report.renditions || {}).subtitles || []);
       await loadThumbnails(state.report.outputs || {}, Number(source.duration || 0));
     } catch (err) {
       ui.panel.textContent = `No report: ${err.message}`;
       ui.badge.textContent = 'no report';
     }
+  }
+
+  // --- cue colours -------------------------------------------------------------------------------------------
+  // Both players hand the browser cues they parsed themselves (VTTCue objects), so a WebVTT file's STYLE block
+  // never reaches the renderer and <c.yellow> would be drawn white. report.json gives each track's STYLE CSS
+  // (`cue_styles`); the page keeps only its ::cue(.class) colour rules (color / background-color with a plain
+  // colour value: a sidecar's STYLE is untrusted, so nothing else, e.g. url(), passes) and applies them to the
+  // <video>'s cues.
+  const CUE_RULE = /::cue\(\.([A-Za-z0-9_-]{1,40})\)\s*\{([^{}]*)\}/g;
+  const COLOUR = /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|rgba?\([0-9\s.,%]{5,40}\))$/;
+  function cueRules(css) {
+    const rules = [];
+    for (const [, name, body] of String(css || '').matchAll(CUE_RULE)) {
+      const declarations = body.split(';').map((d) => d.split(':').map((x) => x.trim()))
+        .filter(([property, value]) => ['color', 'background-color'].includes(property) && COLOUR.test(value || ''))
+        .map(([property, value]) => `${property}: ${value}`);
+      if (declarations.length) rules.push(`video::cue(.${name}) { ${declarations.join('; ')}; }`);
+    }
+    return rules;
+  }
+
+  function applyCueStyles(subtitles) {
+    const rules = new Set(subtitles.flatMap((sub) => cueRules(sub.cue_styles)));
+    const sheet = document.getElementById('cue-styles') || document.head.appendChild(
+      Object.assign(document.createElement('style'), {id: 'cue-styles'}));
+    sheet.textContent = [...rules].join('\n');
   }
 
   // --- poster and storyboard thumbnails (report.json's outputs name them) ------------------------------------
@@ -229,6 +257,7 @@
     textLanguage: () => adapter().textLanguage(),
     textKey: () => adapter().textKey(),
     raw: () => adapter().raw,  // the Hls or shaka.Player instance, for debugging
+    cueStyles: () => (document.getElementById('cue-styles') || {}).textContent || '',
     thumbnails: () => state.thumbnails.slice(),
     thumbnailAt: (t) => vodfleetThumbnails.at(state.thumbnails, t),
   };
