@@ -19,7 +19,7 @@ from pipelines.ffmpeg import encode_argv, video_output_args
 from pipelines.hls import render_master
 from pipelines.ladder import load_ladder, parse_ladder
 from pipelines.plan import PlanOptions, VideoRendition, plan_encode
-from pipelines.presentation import Presentation, Segment, VideoTrack
+from pipelines.presentation import ClosedCaptions, Presentation, Segment, VideoTrack
 from pipelines.qc import streams
 from pipelines.qc.bandwidth import check_codecs
 from pipelines.qc.streams import bit_depth
@@ -212,3 +212,16 @@ def test_hevc_stream_checks(override: dict[str, object], failing: set[str]) -> N
     doc = {"streams": [{**HEVC_STREAM, **override}], "packets": []}
     results = streams.video_stream_checks(HEVC_PQ, streams.parse_probe(json.dumps(doc)), Fraction(25))
     assert {r.name for r in results if not r.passed} == failing
+
+
+def test_in_band_captions_are_signalled_on_the_h264_rungs_only() -> None:
+    """libx264 keeps A/53 caption SEI (-a53cc); x265 and SVT-AV1 in ffmpeg 5.1 carry none. RFC 8216 §4.3.4.2:
+    once a variant says CLOSED-CAPTIONS=NONE every variant must, so HEVC/AV1 variants leave the attribute out."""
+    captioned = replace(MIXED, closed_captions=(ClosedCaptions("CC1", "en", "English (CC1)"),))
+    master = m3u8.loads(render_master(captioned))
+    by_uri = {p.uri: p.stream_info.closed_captions for p in master.playlists}
+    assert by_uri == {"video/360p/index.m3u8": '"cc"', "video/360p-hevc/index.m3u8": None,
+                      "video/360p-av1/index.m3u8": None}
+    assert "CLOSED-CAPTIONS=NONE" not in render_master(captioned)
+    sets = MPEGDASHParser.parse(render_mpd(captioned)).periods[0].adaptation_sets
+    assert [[a.value for a in s.accessibilities or []] for s in sets] == [["CC1=eng"], [], []]
