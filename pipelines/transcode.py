@@ -51,6 +51,9 @@ from pipelines.subtitles import SubtitleDocument, load_sidecar
 from pipelines.subtitles.flags import track_suffix
 from pipelines.thumbnails import Thumbnails, make_thumbnails, thumbnails_report
 from pipelines.tools import Tools
+from pipelines.vmaf import measure_vmaf
+from pipelines.vmaf import method as vmaf_method
+from pipelines.vmaf_tool import vmaf_tool
 from pipelines.workspace import Workspace, workspace
 
 log = logging.getLogger(__name__)
@@ -186,6 +189,7 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         emit(Event("probing"))
         planned = plan_transcode(request, tools=tools, out=ws.staging, scratch=ws.scratch)
         identity = encoder_identity(tools)  # after the probe: a rejected master costs one ffprobe, no more
+        measuring = vmaf_tool() if request.measure_quality else None  # ToolMissing before any encode
         lap("probe_plan")
         chunks = chunks_for(request, planned.plan)
         runs: list[ChunkRun] = list(request.encoded_runs)
@@ -240,9 +244,18 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             quality = measure_quality(planned.plan, request.source, ws.staging, presentation,
                                       tools=tools, scratch=ws.scratch, cancel=cancel)
             lap("quality")
+        vmaf_report: dict[str, object] | None = None
+        if measuring is not None and presentation.video:
+            scores = measure_vmaf(planned.plan, request.source, ws.staging, presentation, tool=measuring,
+                                  scratch=ws.scratch, cancel=cancel)
+            quality = {rung: {**quality.get(rung, {}), **score.to_dict()} for rung, score in scores.items()}
+            vmaf_report = vmaf_method(planned.plan, measuring, next(iter(scores.values())).libvmaf)
+            lap("vmaf")
         report = build_report(planned, presentation, subtitles, checks, quality, identity, timings,
                               fingerprint=request.fingerprint)
         report["loudness"] = loudness_report(planned.plan, presentation, loudness)
+        if vmaf_report is not None:
+            report["quality_method"] = {"vmaf": vmaf_report}
         if chunks:
             report["chunks"] = chunk_report(chunks, runs, request.jobs)
         if thumbs is not None:
