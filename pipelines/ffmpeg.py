@@ -166,11 +166,13 @@ def hls_output_args(plan: EncodePlan, folder: Path, *, video: bool) -> dict[str,
 
 def video_output_args(plan: EncodePlan, rung: VideoRendition) -> dict[str, Any]:
     gop = plan.gop_frames
+    # one-pass ABR at the rung's bitrate, or capped CRF (a per-title rung: `VideoRendition.crf`)
+    rate = {"b:v": rung.bitrate} if rung.crf is None else {"crf": f"{rung.crf:g}"}
     return {
         "c:v": "libx264",
         "preset": plan.encoder.preset,
         "profile:v": rung.profile,
-        "b:v": rung.bitrate,
+        **rate,
         "maxrate": rung.maxrate,
         "bufsize": rung.bufsize,
         "g": gop,

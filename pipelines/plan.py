@@ -79,6 +79,9 @@ class VideoRendition:
     maxrate: int
     bufsize: int
     profile: str
+    # capped CRF (x264 crf with maxrate/bufsize) instead of one-pass ABR at `bitrate`: per-title rungs
+    # (pipelines.pertitle), encoded with the rate control their probe encodes were measured with
+    crf: float | None = None
 
 
 @dataclass(frozen=True)

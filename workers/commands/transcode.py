@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pipelines.audiomap import AudioMapEntry, parse_audio_map
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
 from pipelines.errors import ConfigError
-from pipelines.ladder import builtin_ladders
+from pipelines.ladder import PER_TITLE, builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.tools import Tools
@@ -100,6 +100,9 @@ def add_parser(sub: Any) -> None:
                          "repeatable, in the order listed; replaces one rendition per audio stream")
     tc.add_argument("--ladder", default="default",
                     help=f"built-in ladder ({', '.join(builtin_ladders())}) or a .toml file")
+    tc.add_argument("--target-vmaf", type=float, default=None, metavar="VMAF",
+                    help="--ladder per-title: the top rung's VMAF (default 94; lower rungs follow in 6-point, "
+                         ">= 1.5x bitrate steps)")
     tc.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="encoder speed/quality profile")
     tc.add_argument("--segment-seconds", type=int, default=6, help="segment duration, a multiple of 2 (default 6)")
     tc.add_argument("--loudness", default=DEFAULT_PRESET, choices=list(PRESETS),
@@ -144,10 +147,16 @@ def chunk_policy(args: argparse.Namespace) -> ChunkPolicy | None:
 
 
 def request_from(args: argparse.Namespace) -> TranscodeRequest:
+    from pipelines.pertitle.rungs import PerTitleOptions  # noqa: PLC0415
     from pipelines.storyboard import StoryboardOptions  # noqa: PLC0415 - see add_parser
     from pipelines.transcode import TranscodeRequest  # noqa: PLC0415 - see TYPE_CHECKING above
 
+    if args.target_vmaf is not None and args.ladder != PER_TITLE:
+        raise ConfigError(f"--target-vmaf {args.target_vmaf:g} given with --ladder {args.ladder}",
+                          hint=f"--target-vmaf sets the top rung of --ladder {PER_TITLE}; add that, or drop it")
+    per_title = PerTitleOptions() if args.target_vmaf is None else PerTitleOptions(target_vmaf=args.target_vmaf)
     return TranscodeRequest(
+        per_title=per_title,
         chunks=chunk_policy(args), jobs=args.jobs,
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,
