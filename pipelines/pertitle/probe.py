@@ -37,7 +37,7 @@ from pipelines.vmaf import SCALER, libvmaf_options, normalised, parse_vmaf_log
 from pipelines.vmaf_tool import VmafTool
 
 EXCERPT_SECONDS = 2.0
-PROBE_CRFS = (22, 29, 36)
+PROBE_CRFS = (22, 31, 40)
 SAMPLE_NAME = "sample.mkv"
 
 
@@ -95,7 +95,7 @@ def probe_argv(plan: EncodePlan, *, ffmpeg: str, sample: Path, sizes: Sequence[t
 
 
 def probe_vmaf_argv(*, ffmpeg: str, sample: Path, probes: Sequence[Path], fps: Fraction, display: tuple[int, int],
-                    logs: Path, threads: int = 2, subsample: int = 3) -> list[str]:
+                    logs: Path, threads: int = 2, subsample: int = 4) -> list[str]:
     """VMAF of every probe (raw H.264 at `fps`) against the sample, at the display size; logs/<probe>.json."""
     width, height = display
     reference = ffmpeg_python.input(f"file:{sample.resolve()}", protocol_whitelist=INPUT_PROTOCOLS, f="matroska")
