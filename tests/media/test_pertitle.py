@@ -3,6 +3,7 @@ output against what the analysis predicted; the same ladder for every chunk of a
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def test_chosen_rungs_hold_their_predicted_quality(chunked_report: dict[str, Any
 
 def test_rungs_follow_the_spacing_and_cap_rules(chunked_report: dict[str, Any]) -> None:
     rungs = chunked_report["per_title"]["rungs"]  # top first
-    for upper, lower in zip(rungs, rungs[1:], strict=False):
+    for upper, lower in itertools.pairwise(rungs):
         assert upper["bitrate"] / lower["bitrate"] >= 1.5
         assert lower["width"] * lower["height"] <= upper["width"] * upper["height"]
     for rung in rungs:
