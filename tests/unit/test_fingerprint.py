@@ -98,8 +98,9 @@ def test_differences_with_an_override_say_so() -> None:
 
 def test_the_committed_lock_is_readable_and_consistent() -> None:
     lock = fp.read_lock(REPO / "docker" / "encoder.lock")
-    assert lock.value == fp.combine(lock.identity, lock.packages)
+    assert lock.value == fp.combine(lock.identity, lock.packages, lock.measurement)
     assert lock.ffmpeg_version and lock.x264 and lock.packages
+    assert {k for k, _ in lock.measurement} == {"vmaf_ffmpeg", "vmaf_ffmpeg_sha256"}  # the image's VMAF build
 
 
 def test_the_vmaf_build_is_part_of_the_fingerprint() -> None:
