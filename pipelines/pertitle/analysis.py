@@ -72,9 +72,43 @@ class PerTitle:
         }
 
 
+_MEMORY: dict[tuple[object, ...], PerTitle] = {}
+_MEMORY_LOCK = threading.Lock()
+_MEMORY_SIZE = 4
+
+
+def _memory_key(plan: EncodePlan, source: Path, tools: Tools, vmaf: VmafTool,
+                options: PerTitleOptions) -> tuple[object, ...]:
+    """What an analysis depends on: the master file as it is on disk, the plan's candidates and encoding settings,
+    the options and both builds."""
+    stat = source.stat()
+    return (str(source.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, plan.video, plan.fps,
+            plan.gop_frames, plan.encoder, plan.deinterlace, plan.tonemap, plan.segment_seconds, options,
+            tools.ffmpeg, vmaf.sha256)
+
+
 def analyse(plan: EncodePlan, source: Path, *, tools: Tools, vmaf: VmafTool, options: PerTitleOptions,
-            scratch: Path | None = None, cancel: threading.Event | None = None) -> PerTitle:
-    """Measure the title and choose its rungs. `plan` is the fixed ladder's plan (its rungs: the candidates)."""
+            scratch: Path | None = None, cancel: threading.Event | None = None, remember: bool = True) -> PerTitle:
+    """Measure the title and choose its rungs. `plan` is the fixed ladder's plan (its rungs: the candidates).
+
+    Remembered per process for the last few masters (`_memory_key`; `remember=False` measures again): a fleet
+    worker that plans the job, encodes some of its parts and stitches it analyses its cached master once, not once
+    per task."""
+    key = _memory_key(plan, source, tools, vmaf, options)
+    with _MEMORY_LOCK:
+        known = _MEMORY.get(key) if remember else None
+    if known is not None:
+        return known
+    result = _analyse(plan, source, tools=tools, vmaf=vmaf, options=options, scratch=scratch, cancel=cancel)
+    with _MEMORY_LOCK:
+        _MEMORY[key] = result
+        while len(_MEMORY) > _MEMORY_SIZE:
+            _MEMORY.pop(next(iter(_MEMORY)))
+    return result
+
+
+def _analyse(plan: EncodePlan, source: Path, *, tools: Tools, vmaf: VmafTool, options: PerTitleOptions,
+             scratch: Path | None, cancel: threading.Event | None) -> PerTitle:
     started = time.monotonic()
     windows = sample_windows(plan.duration)
     display = display_size(plan)
