@@ -1,21 +1,23 @@
 """choose_rungs: the per-title ladder from the measured rate–quality curves (pure: tables in, rungs out).
 
-Every rung is placed on the hull: at its quality, the resolution that needs the fewest bits (or, at a given
-bitrate, the one that scores best), so two rungs may share a size. Rules, in order:
+Every rung sits on the hull: for its bitrate, the candidate size (the fixed ladder's rungs fitted to the source)
+that scores best; for its quality, the one that needs the fewest bits. Two rungs may share a size.
 
-1. **Top rung at the target VMAF** (default 94; ``--target-vmaf``), with the fewest bits over every candidate
-   size (the fixed ladder's rungs fitted to the source). When the fixed ladder's top rung scores above the target,
-   the top rung keeps the fixed one's quality less `max_loss` (1 VMAF point; None: the target alone): per-title
-   then spends fewer bits without a visible loss, and a rung never falls more than `max_loss` under the fixed
-   ladder's rung at the same position where the spacing rule allows it.
-2. **Never above the fixed ladder's bitrate for that resolution unless the fixed one misses the rung's quality**:
-   then up to `max_over_fixed` × the fixed bitrate (hard content the fixed ladder starves).
-3. **Lower rungs spaced by quality and by bits**: each aims `quality_step` VMAF under the rung above (6 points:
-   about one just-noticeable difference in Netflix's VMAF studies; never under the fixed rung at that position less
-   `max_loss`) and takes at most 1/`min_spacing` of its bitrate (1.5×: Apple's HLS authoring spec wants adjacent
-   bitrates 1.5–2× apart), whichever is fewer bits, on a size no larger than the rung above.
-4. At most as many rungs as the fixed ladder; stop when the quality would fall under `floor_vmaf` or the bitrate
-   under `floor_bitrate`.
+**Guarded (the default, `max_loss` = 1 VMAF point)**: as many rungs as the fixed ladder; rung i aims at the fixed
+rung i's quality (on its curve) less `max_loss`, the top rung at least at the target (``--target-vmaf``, 94) and at
+exactly the target when the fixed top misses it. Bitrates are chosen from the bottom up: each the larger of what
+its aim needs on the hull and `min_spacing` (1.5×: Apple's HLS authoring spec wants adjacent bitrates 1.5–2×
+apart) times the rung below; sizes from the top down (the best at that bitrate, no larger than the rung above).
+So no rung loses more than `max_loss` against the fixed ladder's rung at its position, every rung is spaced, and
+the fewest bits doing both are spent. A top rung that must pass the fixed bitrate (hard content the fixed ladder
+starves) takes at most `max_over_fixed` (2×) of it. A rung's bitrate is never above the fixed ladder's for its size
+while that one reaches the rung's quality, since the hull's bitrate for a quality is never above it; only the
+1.5× spacing can push a rung past it, and the rule says so.
+
+**Stepped (`max_loss` None: the target alone)**: the top rung at the target with the fewest bits; each next one
+`quality_step` (6: about one just-noticeable difference in Netflix's VMAF studies) lower, at most 1/1.5 of the
+bitrate above, capped at the fixed bitrate for its size when that reaches its quality (else up to 2× of it);
+stop under `floor_vmaf` or `floor_bitrate`.
 
 Each rung is encoded with capped CRF: x264 ``crf`` at the CRF its curve expects for the chosen bitrate (the probe
 encodes' own rate control, so the measured quality holds), ``maxrate`` 1.5× and ``bufsize`` 2× the bitrate (the
@@ -73,22 +75,79 @@ def choose_rungs(curves: list[Curve], fixed: tuple[VideoRendition, ...],
     if not ladder:
         raise ConfigError("per-title: no probe curve for any rung of the fixed ladder",
                           hint="the analysis measured no resolution of the ladder; check the probe encodes")
-    fixed_at = {(r.width, r.height): r for r in ladder}
     fixed_q = [by_size[(r.width, r.height)].quality_at(r.bitrate) for r in ladder]
+    if options.max_loss is None:
+        return _stepped(by_size, ladder, fixed_q, options)
+    return _guarded(by_size, ladder, fixed_q, options)
+
+
+def _rung(curve: Curve, size_rung: VideoRendition, bitrate: float, taken: set[str], *, aim: float,
+          fixed_vmaf: float, rule: str, floor: int) -> ChosenRung:
+    rounded = max(floor, math.floor(bitrate / 1000) * 1000)  # floored: the spacing above stays >= 1.5x
+    rid = size_rung.id if size_rung.id not in taken else next(f"{size_rung.id}-{n}" for n in range(2, 99)
+                                                              if f"{size_rung.id}-{n}" not in taken)
+    return ChosenRung(
+        rendition=VideoRendition(id=rid, width=size_rung.width, height=size_rung.height, bitrate=rounded,
+                                 maxrate=round(rounded * 1.5), bufsize=2 * rounded, profile=size_rung.profile,
+                                 crf=curve.crf_at(rounded)),
+        predicted_vmaf=round(curve.quality_at(rounded), 3), aimed_vmaf=round(aim, 3), fixed_bitrate=size_rung.bitrate,
+        fixed_vmaf=round(fixed_vmaf, 3), rule=rule)
+
+
+def _guarded(by_size: dict[tuple[int, int], Curve], ladder: list[VideoRendition], fixed_q: list[float],
+             options: PerTitleOptions) -> tuple[ChosenRung, ...]:
+    """One rung per fixed rung, each at least the fixed one's quality less `max_loss` (the top: the target when the
+    fixed top misses it), with the fewest bits that also keep every rung 1.5x over the one below: bitrates are
+    set from the bottom up (each the larger of what its quality needs on the hull and 1.5x the rung below), sizes
+    from the top down (the best at that bitrate, no larger than the rung above)."""
+    assert options.max_loss is not None
+    count = len(ladder)
+    aims = [q - options.max_loss for q in fixed_q]
+    if fixed_q[0] >= options.target_vmaf:
+        aims[0] = max(aims[0], options.target_vmaf)
+    else:
+        aims[0] = options.target_vmaf  # the fixed ladder misses the target: the top rung may pass it
+    curves = list(by_size.values())
+    needs = [min(c.bitrate_for(aim) for c in curves) for aim in aims]
+    bitrates = [0.0] * count
+    rules = [""] * count
+    for position in reversed(range(count)):
+        below = bitrates[position + 1] * options.min_spacing if position + 1 < count else 0.0
+        need = max(needs[position], float(options.floor_bitrate))
+        bitrates[position] = max(need, below)
+        rules[position] = ("fixed-ladder quality less 1" if position else "target") if need >= below else (
+            f"{options.min_spacing:g}x over the rung below")
+    top_cap = ladder[0].bitrate * options.max_over_fixed
+    if bitrates[0] > top_cap and (count == 1 or top_cap >= bitrates[1] * options.min_spacing):
+        bitrates[0], rules[0] = top_cap, f"capped at {options.max_over_fixed:g}x the fixed"
+    chosen: list[ChosenRung] = []
+    area = math.inf
+    for position in range(count):
+        bitrate = bitrates[position]
+        candidates = [r for r in ladder if r.width * r.height <= area]
+        size_rung = max(candidates, key=lambda r: (round(by_size[(r.width, r.height)].quality_at(bitrate), 3),
+                                                   r.width * r.height))
+        chosen.append(_rung(by_size[(size_rung.width, size_rung.height)], size_rung, bitrate,
+                            {c.rendition.id for c in chosen}, aim=aims[position], fixed_vmaf=fixed_q[position],
+                            rule=rules[position], floor=options.floor_bitrate))
+        area = size_rung.width * size_rung.height
+    return tuple(chosen)
+
+
+def _stepped(by_size: dict[tuple[int, int], Curve], ladder: list[VideoRendition], fixed_q: list[float],
+             options: PerTitleOptions) -> tuple[ChosenRung, ...]:
+    """Without the guard: the top at the target, then `quality_step` VMAF and 1.5x bits apart down the hull."""
+    fixed_at = {(r.width, r.height): r for r in ladder}
     chosen: list[ChosenRung] = []
     ceiling, area = math.inf, math.inf
     for position in range(len(ladder)):
         candidates = [r for r in ladder if r.width * r.height <= area]
         if not chosen:
             aim = options.target_vmaf
-            if options.max_loss is not None and fixed_q[0] >= options.target_vmaf:
-                aim = max(aim, fixed_q[0] - options.max_loss)
             rung = min(candidates, key=lambda r: by_size[(r.width, r.height)].bitrate_for(aim))
             bitrate, rule = by_size[(rung.width, rung.height)].bitrate_for(aim), "target"
         else:
             aim = chosen[-1].predicted_vmaf - options.quality_step
-            if options.max_loss is not None:
-                aim = max(aim, fixed_q[position] - options.max_loss)
             wanted = min(by_size[(r.width, r.height)].bitrate_for(aim) for r in candidates)
             bitrate = min(wanted, ceiling)
             rule = "quality step" if wanted <= ceiling else f"{options.min_spacing:g}x under the rung above"
