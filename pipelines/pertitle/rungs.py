@@ -4,10 +4,11 @@ Every rung sits on the hull: for its bitrate, the candidate size (the fixed ladd
 that scores best; for its quality, the one that needs the fewest bits. Two rungs may share a size.
 
 **Guarded (the default, `max_loss` = 1 VMAF point)**: as many rungs as the fixed ladder; rung i aims at the fixed
-rung i's quality (on its curve) less `max_loss`, the top rung at least at the target (``--target-vmaf``, 94) and at
-exactly the target when the fixed top misses it. Bitrates are chosen from the bottom up: each the larger of what
-its aim needs on the hull and `min_spacing` (1.5×: Apple's HLS authoring spec wants adjacent bitrates 1.5–2×
-apart) times the rung below; sizes from the top down (the best at that bitrate, no larger than the rung above).
+rung i's quality (on its curve) less `max_loss` plus a `margin` of 0.5 (the sample's prediction error), the top
+rung at least at the target (``--target-vmaf``, 94) and at exactly the target when the fixed top misses it.
+Bitrates are chosen from the bottom up: each the larger of what its aim needs on the hull and `min_spacing`
+(1.5×: Apple's HLS authoring spec wants adjacent bitrates 1.5–2× apart) times the rung below; sizes from the
+top down (the best at that bitrate, no larger than the rung above).
 So no rung loses more than `max_loss` against the fixed ladder's rung at its position, every rung is spaced, and
 the fewest bits doing both are spent. A top rung that must pass the fixed bitrate (hard content the fixed ladder
 starves) takes at most `max_over_fixed` (2×) of it. A rung's bitrate is never above the fixed ladder's for its size
@@ -43,6 +44,8 @@ class PerTitleOptions:
     min_spacing: float = 1.5  # adjacent bitrates at least this ratio apart
     max_over_fixed: float = 2.0  # a rung whose fixed bitrate misses its quality may take up to this × the fixed
     max_loss: float | None = 1.0  # VMAF points a rung may lose against the fixed ladder's (None: target only)
+    # aimed above that bound: the probes see sampled scenes, the rung the whole title (measured: within ±0.5)
+    margin: float = 0.5
     floor_vmaf: float = 30.0  # no rung predicted under this
     floor_bitrate: int = 64_000  # bits/s: no rung under this
 
@@ -102,7 +105,7 @@ def _guarded(by_size: dict[tuple[int, int], Curve], ladder: list[VideoRendition]
     from the top down (the best at that bitrate, no larger than the rung above)."""
     assert options.max_loss is not None
     count = len(ladder)
-    aims = [q - options.max_loss for q in fixed_q]
+    aims = [q - options.max_loss + options.margin for q in fixed_q]
     if fixed_q[0] >= options.target_vmaf:
         aims[0] = max(aims[0], options.target_vmaf)
     else:

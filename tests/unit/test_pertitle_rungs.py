@@ -58,7 +58,7 @@ def test_convex_hull_keeps_the_upper_envelope_across_sizes() -> None:
 
 
 def test_easy_content_keeps_the_fixed_quality_with_far_fewer_bits() -> None:
-    rungs = choose_rungs(curves_of(EASY), FIXED)
+    rungs = choose_rungs(curves_of(EASY), FIXED, PerTitleOptions(margin=0))
     # one rung per fixed rung; 720p is the hull at every quality asked for, so all three share it
     assert [(r.rendition.id, r.rendition.bitrate) for r in rungs] == [("720p", 303_000), ("720p-2", 107_000),
                                                                       ("720p-3", 64_000)]
