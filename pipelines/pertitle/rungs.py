@@ -12,8 +12,8 @@ top down (the best at that bitrate, no larger than the rung above).
 So no rung loses more than `max_loss` against the fixed ladder's rung at its position, every rung is spaced, and
 the fewest bits doing both are spent. A top rung that must pass the fixed bitrate (hard content the fixed ladder
 starves) takes at most `max_over_fixed` (2×) of it. A rung's bitrate is never above the fixed ladder's for its size
-while that one reaches the rung's quality, since the hull's bitrate for a quality is never above it; only the
-1.5× spacing can push a rung past it, and the rule says so.
+while that one reaches the rung's aim: when the spacing pushes it there, it is capped, and the rungs under it are
+lowered to keep 1.5× (under their aim, if need be: the rule says so).
 
 **Stepped (`max_loss` None: the target alone)**: the top rung at the target with the fewest bits; each next one
 `quality_step` (6: about one just-noticeable difference in Netflix's VMAF studies) lower, at most 1/1.5 of the
@@ -84,6 +84,17 @@ def choose_rungs(curves: list[Curve], fixed: tuple[VideoRendition, ...],
     return _guarded(by_size, ladder, fixed_q, options)
 
 
+def trusted_for(curves: list[Curve], vmaf: float) -> list[Curve]:
+    """The curves that reach `vmaf` within their measured range (or a short extrapolation); all when none does."""
+    return [c for c in curves if c.trusted_for(vmaf)] or curves
+
+
+def trusted_at(by_size: dict[tuple[int, int], Curve], rungs: list[VideoRendition],
+               bitrate: float) -> list[VideoRendition]:
+    """The sizes whose curves are measured near `bitrate`; all when none is."""
+    return [r for r in rungs if by_size[(r.width, r.height)].trusted_at(bitrate)] or rungs
+
+
 def _rung(curve: Curve, size_rung: VideoRendition, bitrate: float, taken: set[str], *, aim: float,
           fixed_vmaf: float, rule: str, floor: int) -> ChosenRung:
     rounded = max(floor, math.floor(bitrate / 1000) * 1000)  # floored: the spacing above stays >= 1.5x
@@ -111,7 +122,7 @@ def _guarded(by_size: dict[tuple[int, int], Curve], ladder: list[VideoRendition]
     else:
         aims[0] = options.target_vmaf  # the fixed ladder misses the target: the top rung may pass it
     curves = list(by_size.values())
-    needs = [min(c.bitrate_for(aim) for c in curves) for aim in aims]
+    needs = [min(c.bitrate_for(aim) for c in trusted_for(curves, aim)) for aim in aims]
     bitrates = [0.0] * count
     rules = [""] * count
     for position in reversed(range(count)):
@@ -124,16 +135,25 @@ def _guarded(by_size: dict[tuple[int, int], Curve], ladder: list[VideoRendition]
     if bitrates[0] > top_cap and (count == 1 or top_cap >= bitrates[1] * options.min_spacing):
         bitrates[0], rules[0] = top_cap, f"capped at {options.max_over_fixed:g}x the fixed"
     chosen: list[ChosenRung] = []
-    area = math.inf
+    area, ceiling = math.inf, math.inf
     for position in range(count):
-        bitrate = bitrates[position]
-        candidates = [r for r in ladder if r.width * r.height <= area]
+        bitrate, rule = bitrates[position], rules[position]
+        if bitrate > ceiling:  # a rung above was capped (or rounded down): keep the spacing under it
+            bitrate = ceiling
+            if bitrate < bitrates[position] - 1000:  # (not the rounding to whole kb/s)
+                rule = f"{options.min_spacing:g}x under the rung above"
+        candidates = trusted_at(by_size, [r for r in ladder if r.width * r.height <= area], bitrate)
         size_rung = max(candidates, key=lambda r: (round(by_size[(r.width, r.height)].quality_at(bitrate), 3),
                                                    r.width * r.height))
-        chosen.append(_rung(by_size[(size_rung.width, size_rung.height)], size_rung, bitrate,
-                            {c.rendition.id for c in chosen}, aim=aims[position], fixed_vmaf=fixed_q[position],
-                            rule=rules[position], floor=options.floor_bitrate))
-        area = size_rung.width * size_rung.height
+        curve = by_size[(size_rung.width, size_rung.height)]
+        if bitrate > size_rung.bitrate and curve.quality_at(size_rung.bitrate) >= aims[position]:
+            bitrate, rule = float(size_rung.bitrate), "capped at the fixed ladder (it reaches the quality)"
+        if chosen and bitrate < options.floor_bitrate:
+            break
+        rung = _rung(curve, size_rung, bitrate, {c.rendition.id for c in chosen}, aim=aims[position],
+                     fixed_vmaf=fixed_q[position], rule=rule, floor=options.floor_bitrate)
+        chosen.append(rung)
+        area, ceiling = size_rung.width * size_rung.height, rung.rendition.bitrate / options.min_spacing
     return tuple(chosen)
 
 
@@ -151,10 +171,12 @@ def _stepped(by_size: dict[tuple[int, int], Curve], ladder: list[VideoRendition]
             bitrate, rule = by_size[(rung.width, rung.height)].bitrate_for(aim), "target"
         else:
             aim = chosen[-1].predicted_vmaf - options.quality_step
-            wanted = min(by_size[(r.width, r.height)].bitrate_for(aim) for r in candidates)
+            wanted = min(c.bitrate_for(aim) for c in trusted_for([by_size[(r.width, r.height)] for r in candidates],
+                                                                 aim))
             bitrate = min(wanted, ceiling)
             rule = "quality step" if wanted <= ceiling else f"{options.min_spacing:g}x under the rung above"
-            rung = max(candidates, key=lambda r: by_size[(r.width, r.height)].quality_at(bitrate))
+            rung = max(trusted_at(by_size, candidates, bitrate),
+                       key=lambda r: by_size[(r.width, r.height)].quality_at(bitrate))
         curve = by_size[(rung.width, rung.height)]
         own_fixed = fixed_at[(rung.width, rung.height)].bitrate
         if bitrate > own_fixed and curve.quality_at(own_fixed) >= min(aim, curve.quality_at(bitrate)):
