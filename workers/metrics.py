@@ -62,6 +62,7 @@ ERROR_CODES = ("source_not_local", "source_missing", "source_empty", "source_for
                "subtitle_out_of_range", "language_invalid", "audio_silent", "source_rejected", "subtitle_rejected",
                "input_rejected", "config_invalid", "tool_missing", "ffmpeg_failed", "ffmpeg_timeout",
                "scratch_unavailable", "cancelled", "qc_failed", "qc_probe_unreadable", "qc_manifest_unreadable",
+               "vmaf_log_invalid",
                "cmaf_missing", "cmaf_malformed", "cmaf_unsupported", "unclassified", "pipeline_error",
                "worker_error", "key_invalid", "storage_error", "storage_unavailable", "object_not_found",
                "storage_access_denied", "storage_precondition_failed", "storage_checksum_mismatch",
