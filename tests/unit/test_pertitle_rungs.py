@@ -84,10 +84,12 @@ def test_target_alone_when_the_guard_is_off() -> None:
     rungs = choose_rungs(curves_of(EASY), FIXED, PerTitleOptions(target_vmaf=94, max_loss=None))
     assert rungs[0].predicted_vmaf == pytest.approx(94.0, abs=0.01)
     assert rungs[0].rendition.bitrate == math.floor(100_000 * 2 ** 0.8 / 1000) * 1000
-    # 6 points lower (88: 75 kb/s on 720p's curve, under 1/1.5 of 174), on the size measured near 75 kb/s (540p;
-    # 720p's cheapest probe is 100 kb/s), then the next would be under the 64 kb/s floor
-    assert [(r.rendition.id, r.rendition.bitrate) for r in rungs] == [("720p", 174_000), ("540p", 75_000)]
-    assert rungs[1].rule == "quality step" and rungs[1].predicted_vmaf == pytest.approx(85.69, abs=0.05)
+    # 88 is measured on 540p's curve only (720p's cheapest probe scores 90): 113 kb/s, where 720p is measured and
+    # scores best (90.9); then 84.9 needs more than 1/1.5 of that: 75 kb/s, where 540p is the best measured size
+    assert [(r.rendition.id, r.rendition.bitrate) for r in rungs] == [("720p", 174_000), ("720p-2", 113_000),
+                                                                      ("540p", 75_000)]
+    assert rungs[1].rule == "quality step" and rungs[1].predicted_vmaf == pytest.approx(90.9, abs=0.05)
+    assert rungs[2].rule == "1.5x under the rung above" and rungs[2].predicted_vmaf == pytest.approx(85.69, abs=0.05)
 
 
 def test_hard_content_goes_above_the_fixed_ladder_only_as_far_as_allowed() -> None:
