@@ -84,9 +84,18 @@ def choose_rungs(curves: list[Curve], fixed: tuple[VideoRendition, ...],
     return _guarded(by_size, ladder, fixed_q, options)
 
 
-def trusted_for(curves: list[Curve], vmaf: float) -> list[Curve]:
-    """The curves that reach `vmaf` within their measured range (or a short extrapolation); all when none does."""
-    return [c for c in curves if c.trusted_for(vmaf)] or curves
+def need_bitrate(curves: list[Curve], vmaf: float) -> float:
+    """The fewest bits (bits/s) that reach `vmaf` on the hull of `curves`, from measured ranges only: the curves that
+    reach it within their probes (or a short extrapolation down); else, when it lies under every such range, the
+    cheapest probe of a curve that scores at least that (measured, and better); else (above every curve's best) the
+    best curve extrapolated upwards (the rules then cap it)."""
+    trusted = [c for c in curves if c.trusted_for(vmaf)]
+    if trusted:
+        return min(c.bitrate_for(vmaf) for c in trusted)
+    reaching = [c for c in curves if c.points[0].vmaf >= vmaf]
+    if reaching:
+        return float(min(c.points[0].bitrate for c in reaching))
+    return max(curves, key=lambda c: c.top.vmaf).bitrate_for(vmaf)
 
 
 def trusted_at(by_size: dict[tuple[int, int], Curve], rungs: list[VideoRendition],
@@ -122,7 +131,7 @@ def _guarded(by_size: dict[tuple[int, int], Curve], ladder: list[VideoRendition]
     else:
         aims[0] = options.target_vmaf  # the fixed ladder misses the target: the top rung may pass it
     curves = list(by_size.values())
-    needs = [min(c.bitrate_for(aim) for c in trusted_for(curves, aim)) for aim in aims]
+    needs = [need_bitrate(curves, aim) for aim in aims]
     bitrates = [0.0] * count
     rules = [""] * count
     for position in reversed(range(count)):
@@ -165,18 +174,13 @@ def _stepped(by_size: dict[tuple[int, int], Curve], ladder: list[VideoRendition]
     ceiling, area = math.inf, math.inf
     for position in range(len(ladder)):
         candidates = [r for r in ladder if r.width * r.height <= area]
-        if not chosen:
-            aim = options.target_vmaf
-            rung = min(candidates, key=lambda r: by_size[(r.width, r.height)].bitrate_for(aim))
-            bitrate, rule = by_size[(rung.width, rung.height)].bitrate_for(aim), "target"
-        else:
-            aim = chosen[-1].predicted_vmaf - options.quality_step
-            wanted = min(c.bitrate_for(aim) for c in trusted_for([by_size[(r.width, r.height)] for r in candidates],
-                                                                 aim))
-            bitrate = min(wanted, ceiling)
-            rule = "quality step" if wanted <= ceiling else f"{options.min_spacing:g}x under the rung above"
-            rung = max(trusted_at(by_size, candidates, bitrate),
-                       key=lambda r: by_size[(r.width, r.height)].quality_at(bitrate))
+        aim = chosen[-1].predicted_vmaf - options.quality_step if chosen else options.target_vmaf
+        wanted = need_bitrate([by_size[(r.width, r.height)] for r in candidates], aim)
+        bitrate = min(wanted, ceiling)
+        rule = ("quality step" if chosen else "target") if wanted <= ceiling else (
+            f"{options.min_spacing:g}x under the rung above")
+        rung = max(trusted_at(by_size, candidates, bitrate),
+                   key=lambda r: (round(by_size[(r.width, r.height)].quality_at(bitrate), 3), r.width * r.height))
         curve = by_size[(rung.width, rung.height)]
         own_fixed = fixed_at[(rung.width, rung.height)].bitrate
         if bitrate > own_fixed and curve.quality_at(own_fixed) >= min(aim, curve.quality_at(bitrate)):

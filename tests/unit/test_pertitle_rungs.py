@@ -119,3 +119,12 @@ def test_never_above_the_fixed_bitrate_when_the_fixed_reaches_the_quality() -> N
 def test_target_out_of_range_is_refused(target: float) -> None:
     with pytest.raises(ConfigError, match="--target-vmaf"):
         PerTitleOptions(target_vmaf=target)
+
+
+def test_a_small_size_is_never_extrapolated_above_its_best_probe() -> None:
+    """A straight line up 360p's steep grain curve would 'reach' 94 at under 1 Mb/s; its best probe scores 60."""
+    steep = [p for p in HARD if p.width != 640] + _points(
+        {"360p": [(36, 50_000, 20.0), (29, 100_000, 45.0), (22, 200_000, 60.0)]})
+    top = choose_rungs(curves_of(steep), FIXED)[0]
+    assert (top.rendition.id, top.rendition.bitrate) == ("720p", 9_000_000)
+    assert top.predicted_vmaf == 91.0 and top.predicted_vmaf > top.fixed_vmaf
