@@ -198,8 +198,10 @@ def video_output_args(plan: EncodePlan, rung: VideoRendition) -> dict[str, Any]:
     """
     gop = plan.gop_frames
     colour = COLOURS[rung.dynamic_range]
+    # one-pass ABR at the rung's bitrate, or capped CRF for an H.264 per-title rung (`VideoRendition.crf`)
+    rate = {"b:v": rung.bitrate} if rung.crf is None or rung.codec != "h264" else {"crf": f"{rung.crf:g}"}
     common = {
-        "b:v": rung.bitrate,
+        **rate,
         "maxrate": rung.maxrate,
         "bufsize": rung.bufsize,
         "g": gop,

@@ -8,6 +8,7 @@ ladder has no factor for is refused (ConfigError naming the ladder and the table
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass
@@ -85,15 +86,25 @@ class Ladder:
                               hint=f"add `[codecs.{codec}]` with `bitrate_factor = 0.6` (say) to the ladder file, "
                                    "or leave the codec out of --codecs")
         return found
+# `--ladder per-title`: the rungs are chosen per title from measured VMAF (`pipelines.pertitle`). Its candidates
+# (sizes, and the bitrates it may not exceed unless they miss the target) are this fixed ladder's.
+PER_TITLE = "per-title"
+PER_TITLE_BASE = "default"
 
 
 def builtin_ladders() -> list[str]:
+    """Every name `load_ladder` takes without a path: the TOML files under pipelines/ladders, and "per-title"."""
     files = resources.files("pipelines").joinpath("ladders").iterdir()
-    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+    return sorted([*(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml")), PER_TITLE])
 
 
 def load_ladder(name_or_path: str) -> Ladder:
-    """A built-in ladder by name ("default"), or a TOML file by path."""
+    """A built-in ladder by name ("default"), or a TOML file by path.
+
+    "per-title" loads its candidates: the `PER_TITLE_BASE` ladder under the name "per-title"; the transcode's
+    planning step (`pipelines.transcode.plan_transcode`) replaces the rungs by the analysis' choice."""
+    if name_or_path == PER_TITLE:
+        return dataclasses.replace(load_ladder(PER_TITLE_BASE), name=PER_TITLE)
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path)
         try:

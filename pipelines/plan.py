@@ -108,6 +108,9 @@ class VideoRendition:
     @property
     def hdr(self) -> bool:
         return self.dynamic_range != "SDR"
+    # capped CRF (x264 crf with maxrate/bufsize) instead of one-pass ABR at `bitrate`: per-title rungs
+    # (pipelines.pertitle), encoded with the rate control their probe encodes were measured with
+    crf: float | None = None
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,14 @@ from pipelines.chunk_encode import ChunkRun, adopt_audio, chunk_folder, encode_c
 from pipelines.encoder import encoder_identity
 from pipelines.errors import CheckResult, ConfigError, QCFailed, SubtitleRejected
 from pipelines.ffmpeg import encode_argv, output_folders
-from pipelines.ladder import load_ladder
+from pipelines.ladder import PER_TITLE, load_ladder
 from pipelines.language import language_name, normalize_language
 from pipelines.limits import MAX_FILE_BYTES, encode_memory_bytes, output_budget_bytes
 from pipelines.loudness_measure import loudness_report, measure_plan, measure_renditions
 from pipelines.measure import measure_video_track
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
+from pipelines.pertitle.analysis import PerTitle, analyse
+from pipelines.pertitle.rungs import PerTitleOptions
 from pipelines.plan import EncodePlan, PlanOptions, plan_encode
 from pipelines.poster import usable
 from pipelines.presentation import ClosedCaptions
@@ -52,6 +54,9 @@ from pipelines.subtitles import SubtitleDocument, load_sidecar
 from pipelines.subtitles.flags import track_suffix
 from pipelines.thumbnails import Thumbnails, make_thumbnails, thumbnails_report
 from pipelines.tools import Tools
+from pipelines.vmaf import measure_vmaf
+from pipelines.vmaf import method as vmaf_method
+from pipelines.vmaf_tool import vmaf_tool
 from pipelines.workspace import Workspace, workspace
 
 log = logging.getLogger(__name__)
@@ -94,6 +99,7 @@ class TranscodeRequest:
     # identity in report.json and the manifests; None: only the identity is recorded.
     fingerprint: str | None = None
     thumbnails: StoryboardOptions = StoryboardOptions()  # storyboard sheets + poster (enabled=False: none)
+    per_title: PerTitleOptions = PerTitleOptions()  # `ladder="per-title"`: the target VMAF and the spacing rules
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ class Planned:
     plan: EncodePlan
     argv: list[str]
     subtitles: tuple[tuple[str, SubtitleDocument], ...]  # (track id: language + flag suffix, parsed document)
+    per_title: PerTitle | None = None  # `--ladder per-title`: the analysis that chose the plan's rungs
 
 
 @dataclass(frozen=True)
@@ -130,9 +137,14 @@ def plan_transcode(request: TranscodeRequest, *, tools: Tools | None = None,
     plan = plan_encode(source, load_ladder(request.ladder), request.options)
     if loudness:
         plan = measure_plan(plan, request.source, tools=tools)  # SilentAudio before any encode
+    per_title = None
+    if plan.ladder == PER_TITLE:  # once per title, before any chunk is cut: every chunk gets these rungs
+        per_title = analyse(plan, request.source, tools=tools, vmaf=vmaf_tool(), options=request.per_title,
+                            scratch=scratch)
+        plan = dataclasses.replace(plan, video=per_title.video)
     out = out or request.output.absolute()
     argv = encode_argv(plan, ffmpeg=tools.ffmpeg, source=request.source, out=out, scratch=scratch or out)
-    return Planned(source, plan, argv, subtitles)
+    return Planned(source, plan, argv, subtitles, per_title)
 
 
 def chunks_for(request: TranscodeRequest, plan: EncodePlan) -> tuple[Chunk, ...]:
@@ -187,6 +199,7 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
         emit(Event("probing"))
         planned = plan_transcode(request, tools=tools, out=ws.staging, scratch=ws.scratch)
         identity = encoder_identity(tools)  # after the probe: a rejected master costs one ffprobe, no more
+        measuring = vmaf_tool() if request.measure_quality else None  # ToolMissing before any encode
         lap("probe_plan")
         chunks = chunks_for(request, planned.plan)
         runs: list[ChunkRun] = list(request.encoded_runs)
@@ -242,11 +255,22 @@ def transcode(request: TranscodeRequest, *, tools: Tools | None = None,
             quality = measure_quality(planned.plan, request.source, ws.staging, presentation,
                                       tools=tools, scratch=ws.scratch, cancel=cancel)
             lap("quality")
+        vmaf_report: dict[str, object] | None = None
+        if measuring is not None and presentation.video:
+            scores = measure_vmaf(planned.plan, request.source, ws.staging, presentation, tool=measuring,
+                                  scratch=ws.scratch, cancel=cancel)
+            quality = {rung: {**quality.get(rung, {}), **score.to_dict()} for rung, score in scores.items()}
+            vmaf_report = vmaf_method(planned.plan, measuring, next(iter(scores.values())).libvmaf)
+            lap("vmaf")
         report = build_report(planned.source, planned.plan, presentation, subtitles, checks, quality, identity, timings,
                               fingerprint=request.fingerprint)
         report["loudness"] = loudness_report(planned.plan, presentation, loudness)
+        if vmaf_report is not None:
+            report["quality_method"] = {"vmaf": vmaf_report}
         if chunks:
             report["chunks"] = chunk_report(chunks, runs, request.jobs)
+        if planned.per_title is not None:
+            report["per_title"] = planned.per_title.to_report(timings.get("encode"))
         if thumbs is not None:
             report["thumbnails"] = thumbnails_report(thumbs, timings.get("encode"))
             report["outputs"] = {**report["outputs"], "poster": "poster.jpg",

@@ -39,7 +39,7 @@ CODES: dict[str, int] = {
     "scratch_unavailable": _CONF,
     "cancelled": EXIT_INTERRUPTED,
     "qc_failed": _QC,
-    "qc_probe_unreadable": _FAIL, "qc_manifest_unreadable": _FAIL,
+    "qc_probe_unreadable": _FAIL, "qc_manifest_unreadable": _FAIL, "vmaf_log_invalid": _FAIL,
     "cmaf_missing": _FAIL, "cmaf_malformed": _FAIL, "cmaf_unsupported": _FAIL,
     "unclassified": _FAIL, "pipeline_error": _FAIL,
     # workers

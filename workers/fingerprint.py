@@ -3,10 +3,14 @@
     fleet fingerprint = sha256( pipelines.encoder identity fingerprint   (ffmpeg build, configuration,
                                                                          lib* versions, linked x264 core)
                                 + "libx264-NNN=<deb version>" / "libx265-NNN=<deb version>" /
-                                  "libsvtav1encN=<deb version>" lines )
+                                  "libsvtav1encN=<deb version>" lines
+                                + "measure:vmaf_ffmpeg=<version>" / "measure:vmaf_ffmpeg_sha256=<sha256>" )
 
 libx264, libx265 (HEVC rungs) and SVT-AV1 (AV1 rungs, `libsvtav1enc1`) are the encoders whose builds decide the
 bytes of a rung; they come with Debian's ffmpeg package as shared libraries, so their package versions count.
+The last two name the build that measures VMAF (`pipelines.vmaf_tool`): it encodes nothing, but the scores in
+report.json and the per-title ladder (chosen from measured VMAF) depend on it, so workers that would score or
+plan differently are different encoders to the fleet.
 
 The codec packages are read with ``dpkg-query`` when the host is Debian-like (the worker image is); elsewhere
 they are absent from the hash (and shown as "not detectable"). ``docker/encoder.lock`` (JSON) holds the value
@@ -29,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.encoder import EncoderIdentity, encoder_identity
-from pipelines.errors import ConfigError
+from pipelines.errors import ConfigError, ToolMissing
 from pipelines.runner import RunLimits, run
 from pipelines.tools import Tools
+from pipelines.vmaf_tool import find_vmaf_ffmpeg, vmaf_tool
 
 OVERRIDE_ENV = "VODFLEET_FINGERPRINT_OVERRIDE"
 LOCK_ENV = "VODFLEET_ENCODER_LOCK"
@@ -52,6 +57,7 @@ class Fingerprint:
     libraries: tuple[tuple[str, str], ...] = ()
     packages: tuple[tuple[str, str], ...] = ()
     configuration_sha256: str = ""
+    measurement: tuple[tuple[str, str], ...] = ()  # the VMAF build: vmaf_ffmpeg, vmaf_ffmpeg_sha256
     overridden: bool = field(default=False, compare=False)
 
     @property
@@ -62,7 +68,8 @@ class Fingerprint:
     def to_dict(self) -> dict[str, object]:
         return {"fingerprint": self.value, "identity": self.identity, "ffmpeg_version": self.ffmpeg_version,
                 "x264": self.x264, "libraries": dict(self.libraries), "packages": dict(self.packages),
-                "configuration_sha256": self.configuration_sha256, "overridden": self.overridden}
+                "configuration_sha256": self.configuration_sha256, "measurement": dict(self.measurement),
+                "overridden": self.overridden}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Fingerprint:
@@ -79,7 +86,7 @@ class Fingerprint:
                    ffmpeg_version=str(data.get("ffmpeg_version", "")), x264=str(data.get("x264", "")),
                    libraries=pairs("libraries"), packages=pairs("packages"),
                    configuration_sha256=str(data.get("configuration_sha256", "")),
-                   overridden=bool(data.get("overridden", False)))
+                   measurement=pairs("measurement"), overridden=bool(data.get("overridden", False)))
 
 
 def validate(value: str, name: str) -> str:
@@ -93,9 +100,12 @@ def short(value: str) -> str:
     return value.removeprefix("sha256:")[:SHORT_LENGTH]
 
 
-def combine(identity: str, packages: tuple[tuple[str, str], ...]) -> str:
-    """The fleet fingerprint from the identity fingerprint and the codec packages (pure, order-free)."""
-    text = "\n".join([identity, *(f"{k}={v}" for k, v in sorted(packages))])
+def combine(identity: str, packages: tuple[tuple[str, str], ...],
+            measurement: tuple[tuple[str, str], ...] = ()) -> str:
+    """The fleet fingerprint from the identity fingerprint, the codec packages and the VMAF build (pure,
+    order-free)."""
+    text = "\n".join([identity, *(f"{k}={v}" for k, v in sorted(packages)),
+                      *(f"measure:{k}={v}" for k, v in sorted(measurement))])
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -116,17 +126,29 @@ def codec_packages() -> tuple[tuple[str, str], ...]:
     return parse_packages(result.stdout.decode("utf-8", "replace"))
 
 
-def from_identity(identity: EncoderIdentity, packages: tuple[tuple[str, str], ...]) -> Fingerprint:
+def from_identity(identity: EncoderIdentity, packages: tuple[tuple[str, str], ...],
+                  measurement: tuple[tuple[str, str], ...] = ()) -> Fingerprint:
     """(pure)"""
     parts = identity.to_dict()
-    return Fingerprint(value=combine(identity.fingerprint, packages), identity=identity.fingerprint,
+    return Fingerprint(value=combine(identity.fingerprint, packages, measurement), identity=identity.fingerprint,
                        ffmpeg_version=identity.ffmpeg_version, x264=identity.x264, libraries=identity.libraries,
-                       packages=packages, configuration_sha256=str(parts["configuration_sha256"]))
+                       packages=packages, configuration_sha256=str(parts["configuration_sha256"]),
+                       measurement=tuple(sorted(measurement)))
+
+
+def measurement_tools() -> tuple[tuple[str, str], ...]:
+    """The VMAF build's identity as (name, value) pairs, or () when this host has none (`pipelines.vmaf_tool`)."""
+    try:
+        tool = vmaf_tool()
+    except ToolMissing:
+        return ()
+    return (("vmaf_ffmpeg", tool.version), ("vmaf_ffmpeg_sha256", tool.sha256))
 
 
 def measure(tools: Tools) -> Fingerprint:
-    """This host's encoder, measured (ffmpeg -version, one tiny encode, dpkg): never the override."""
-    return from_identity(encoder_identity(tools), codec_packages())
+    """This host's encoder, measured (ffmpeg -version, one tiny encode, dpkg, the VMAF build): never the
+    override."""
+    return from_identity(encoder_identity(tools), codec_packages(), measurement_tools())
 
 
 def local(tools: Tools, environ: dict[str, str] | None = None) -> Fingerprint:
@@ -157,8 +179,13 @@ def _stat_key(path: str) -> str:
 
 def cache_key(tools: Tools) -> str:
     """What the measured fingerprint depends on, as file identities (device, inode, size, mtime) of the ffmpeg
-    binary (links resolved) and `LINKED_STATE`: a changed build, library or codec package changes the key."""
-    return "|".join(_stat_key(p) for p in (os.path.realpath(tools.ffmpeg), *LINKED_STATE))
+    binary (links resolved), the VMAF build's binary and `LINKED_STATE`: a changed build, library, codec package
+    or measuring tool changes the key."""
+    try:
+        measuring = os.path.realpath(find_vmaf_ffmpeg())
+    except ToolMissing:
+        measuring = "vmaf-ffmpeg"  # (absent: its _stat_key says so)
+    return "|".join(_stat_key(p) for p in (os.path.realpath(tools.ffmpeg), measuring, *LINKED_STATE))
 
 
 def local_cached(tools: Tools, cache: Path, environ: dict[str, str] | None = None) -> Fingerprint:
@@ -228,7 +255,8 @@ def differences(expected: Fingerprint, actual: Fingerprint) -> list[str]:
         if want != got:
             lines.append(f"{name}: expected {want or '-'}, found {got or '-'}")
     for kind, want_pairs, got_pairs in (("library", expected.libraries, actual.libraries),
-                                        ("package", expected.packages, actual.packages)):
+                                        ("package", expected.packages, actual.packages),
+                                        ("measuring tool", expected.measurement, actual.measurement)):
         want_map, got_map = dict(want_pairs), dict(got_pairs)
         for key in sorted(set(want_map) | set(got_map)):
             if want_map.get(key) != got_map.get(key):

@@ -3,8 +3,9 @@
 1. Not vacuous: the corpus's playlists, fed to plain ffmpeg without vodfleet's protections, do reach
    the loopback canary, open the local FIFO, and open /etc/passwd; a naive XML parser with external
    entities on fetches the canary and reads /etc/passwd from the TTML files.
-2. Every argv builder that reads a master (probe, both decode checks, encode, quality), run for real
-   against those playlists, even with the playlist demuxer forced on it, reaches nothing.
+2. Every argv builder that reads a master (probe, both decode checks, encode, quality, VMAF: run by the other
+   ffmpeg build, the per-title sample), run for real against those playlists, even with the playlist demuxer forced
+   on it, reaches nothing.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ from corpus import LEAK_MARK, Case
 
 from pipelines.ffmpeg import encode_argv, output_folders, quality_argv
 from pipelines.ladder import load_ladder
+from pipelines.pertitle.probe import sample_argv
 from pipelines.plan import PlanOptions, plan_encode
 from pipelines.probe import decode_head_argv, decode_tail_argv, probe, probe_argv
 from pipelines.tools import Tools
+from pipelines.vmaf import display_size, vmaf_argv
+from pipelines.vmaf_tool import vmaf_tool
 
 TOOLS = Tools.resolve()
 PLAYLISTS = ("hls_in_avi_to_canary", "hls_named_mp4_to_passwd", "hls_in_mkv_to_local_fifo",
@@ -123,6 +127,10 @@ def _forced_argvs(playlist: Path, real: Path, work: Path) -> list[list[str]]:
             encode_argv(plan, ffmpeg=TOOLS.ffmpeg, source=playlist, out=work / demuxer, scratch=work / demuxer),
             quality_argv(plan, ffmpeg=TOOLS.ffmpeg, source=playlist, stats=work,
                          renditions={rung.id: real for rung in plan.video}),
+            vmaf_argv(plan, ffmpeg=vmaf_tool().ffmpeg, source=playlist, logs=work,
+                      renditions={rung.id: real for rung in plan.video}, display=display_size(plan)),
+            sample_argv(plan, ffmpeg=TOOLS.ffmpeg, source=playlist, windows=((0.0, 1.0),), display=display_size(plan),
+                        out=work / demuxer / "sample.mkv"),
         ]
     return argvs
 

@@ -28,9 +28,13 @@ def test_panel_shows_the_report(player: PlayerPage, published: Path) -> None:
     player.wait("() => document.querySelectorAll('#ladder tbody tr').length > 0", what="the ladder table")
     expected = [[v["id"], f"{v['width']}×{v['height']}", v["codecs"], str(round(v["target_bitrate"] / 1000)),
                  str(round(v["measured_average_bitrate"] / 1000)), str(round(v["measured_peak_bitrate"] / 1000)),
-                 f"{v['quality']['psnr']:.2f}", f"{v['quality']['ssim']:.4f}"]
+                 f"{v['quality']['psnr']:.2f}", f"{v['quality']['ssim']:.4f}", f"{v['quality']['vmaf']:.1f}",
+                 f"{v['quality']['vmaf_p5']:.1f}", f"{v['quality']['vmaf_worst_segment']:.1f}"]
                 for v in report["renditions"]["video"]]
     assert _cells(player, "ladder") == expected
+    method = report["quality_method"]["vmaf"]
+    assert player.js("() => document.getElementById('vmaf-method').textContent") == \
+        f"VMAF vmaf_v0.6.1 at {method['display']} (bicubic), FFmpeg {method['tool']['ffmpeg_version']}"
     assert [row[:2] for row in _cells(player, "audio")] == [["en", "en"], ["es", "es"]]
     tracks = {t["id"]: t for t in report["loudness"]["tracks"]}
     for row in _cells(player, "audio"):  # one decimal, rounded by JavaScript: compared within half a step

@@ -98,5 +98,30 @@ def test_differences_with_an_override_say_so() -> None:
 
 def test_the_committed_lock_is_readable_and_consistent() -> None:
     lock = fp.read_lock(REPO / "docker" / "encoder.lock")
-    assert lock.value == fp.combine(lock.identity, lock.packages)
+    assert lock.value == fp.combine(lock.identity, lock.packages, lock.measurement)
     assert lock.ffmpeg_version and lock.x264 and lock.packages
+    assert {k for k, _ in lock.measurement} == {"vmaf_ffmpeg", "vmaf_ffmpeg_sha256"}  # the image's VMAF build
+
+
+def test_the_vmaf_build_is_part_of_the_fingerprint() -> None:
+    """A worker that would score VMAF (and so choose per-title rungs) with another build is another encoder."""
+    tool = (("vmaf_ffmpeg", "n8.0-23-gd1f31a829d-20251022"), ("vmaf_ffmpeg_sha256", "sha256:" + "c4" * 32))
+    other_binary = (tool[0], ("vmaf_ffmpeg_sha256", "sha256:" + "c5" * 32))
+    other_version = (("vmaf_ffmpeg", "n8.0.1"), tool[1])
+    with_tool = fp.from_identity(IDENTITY, PACKAGES, tool)
+    assert with_tool.value != fp.from_identity(IDENTITY, PACKAGES).value
+    assert with_tool.value != fp.from_identity(IDENTITY, PACKAGES, other_binary).value
+    assert with_tool.value != fp.from_identity(IDENTITY, PACKAGES, other_version).value
+    assert with_tool.value == fp.from_identity(IDENTITY, PACKAGES, tuple(reversed(tool))).value
+    assert fp.Fingerprint.from_dict(with_tool.to_dict()) == with_tool
+    assert fp.differences(with_tool, fp.from_identity(IDENTITY, PACKAGES, other_binary)) == [
+        f"measuring tool vmaf_ffmpeg_sha256: expected {tool[1][1]}, found {other_binary[1][1]}"]
+
+
+def test_this_hosts_fingerprint_names_the_vmaf_build() -> None:
+    from pipelines.vmaf_tool import vmaf_tool
+
+    measured = dict(fp.measurement_tools())
+    tool = vmaf_tool()
+    assert measured == {"vmaf_ffmpeg": tool.version, "vmaf_ffmpeg_sha256": tool.sha256}
+    assert tool.version.startswith("n8.0")

@@ -5,8 +5,8 @@
     vodfleet doctor --write-lock PATH    measure this encoder and write a lock file
     vodfleet doctor --health             container health: ffmpeg runs, state folder writable, broker reachable
 
-Differences are spelled out (ffmpeg version, x264 build, libraries, codec packages), with the way to get the
-identical encoder locally: run the worker image.
+Differences are spelled out (ffmpeg version, x264 build, libraries, codec packages, the VMAF build), with the
+way to get the identical encoder locally: run the worker image.
 """
 
 from __future__ import annotations
@@ -109,6 +109,9 @@ def _print_report(local: fp.Fingerprint, lock: fp.Fingerprint | None, lock_path:
         print(f"  x264          {local.x264 or '-'}")
         packages = ", ".join(f"{k}={v}" for k, v in local.packages) or "not detectable (no dpkg)"
         print(f"  packages      {packages}")
+        measuring = dict(local.measurement)
+        vmaf = f"{measuring.get('vmaf_ffmpeg', 'absent')} {measuring.get('vmaf_ffmpeg_sha256', '')}"
+        print(f"  vmaf ffmpeg   {vmaf.rstrip()}")
     print(f"lock            {lock.value if lock else 'none found'}{f'  ({lock_path})' if lock_path else ''}")
     for host, answer in sorted(workers.items()):
         print(f"worker          {host}: {answer.get('fingerprint') or answer.get('queues_for')}")

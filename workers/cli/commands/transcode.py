@@ -15,7 +15,7 @@ from pipelines.captions.service import CaptionOptions, parse_caption_language
 from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, ChunkPolicy
 from pipelines.codecs import CODECS, parse_codecs
 from pipelines.errors import ConfigError
-from pipelines.ladder import builtin_ladders
+from pipelines.ladder import PER_TITLE, builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.storyboard_options import StoryboardOptions
@@ -153,6 +153,9 @@ def add_parser(sub: Any) -> None:
     add_caption_arguments(tc)
     tc.add_argument("--ladder", default="default",
                     help=f"built-in ladder ({', '.join(builtin_ladders())}) or a .toml file")
+    tc.add_argument("--target-vmaf", type=float, default=None, metavar="VMAF",
+                    help="--ladder per-title: the top rung's VMAF (default 94; lower rungs follow in 6-point, "
+                         ">= 1.5x bitrate steps)")
     tc.add_argument("--profile", default="fast", choices=sorted(PROFILES), help="encoder speed/quality profile")
     tc.add_argument("--codecs", type=codec_list, default=("h264",), metavar="h264[,hevc][,av1]", help=CODECS_HELP)
     tc.add_argument("--segment-seconds", type=int, default=6, help="segment duration, a multiple of 2 (default 6)")
@@ -195,9 +198,15 @@ def chunk_policy(args: argparse.Namespace) -> ChunkPolicy | None:
 
 
 def request_from(args: argparse.Namespace) -> TranscodeRequest:
+    from pipelines.pertitle.rungs import PerTitleOptions  # noqa: PLC0415
     from pipelines.transcode import TranscodeRequest  # noqa: PLC0415 - see TYPE_CHECKING above
 
+    if args.target_vmaf is not None and args.ladder != PER_TITLE:
+        raise ConfigError(f"--target-vmaf {args.target_vmaf:g} given with --ladder {args.ladder}",
+                          hint=f"--target-vmaf sets the top rung of --ladder {PER_TITLE}; add that, or drop it")
+    per_title = PerTitleOptions() if args.target_vmaf is None else PerTitleOptions(target_vmaf=args.target_vmaf)
     return TranscodeRequest(
+        per_title=per_title,
         chunks=chunk_policy(args), jobs=args.jobs,
         source=args.source, output=args.output, subtitles=tuple(args.subtitle), ladder=args.ladder,
         options=PlanOptions(segment_seconds=args.segment_seconds, profile=args.profile,

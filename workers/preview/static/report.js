@@ -1,4 +1,5 @@
-// The side panel: report.json as a person reads it — the ladder with measured bitrates and PSNR/SSIM,
+// The side panel: report.json as a person reads it — the ladder with measured bitrates, PSNR/SSIM and VMAF
+// (mean, 5th percentile, worst segment),
 // the audio renditions with their loudness (source → published, BS.1770), the subtitle renditions, the encoder
 // identity, and the QC verdict with every check.
 'use strict';
@@ -20,6 +21,11 @@ window.vodfleetReport = (() => {
       el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((c) => el('td', {}, c))))));
   }
 
+  function vmafMethod(m) {
+    if (!m) return 'VMAF not measured';
+    return `VMAF ${m.model} at ${m.display} (${m.scaler}), FFmpeg ${(m.tool || {}).ffmpeg_version || '–'}`;
+  }
+
   function render(panel, report) {
     const r = report.renditions || {};
     const video = r.video || [];
@@ -37,10 +43,13 @@ window.vodfleetReport = (() => {
       : `${loudness.preset || '–'} (level unchanged)`;
     panel.replaceChildren(
       el('h2', {}, 'Ladder'),
-      table('ladder', ['rung', 'size', 'codecs', 'target kb/s', 'avg kb/s', 'peak kb/s', 'PSNR dB', 'SSIM'],
+      table('ladder', ['rung', 'size', 'codecs', 'target kb/s', 'avg kb/s', 'peak kb/s', 'PSNR dB', 'SSIM', 'VMAF',
+        'VMAF p5', 'VMAF worst seg'],
         video.map((v) => [v.id, `${v.width}×${v.height}`, v.codecs, kbps(v.target_bitrate),
           kbps(v.measured_average_bitrate), kbps(v.measured_peak_bitrate),
-          fixed((v.quality || {}).psnr, 2), fixed((v.quality || {}).ssim, 4)])),
+          fixed((v.quality || {}).psnr, 2), fixed((v.quality || {}).ssim, 4), fixed((v.quality || {}).vmaf, 1),
+          fixed((v.quality || {}).vmaf_p5, 1), fixed((v.quality || {}).vmaf_worst_segment, 1)])),
+      el('p', {id: 'vmaf-method'}, vmafMethod(report.quality_method && report.quality_method.vmaf)),
       el('h2', {}, 'Audio'),
       table('audio', ['id', 'language', 'name', 'codecs', 'ch', 'avg kb/s', 'source LUFS', 'LUFS', 'LRA LU', 'dBTP',
         'gain'],

@@ -1,0 +1,121 @@
+"""PerTitle: the analysis of one title (sampled scenes → probe points → curves → hull → rungs), and its report.
+
+`analyse` runs the effects (`pipelines.pertitle.probe`) then the pure planning (`curve`, `rungs`); the
+transcode's planning step calls it once per title, before chunks are cut (`pipelines.transcode.plan_transcode`),
+so a chunked encode uses one ladder for every chunk, and each fleet worker re-deriving the plan measures the same
+points (deterministic probes on one encoder fingerprint; the stitch's x264-options check would refuse a chunk
+encoded at other bitrates).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.pertitle.curve import Curve, ProbePoint, convex_hull, curves_of
+from pipelines.pertitle.probe import PROBE_CRFS, measure_points, sample_windows
+from pipelines.pertitle.rungs import ChosenRung, PerTitleOptions, choose_rungs
+from pipelines.plan import EncodePlan, VideoRendition
+from pipelines.tools import Tools
+from pipelines.vmaf import display_size
+from pipelines.vmaf_tool import VmafTool
+
+
+def _point(p: ProbePoint) -> dict[str, object]:
+    return {"width": p.width, "height": p.height, "crf": p.crf, "bitrate": p.bitrate, "vmaf": round(p.vmaf, 3)}
+
+
+@dataclass(frozen=True)
+class PerTitle:
+    options: PerTitleOptions
+    windows: tuple[tuple[float, float], ...]
+    display: tuple[int, int]
+    points: tuple[ProbePoint, ...]
+    curves: tuple[Curve, ...]
+    hull: tuple[ProbePoint, ...]
+    rungs: tuple[ChosenRung, ...]
+    fixed: tuple[VideoRendition, ...]  # the fixed ladder fitted to the source: candidates and caps
+    seconds: float  # wall time of the analysis
+
+    @property
+    def video(self) -> tuple[VideoRendition, ...]:
+        """The rungs to encode, smallest first (the plan's order)."""
+        return tuple(sorted((r.rendition for r in self.rungs), key=lambda r: (r.width * r.height, r.bitrate)))
+
+    def to_report(self, encode_seconds: float | None = None) -> dict[str, object]:
+        """report.json's ``per_title``: the curves, the hull, the chosen rungs, and the planned bits saved
+        against the fixed ladder (sum of target bitrates: what the CDN serves a viewer of every rung)."""
+        fixed_total = sum(r.bitrate for r in self.fixed)
+        chosen_total = sum(r.rendition.bitrate for r in self.rungs)
+        return {
+            "target_vmaf": self.options.target_vmaf, "quality_step": self.options.quality_step,
+            "min_spacing": self.options.min_spacing, "max_over_fixed": self.options.max_over_fixed,
+            "display": f"{self.display[0]}x{self.display[1]}", "probe_crfs": list(PROBE_CRFS),
+            "sampled": [{"start": s, "seconds": n} for s, n in self.windows],
+            "curves": [{"width": c.width, "height": c.height, "points": [_point(p) for p in c.points]}
+                       for c in self.curves],
+            "hull": [_point(p) for p in self.hull],
+            "rungs": [{"id": r.rendition.id, "width": r.rendition.width, "height": r.rendition.height,
+                       "bitrate": r.rendition.bitrate, "maxrate": r.rendition.maxrate, "bufsize": r.rendition.bufsize,
+                       "crf": r.rendition.crf,
+                       "predicted_vmaf": r.predicted_vmaf, "aimed_vmaf": r.aimed_vmaf,
+                       "fixed_bitrate": r.fixed_bitrate, "fixed_predicted_vmaf": r.fixed_vmaf, "rule": r.rule}
+                      for r in self.rungs],
+            "fixed": [{"id": r.id, "width": r.width, "height": r.height, "bitrate": r.bitrate} for r in self.fixed],
+            "fixed_total_bitrate": fixed_total, "per_title_total_bitrate": chosen_total,
+            "bits_saved": round(1 - chosen_total / fixed_total, 4) if fixed_total else None,
+            "analysis_seconds": round(self.seconds, 3),
+            "analysis_fraction_of_encode": round(self.seconds / encode_seconds, 3) if encode_seconds else None,
+        }
+
+
+_MEMORY: dict[tuple[object, ...], PerTitle] = {}
+_MEMORY_LOCK = threading.Lock()
+_MEMORY_SIZE = 4
+
+
+def _memory_key(plan: EncodePlan, source: Path, tools: Tools, vmaf: VmafTool,
+                options: PerTitleOptions) -> tuple[object, ...]:
+    """What an analysis depends on: the master file as it is on disk, the plan's candidates and encoding settings,
+    the options and both builds."""
+    stat = source.stat()
+    return (str(source.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, plan.video, plan.fps,
+            plan.gop_frames, plan.encoder, plan.deinterlace, plan.tonemap, plan.segment_seconds, options,
+            tools.ffmpeg, vmaf.sha256)
+
+
+def analyse(plan: EncodePlan, source: Path, *, tools: Tools, vmaf: VmafTool, options: PerTitleOptions,
+            scratch: Path | None = None, cancel: threading.Event | None = None, remember: bool = True) -> PerTitle:
+    """Measure the title and choose its rungs. `plan` is the fixed ladder's plan (its rungs: the candidates).
+
+    Remembered per process for the last few masters (`_memory_key`; `remember=False` measures again): a fleet
+    worker that plans the job, encodes some of its parts and stitches it analyses its cached master once, not once
+    per task."""
+    key = _memory_key(plan, source, tools, vmaf, options)
+    with _MEMORY_LOCK:
+        known = _MEMORY.get(key) if remember else None
+    if known is not None:
+        return known
+    result = _analyse(plan, source, tools=tools, vmaf=vmaf, options=options, scratch=scratch, cancel=cancel)
+    with _MEMORY_LOCK:
+        _MEMORY[key] = result
+        while len(_MEMORY) > _MEMORY_SIZE:
+            _MEMORY.pop(next(iter(_MEMORY)))
+    return result
+
+
+def _analyse(plan: EncodePlan, source: Path, *, tools: Tools, vmaf: VmafTool, options: PerTitleOptions,
+             scratch: Path | None, cancel: threading.Event | None) -> PerTitle:
+    started = time.monotonic()
+    windows = sample_windows(plan.duration)
+    display = display_size(plan)
+    with tempfile.TemporaryDirectory(prefix="pertitle-", dir=scratch) as folder:
+        points = measure_points(plan, source, tools=tools, vmaf=vmaf, scratch=Path(folder), display=display,
+                                windows=windows, cancel=cancel)
+    curves = curves_of(points)
+    rungs = choose_rungs(curves, plan.video, options)
+    return PerTitle(options=options, windows=windows, display=display, points=tuple(points), curves=tuple(curves),
+                    hull=tuple(convex_hull(points)), rungs=rungs, fixed=plan.video, seconds=time.monotonic() - started)
