@@ -7,8 +7,8 @@ Two questions, one run, figures as ratios against H.264 (or the one-run encode) 
    at a sweep of bitrates (fractions of H.264's). Each point's quality is measured with the project's own
    quality code (`pipelines.quality.measure_quality`: PSNR/SSIM against the prepared source); the bitrate at
    which each codec matches H.264's quality is interpolated on log(bitrate) between the two sweep points that
-   straddle it. The metric is a hook (`METRICS`): VMAF (issue 15's other half) slots in as one more entry whose
-   function returns {rendition id: score}; `--metric` picks which one the match is made on.
+   straddle it. `--metric` picks the score matched (`METRICS`): `vmaf` (default: the mean VMAF of
+   `pipelines.vmaf`, the industry's metric), or `psnr_y`, `psnr`, `ssim` from the PSNR/SSIM pass.
 2. **One ffmpeg or two.** The compact ladder's rungs in H.264+HEVC+AV1 from one decode (what `encode_argv`
    builds), against the H.264 ladder in one run and HEVC+AV1 in a second run of their own: CPU seconds
    (user+sys of the ffmpeg children) and wall time.
@@ -41,14 +41,16 @@ from pipelines.probe import probe
 from pipelines.quality import measure_quality
 from pipelines.runner import RunLimits, run
 from pipelines.tools import Tools
+from pipelines.vmaf import measure_vmaf
+from pipelines.vmaf_tool import vmaf_tool
 
 CONTENTS = {
     "easy": "testsrc2=s={size}:r=25:d={duration}",
     "grain": "testsrc2=s={size}:r=25:d={duration},noise=alls=24:allf=t+u",
 }
 SWEEP = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4)  # HEVC/AV1 bitrates as fractions of the H.264 rung's
-# metric name → (what it reads from measure_quality's figures). VMAF: add "vmaf" here (a function taking the
-# same arguments and returning {rendition id: score}), then `--metric vmaf`.
+# metric name → a function giving {rendition id: score}: PSNR/SSIM from measure_quality's figures, VMAF (mean,
+# vmaf_v0.6.1 at the display size) from the pinned measuring build (pipelines.vmaf).
 Metric = Callable[[EncodePlan, Path, Path, Presentation, Tools, Path], dict[str, float]]
 
 
@@ -60,7 +62,14 @@ def _quality_figure(key: str) -> Metric:
     return measure
 
 
-METRICS: dict[str, Metric] = {"psnr_y": _quality_figure("psnr_y"), "psnr": _quality_figure("psnr"),
+def _vmaf(plan: EncodePlan, source: Path, root: Path, presentation: Presentation, tools: Tools,
+          scratch: Path) -> dict[str, float]:
+    del tools  # the VMAF build is its own ffmpeg
+    scores = measure_vmaf(plan, source, root, presentation, tool=vmaf_tool(), scratch=scratch)
+    return {rid: score.mean for rid, score in scores.items()}
+
+
+METRICS: dict[str, Metric] = {"vmaf": _vmaf, "psnr_y": _quality_figure("psnr_y"), "psnr": _quality_figure("psnr"),
                               "ssim": _quality_figure("ssim")}
 
 
@@ -157,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=6.0, help="seconds of generated content (default 6)")
     parser.add_argument("--profile", default="draft", help="encoder profile (default draft: the fastest presets)")
     parser.add_argument("--ladder", default="compact", help="ladder of the one-run/two-runs comparison")
-    parser.add_argument("--metric", default="psnr_y", choices=sorted(METRICS), help="quality matched on")
+    parser.add_argument("--metric", default="vmaf", choices=sorted(METRICS), help="quality matched on")
     parser.add_argument("--contents", default=",".join(CONTENTS), help="comma-separated: easy,grain")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here too")
     args = parser.parse_args(argv)
