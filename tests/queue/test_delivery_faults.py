@@ -187,3 +187,37 @@ def test_a_worker_frozen_past_its_lease_cannot_write_published(any_fleet: Fleet,
     assert frozen.poll() is None  # the stale worker dropped its attempt and lives on
     print(f"\nSIGSTOP past the lease, then SIGCONT: history {states(record)}")
     store.close()
+
+
+@pytest.fixture(scope="module")
+def two_chunk_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_source(tmp_path_factory.mktemp("dfsrc") / "twochunk.mp4", width=320, height=180, duration=16)
+
+
+@pytest.mark.timeout(240)
+def test_sigkill_between_part_message_and_part_lease_loses_no_part(tmp_path: Path, two_chunk_master: Path) -> None:
+    """Embedded broker, a job of two chunks (`--chunks 2`): worker a plans it, sends its parts, takes the first
+    part's message and is SIGKILLed before the part's lease. That part stays queued with no message; once the other
+    parts' messages are gone from the queue and nothing changed for 2 s, the restarted worker's watchdog sends it
+    again, and the job is stitched and published, each part run exactly once."""
+    for fleet in make_fleet(tmp_path, lost_message_after="2"):
+        store = open_store(settings_of(fleet).store)
+        first = faulty_worker(fleet, KILL_WORKER_AT, "taken-part", "a")
+        done = fleet.cli("submit", str(two_chunk_master), *DRAFT, "--chunks", "2")
+        assert done.returncode == 0, done.stderr
+        job = done.stdout.strip()
+        assert first.wait(120) == -signal.SIGKILL
+        record = store.get(job)
+        assert record is not None and record.state is JobState.ENCODING and record.chunks is not None
+        assert all(p.attempts == 0 for p in record.chunks.parts), record.chunks.parts  # killed before any lease
+        fleet.worker(name="b")
+        record = wait_record(store, job, lambda r: r.state in (JobState.PUBLISHED, JobState.FAILED), 150,
+                             "the lost part to be sent again and the job published", fleet)
+        assert record.state is JobState.PUBLISHED, (record.failure, states(record))
+        assert record.chunks is not None
+        assert [p.attempts for p in record.chunks.parts] == [1] * len(record.chunks.parts), record.chunks.parts
+        assert "with no lease and no message: sent again" in fleet.logs()
+        assert versions(fleet, "twochunk") == ["v0001"]
+        print(f"\nSIGKILL at a part's message/lease boundary: recovered, parts "
+              f"{[(p.name, p.attempts) for p in record.chunks.parts]}")
+        store.close()
