@@ -165,6 +165,7 @@ class Watchdog:
         self._enqueue_part = enqueue_part
         self._stitch_after = stitch_after
         self._lost_after, self._queue_idle = lost_after, queue_idle
+        self._next_lost = 0.0  # monotonic time of the next lost-message scan (every lost_after / 4 s at most)
         self._also = also  # one more periodic chore (the worker's cached-master sweep)
         self._interval = interval
         self._stop = threading.Event()
@@ -181,8 +182,11 @@ class Watchdog:
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
             try:
+                lost_after = None
+                if self._lost_after is not None and time.monotonic() >= self._next_lost:
+                    lost_after, self._next_lost = self._lost_after, time.monotonic() + self._lost_after / 4
                 sweep(self._store, self._enqueue, self._enqueue_part, stitch_after=self._stitch_after,
-                      lost_after=self._lost_after, queue_idle=self._queue_idle)
+                      lost_after=lost_after, queue_idle=self._queue_idle)
                 if self._also is not None:
                     self._also()
             except JobError as exc:
