@@ -6,6 +6,7 @@ Each fault is placed deterministically through the test-only hooks of `workers.d
   sends it again) and publishes once, on attempt 1;
 * a worker SIGTERMed mid-encode: the stopping worker does not take its own handed-back message again, so the job
   publishes on attempt 2 (the interrupted encode and the one that finished), not 3;
+* a drain past its timeout hands the job back without counting another attempt;
 * a worker frozen (SIGSTOP) at publish past its lease, the job taken over by a second worker, then SIGCONT: the
   frozen attempt's state writes are refused by the lease fence; the job is published once, by the new owner's
   attempt, in one version.
@@ -22,8 +23,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from fleetkit import Fleet, fresh_db, make_fleet
+from fleetkit import Fleet, fresh_db, make_fleet, vodfleet_argv
 from mediagen import make_source
+from test_drain import paused_encode, resume
 
 from workers.delivery.faults import KILL_WORKER_AT, STOP_WORKER_AT
 from workers.jobs.state import JobRecord, JobState
@@ -149,6 +151,34 @@ def test_one_sigterm_costs_no_extra_attempt(tmp_path: Path, medium_master: Path)
         assert record.attempt == 2, states(record)
         assert [s for s, _ in states(record)].count("fetching") == 2
         print(f"\nSIGTERM mid-encode: history {states(record)}")
+        store.close()
+
+
+@pytest.mark.timeout(240)
+def test_a_drain_hand_back_costs_no_extra_attempt(tmp_path: Path, medium_master: Path) -> None:
+    """Embedded broker: `vodfleet drain --timeout 2` while the job encodes (its ffmpeg paused, so it cannot end
+    first). The worker takes nothing new, then hands the job back at the timeout, attempt 1 kept; a new worker
+    publishes it on attempt 2."""
+    for fleet in make_fleet(tmp_path):
+        store = open_store(settings_of(fleet).store)
+        job = submit(fleet, medium_master)
+        worker = fleet.worker(name="a")
+        ffmpegs = paused_encode(fleet, store, job)
+        try:
+            done = subprocess.run(vodfleet_argv("drain", "--pid", str(worker.pid), "--timeout", "2"), env=fleet.env,
+                                  capture_output=True, text=True, timeout=60, check=False)
+        finally:
+            resume(ffmpegs)
+        assert "handed its task back" in done.stderr, done.stderr
+        worker.wait(30)
+        record = store.get(job)
+        assert record is not None
+        assert (record.state, record.attempt) == (JobState.QUEUED, 1), states(record)
+        fleet.worker(name="b")
+        record = wait_record(store, job, lambda r: r.state in (JobState.PUBLISHED, JobState.FAILED), 180,
+                             "the job to publish on worker b", fleet)
+        assert record.state is JobState.PUBLISHED and record.attempt == 2, states(record)
+        print(f"\ndrain past its timeout: history {states(record)}")
         store.close()
 
 
