@@ -18,6 +18,7 @@
     │   ├── JobNotFound               permanent: no job with that id
     │   ├── IllegalTransition         permanent: a state change the state machine (`workers.jobs.state`) forbids
     │   ├── PartMismatch              permanent: this worker cuts a chunked job's title other than its chunk board
+    │   ├── LeaseLost                 a write of an attempt that no longer holds its lease, refused (fenced)
     │   └── StoreUnavailable          retryable: the job store (SQLite, Redis) or the webhook outbox is unreachable
     ├── NotAnOutput                   permanent: `vodfleet preview` got no output folder (`workers.preview.errors`)
     └── LibrariesMissing              permanent: the preview's player libraries are not installed (same module)
@@ -121,6 +122,14 @@ class PartMismatch(JobError):
     """This worker cuts the title differently from the coordinator (another probe result or build)."""
 
     code = "chunk_plan_mismatch"
+    retryable = False
+
+
+class LeaseLost(JobError):
+    """A state write of an attempt whose lease is another's now (or lapsed) is refused by the store (the lease
+    fence, `workers.store.base.Fence`); the delivery kernel drops that attempt: its state is the new owner's."""
+
+    code = "lease_lost"
     retryable = False
 
 

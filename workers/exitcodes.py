@@ -50,6 +50,7 @@ CODES: dict[str, int] = {
     "storage_rejected": _CONF, "output_invalid": _FAIL,
     "option_invalid": _USAGE, "webhook_target_refused": _USAGE, "webhook_target_unresolvable": _USAGE,
     "job_error": _CONF, "job_not_found": _CONF, "illegal_transition": _FAIL,
+    "lease_lost": _FAIL,
     "store_unavailable": _CONF, "broker_unavailable": _CONF,
     "attempts_exhausted": _FAIL, "chunk_plan_mismatch": _CONF, "time_limit": _FAIL, "internal_error": _FAIL,
     "player_libraries_missing": _CONF, "preview_not_an_output": _CONF,

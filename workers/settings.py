@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     lease_ttl: float = Field(default=60.0, ge=1, le=3600)
     max_attempts: int = Field(default=3, ge=1, le=20)
     watchdog_interval: float = Field(default=10.0, ge=0.2, le=3600)
+    # a job (or chunk part) queued this long past when it was due, with no lease and no message waiting in its
+    # queue, lost its message (a worker killed between taking it and the lease, or a broker that dropped it): the
+    # watchdog sends it again (`workers.delivery.watchdog`)
+    lost_message_after: float = Field(default=120.0, ge=1, le=86400)
     # Split-and-stitch (`--chunks auto`): masters longer than the threshold become chunk tasks of about
     # chunk_target seconds of source each (never under 8 s); size them to end well inside a grace period.
     chunk_threshold: float = Field(default=300.0, ge=8, le=86400)

@@ -1,8 +1,10 @@
 """The delivery kernel: one delivery of a job or of one part of a chunked job, under a lease.
 
     deliver(unit, ctx)
+      the worker is stopping (SIGTERM, drain) ─────────────────────────────────► REQUEUE  (nothing counted)
       take the lease (unit.lease_id) ──── held by another worker ─────────────► DROPPED
       unit.prepare()  (re-read under the lease) ──── nothing to do ───────────► DROPPED
+      stopping now? ─────────────────────────────────────────────────────────► REQUEUE  (nothing counted)
       unit.count_attempt()  the ONE place an attempt is counted ── refused ───► DROPPED
       exhausted(attempt, budget) ─► unit.exhaust(attempt), then the dead letter ──► DONE
       cancel requested ─► unit.cancel(started=False) ─────────────────────────► DONE
@@ -14,6 +16,7 @@
            any other error ─► failure_of(exc) ─► decide(failure, attempt, budget):
                Retry(delay) ─► unit.retry(failure, delay) ─► RETRY     GiveUp(failure) ─► unit.give_up ─► DONE
       release the lease
+    any write refused by the lease fence (LeaseLost: the lease is another's) ─► unit.lost() ─► DROPPED
 
 The decisions are pure and tested on tables (`failure_of`, `decide`, `after_stop`, `retry_delay`, `exhausted`);
 `deliver` and `run` only sequence the effects. What differs between a job and a part is a `Unit`, in
@@ -22,8 +25,14 @@ The decisions are pure and tested on tables (`failure_of`, `decide`, `after_stop
 Where each rule lives, for both kinds at once: the lease is taken and released in `deliver` (``ctx.store.acquire``
 / ``release``) and kept alive by the `LeaseKeeper` in `run`; the attempt is counted in `deliver` by
 ``unit.count_attempt()`` and nowhere else; every state write of an attempt goes through the unit's methods
-(``hand_back``, ``cancel``, ``retry``, ``give_up``, ``exhaust``, ``finish``) and `workers.delivery.progress`, so a
-fence on the lease (a write refused once the lease is another's) belongs in `workers.store.ops`, passed from here.
+(``hand_back``, ``cancel``, ``retry``, ``give_up``, ``exhaust``, ``finish``) and `workers.delivery.progress`, each
+with the unit's ``fence`` (`workers.store.base.Fence`: its lease id and this worker's owner), so a write once the
+lease is another's is refused by the store (`workers.errors.LeaseLost`) and the attempt is dropped here.
+
+The rules of delivery (README "What the fleet guarantees"): an attempt is counted only when work is about to start
+(after the lease, after `prepare`, never by a stopping worker); a hand-back (SIGTERM, a drain past its timeout) keeps
+the attempt of the work it stopped and counts nothing more; a taken message whose worker died before the lease is
+re-sent by the watchdog (`workers.delivery.watchdog`); a duplicate message is dropped (lease held, or nothing to run).
 """
 
 from __future__ import annotations
@@ -39,7 +48,7 @@ from typing import Protocol, TypeVar
 from pipelines.errors import Cancelled, CodedError, PipelineError
 from workers.delivery.context import Context, Outcome
 from workers.delivery.lease import LeaseKeeper, StopReason
-from workers.errors import WorkerError
+from workers.errors import LeaseLost, WorkerError
 from workers.exitcodes import exit_for
 from workers.jobs.state import Failure
 
@@ -184,24 +193,39 @@ class Unit(Protocol[T]):
 
 def deliver(unit: Unit[T], ctx: Context) -> Outcome:
     """One delivery: lease, count, exhausted?, cancelled?, run, release (see the module's drawing)."""
+    if ctx.stopping_now():
+        log.info("job %s: %s: the worker is stopping; message handed back untouched", unit.job_id, unit.what)
+        return Outcome.REQUEUE
     if not ctx.store.acquire(unit.lease_id, ctx.owner, ctx.settings.lease_ttl):
         log.info("job %s: %s is leased by another worker; message dropped", unit.job_id, unit.what)
         return Outcome.DROPPED
     try:
-        if not unit.prepare():
-            return Outcome.DROPPED
-        attempt = unit.count_attempt()
-        if attempt is None:
-            return Outcome.DROPPED
-        if exhausted(attempt, unit.budget()):
-            outcome = unit.exhaust(attempt)
-            unit.dead_letter()
-            return outcome
-        if unit.cancel_requested():
-            return unit.cancel(attempt, started=False)
-        return run(unit, attempt, ctx)
+        return _leased(unit, ctx)
+    except LeaseLost as exc:
+        log.warning("job %s: %s: %s; attempt dropped", unit.job_id, unit.what, exc.message)
+        unit.lost()
+        return Outcome.DROPPED
     finally:
         ctx.store.release(unit.lease_id, ctx.owner)
+
+
+def _leased(unit: Unit[T], ctx: Context) -> Outcome:
+    """`deliver` once the lease is held."""
+    if not unit.prepare():
+        return Outcome.DROPPED
+    if ctx.stopping_now():  # a SIGTERM between the message and here: no attempt is counted for it
+        log.info("job %s: %s: the worker is stopping; message handed back untouched", unit.job_id, unit.what)
+        return Outcome.REQUEUE
+    attempt = unit.count_attempt()
+    if attempt is None:
+        return Outcome.DROPPED
+    if exhausted(attempt, unit.budget()):
+        outcome = unit.exhaust(attempt)
+        unit.dead_letter()
+        return outcome
+    if unit.cancel_requested():
+        return unit.cancel(attempt, started=False)
+    return run(unit, attempt, ctx)
 
 
 def run(unit: Unit[T], attempt: int, ctx: Context) -> Outcome:
@@ -214,6 +238,8 @@ def run(unit: Unit[T], attempt: int, ctx: Context) -> Outcome:
         with keeper:
             keeper.check()
             result = unit.work(attempt, scratch, keeper)
+    except LeaseLost:
+        raise  # a fenced write refused: the attempt is another's now (`deliver` drops it)
     except Exception as exc:
         if stopped_by(exc, keeper.reason):
             unit.stopped(keeper.reason)

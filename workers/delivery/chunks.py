@@ -28,7 +28,7 @@ from workers.jobs.parts import plan_board
 from workers.jobs.state import JobRecord, JobState, apply
 from workers.settings import Settings
 from workers.storage.base import Storage
-from workers.store.base import JobStore
+from workers.store.base import Fence, JobStore
 from workers.store.ops import update_checked
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ def encoded_runs(board: ChunkBoard) -> tuple[ChunkRun, ...]:
     return tuple(ChunkRun(p.index, p.start, p.end, p.seconds) for p in board.parts if p.seconds is not None)
 
 
-def start_chunks(store: JobStore, record: JobRecord, chunks: tuple[Chunk, ...], attempt: int) -> JobRecord:
+def start_chunks(store: JobStore, record: JobRecord, chunks: tuple[Chunk, ...], attempt: int, *,
+                 fence: Fence | None = None) -> JobRecord:
     """Write the board and move the job to encoding (one atomic update); return the stored record."""
     now = time.time()
     board = plan_board(chunks, at=now, attempt=attempt)
@@ -67,10 +68,11 @@ def start_chunks(store: JobStore, record: JobRecord, chunks: tuple[Chunk, ...], 
         encoding = apply(current, JobState.ENCODING, at=now, attempt=attempt, detail=detail, percent=0.0)
         return encoding.model_copy(update={"chunks": board})
 
-    return update_checked(store, record.job_id, change)
+    return update_checked(store, record.job_id, change, fence=fence)
 
 
-def resume_chunks(store: JobStore, record: JobRecord, attempt: int) -> tuple[JobRecord, list[int]]:
+def resume_chunks(store: JobStore, record: JobRecord, attempt: int, *,
+                  fence: Fence | None = None) -> tuple[JobRecord, list[int]]:
     """Back to encoding after a lost coordinator or stitch; return the record and the queued parts to re-send
     (a running part is its lease's business, a done one is kept)."""
     now = time.time()
@@ -83,7 +85,7 @@ def resume_chunks(store: JobStore, record: JobRecord, attempt: int) -> tuple[Job
         return apply(current, JobState.ENCODING, at=now, attempt=attempt, percent=percent, eta=eta,
                      detail=f"chunks resumed: {board.summary()}")
 
-    updated = update_checked(store, record.job_id, change)
+    updated = update_checked(store, record.job_id, change, fence=fence)
     board = updated.chunks
     queued = [p.index for p in board.parts if p.state is PartState.QUEUED] if board else []
     return updated, queued

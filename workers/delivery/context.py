@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from workers.jobs.state import JobRecord
@@ -34,3 +34,10 @@ class Context:
     enqueue: Callable[[JobRecord, float], object]  # (record, countdown)
     dead_letter: Callable[[JobRecord], object]
     enqueue_part: Callable[[JobRecord, int, float], object]  # (record, part index, countdown)
+    # set by any SIGTERM, a drain's too (`shutdown` only when the running work must stop): a delivery that
+    # starts after it hands its message back at once, before the lease and before an attempt is counted
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def stopping_now(self) -> bool:
+        """Whether this worker is stopping (SIGTERM, drain or not): it starts no new attempt."""
+        return self.stopping.is_set() or self.shutdown.is_set()

@@ -3,12 +3,19 @@
     VODFLEET_FAULT_KILL_WORKER_AT=encoding    the worker process exits (os._exit, no cleanup, exit status
                                               `EXIT_STATUS`) as soon as a job it runs records that phase
     VODFLEET_FAULT_KILL_WORKER_AT=chunk2      … or as soon as it takes chunk 2 of a chunked job
+    VODFLEET_FAULT_KILL_WORKER_AT=taken       … or as soon as it has taken a message off the broker, before it
+                                              takes the lease (the message/lease boundary; SIGKILL, `taken`)
+    VODFLEET_FAULT_KILL_WORKER_AT=taken-part  … the same for a chunk part's message
+    VODFLEET_FAULT_STOP_WORKER_AT=publishing  the worker process stops itself (SIGSTOP, every thread, the lease
+                                              keeper too) as soon as a job it runs records that phase; a test
+                                              sends SIGCONT once its lease was taken over
 
     VODFLEET_FAULT_CHUNK_SETTINGS=2          chunk 2 of every chunked job is encoded with other x264 settings
                                               (the H.264 profile flipped), as a worker of another build would
 
 This is how tests/queue/test_failures.py proves that a job which kills its worker every time ends
-``failed`` with ``attempts_exhausted`` in the dead-letter queue instead of looping forever. Nothing else
+``failed`` with ``attempts_exhausted`` in the dead-letter queue instead of looping forever, and
+tests/queue/test_delivery_faults.py places a SIGKILL, a SIGTERM and a SIGSTOP at the edges of a delivery. Nothing else
 reads these variables; unset (always, outside those tests) `reached` and `chunk_plan` do nothing. Never set
 them in production.
 """
@@ -18,12 +25,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
 
 from pipelines.plan import EncodePlan
 
 log = logging.getLogger(__name__)
 
 KILL_WORKER_AT = "VODFLEET_FAULT_KILL_WORKER_AT"
+STOP_WORKER_AT = "VODFLEET_FAULT_STOP_WORKER_AT"
 CHUNK_SETTINGS = "VODFLEET_FAULT_CHUNK_SETTINGS"
 EXIT_STATUS = 86
 
@@ -34,6 +43,17 @@ def reached(phase: str) -> None:
     if os.environ.get(KILL_WORKER_AT) == phase:
         log.error("%s=%s: test fault, the worker process exits now", KILL_WORKER_AT, phase)
         os._exit(EXIT_STATUS)
+    if os.environ.get(STOP_WORKER_AT) == phase:
+        log.error("%s=%s: test fault, the worker process stops itself now (SIGSTOP)", STOP_WORKER_AT, phase)
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def taken(kind: str) -> None:
+    """Called as soon as a task has a message (``taken`` for a job, ``taken-part`` for a part) and before
+    anything else: the worker is SIGKILLed if a test asked for it (the window between the message and the lease)."""
+    if os.environ.get(KILL_WORKER_AT) == kind:
+        log.error("%s=%s: test fault, the worker is SIGKILLed now", KILL_WORKER_AT, kind)
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def chunk_plan(plan: EncodePlan, index: int) -> EncodePlan:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipelines.errors import Cancelled
 from pipelines.transcode import Sidecar, chunks_for, plan_transcode, transcode
-from workers.delivery import chunks
+from workers.delivery import chunks, faults
 from workers.delivery.attempt import deliver, failure_for
 from workers.delivery.context import Context, Outcome
 from workers.delivery.inputs import cached_master, drop_master, fetch, named_as_submitted
@@ -29,6 +29,7 @@ from workers.jobs.request import transcode_request
 from workers.jobs.state import RUNNING, TERMINAL, Failure, JobRecord, JobState
 from workers.metrics import worker as metrics
 from workers.publish.protocol import publish
+from workers.store.base import Fence
 from workers.store.ops import begin_attempt, transition
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class JobDelivery:
         self.record, self.ctx = record, ctx
         self.job_id = self.lease_id = record.job_id
         self.scratch_prefix = f"vodfleet-job-{record.job_id}-"
+        self.fence = Fence(self.lease_id, ctx.owner)  # every write of this delivery holds the job's lease
 
     def hard_limit(self) -> float:
         return self.ctx.settings.time_limits(self.record.duration)[1]
@@ -70,12 +72,13 @@ class JobDelivery:
                 return False
         elif record.state in RUNNING:  # its last attempt was lost and the lease lapsed before a watchdog requeued it
             record = transition(ctx.store, job_id, JobState.QUEUED, detail=f"lease expired (worker lost during "
-                                f"attempt {record.attempt}); taken over by {ctx.owner}")  # (e.g. RabbitMQ redelivery)
+                                f"attempt {record.attempt}); taken over by {ctx.owner}",  # (e.g. RabbitMQ redelivery)
+                                fence=self.fence)
         self.record = record
         return True
 
     def count_attempt(self) -> int:
-        return begin_attempt(self.ctx.store, self.job_id)
+        return begin_attempt(self.ctx.store, self.job_id, fence=self.fence)
 
     def budget(self) -> int:
         board = self.record.chunks
@@ -97,7 +100,7 @@ class JobDelivery:
     def work(self, attempt: int, scratch: Path, keeper: LeaseKeeper) -> str | None:
         sent_parts = False
         try:
-            location = _work(self.record, attempt, scratch, self.ctx, keeper)
+            location = _work(self.record, attempt, scratch, self.ctx, keeper, self.fence)
             sent_parts = location is None
             return location
         finally:
@@ -107,7 +110,7 @@ class JobDelivery:
     def finish(self, result: str | None, attempt: int) -> Outcome:
         if result is not None:
             self._ended(transition(self.ctx.store, self.job_id, JobState.PUBLISHED, attempt=attempt, output=result,
-                                   detail=result))
+                                   detail=result, fence=self.fence))
         return Outcome.DONE
 
     def stopped(self, reason: StopReason | None) -> None:
@@ -115,11 +118,12 @@ class JobDelivery:
 
     def hand_back(self, attempt: int) -> None:
         transition(self.ctx.store, self.job_id, JobState.QUEUED, attempt=attempt,
-                   detail="worker shutting down: ffmpeg stopped, message returned to the queue")
+                   detail="worker shutting down: ffmpeg stopped, message returned to the queue", fence=self.fence)
 
     def cancel(self, attempt: int, *, started: bool) -> Outcome:
         detail = "cancelled while running" if started else "cancelled before it started"
-        self._ended(transition(self.ctx.store, self.job_id, JobState.CANCELLED, attempt=attempt, detail=detail))
+        self._ended(transition(self.ctx.store, self.job_id, JobState.CANCELLED, attempt=attempt, detail=detail,
+                                      fence=self.fence))
         return Outcome.DONE
 
     def lost(self) -> None:
@@ -127,13 +131,13 @@ class JobDelivery:
 
     def retry(self, error: Failure, attempt: int, delay: float) -> Outcome:
         requeued = transition(self.ctx.store, self.job_id, JobState.QUEUED, attempt=attempt, failure=error,
-                              detail=f"{error.code}: retry in {delay:.0f} s")
+                              detail=f"{error.code}: retry in {delay:.0f} s", fence=self.fence)
         self.ctx.enqueue(requeued, delay)
         return Outcome.RETRY
 
     def give_up(self, error: Failure, attempt: int, *, detail: str | None = None) -> Outcome:
         self.record = transition(self.ctx.store, self.job_id, JobState.FAILED, attempt=attempt, failure=error,
-                                 detail=error.code if detail is None else detail)
+                                 detail=error.code if detail is None else detail, fence=self.fence)
         self._ended(self.record)
         return Outcome.DONE
 
@@ -143,16 +147,17 @@ class JobDelivery:
             chunks.cleanup(record.job_id, self.ctx.settings, self.ctx.storage)
 
 
-def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: LeaseKeeper) -> str | None:
+def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: LeaseKeeper,
+          fence: Fence) -> str | None:
     """Fetch, transcode and publish; return the published location, or None when chunk tasks were sent."""
     spec = record.spec
     job_id = record.job_id
     board = record.chunks
     stitching = board is not None and board.complete
     if record.state is JobState.QUEUED:  # (a stitch delivered while encoding goes straight on)
-        transition(ctx.store, job_id, JobState.FETCHING, attempt=attempt, detail=ctx.owner)
+        transition(ctx.store, job_id, JobState.FETCHING, attempt=attempt, detail=ctx.owner, fence=fence)
     if board is not None and not board.complete:  # lost after planning: send the parts still queued
-        resumed, queued = chunks.resume_chunks(ctx.store, record, attempt)
+        resumed, queued = chunks.resume_chunks(ctx.store, record, attempt, fence=fence)
         for index in queued:
             ctx.enqueue_part(resumed, index, 0.0)
         return None
@@ -178,7 +183,7 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
         with named_as_submitted(fetched):  # bad input is rejected here
             planned = chunks_for(wanted, plan_transcode(wanted, scratch=scratch).plan)
         if planned:
-            started = chunks.start_chunks(ctx.store, record, planned, attempt)
+            started = chunks.start_chunks(ctx.store, record, planned, attempt, fence=fence)
             for part in started.chunks.parts if started.chunks else ():
                 ctx.enqueue_part(started, part.index, 0.0)
             return None
@@ -188,7 +193,8 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
     keeper.check()
     if keeper.cancel.is_set():
         raise Cancelled(f"job {job_id} stopped before publishing ({keeper.reason})")
-    transition(ctx.store, job_id, JobState.PUBLISHING, attempt=attempt)
+    transition(ctx.store, job_id, JobState.PUBLISHING, attempt=attempt, fence=fence)
+    faults.reached(JobState.PUBLISHING.value)  # test-only hook: a no-op unless a VODFLEET_FAULT_* variable is set
     published = publish(result.output, ctx.storage, spec.output_prefix, job_id=job_id, attempt=attempt)
     metrics.record_transcode(result.report)
     metrics.record_published(result.output)

@@ -36,6 +36,7 @@ from workers.jobs.parts import begin_part, finish_part, requeue_part
 from workers.jobs.request import transcode_request
 from workers.jobs.state import TERMINAL, Failure, JobRecord, JobState, apply
 from workers.metrics import worker as metrics
+from workers.store.base import Fence
 from workers.store.ops import update_checked
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class PartDelivery:
         self.lease_id = part_lease(record.job_id, part.index)
         self.what = part.name
         self.scratch_prefix = f"vodfleet-part-{record.job_id}-{part.index}-"
+        self.fence = Fence(self.lease_id, ctx.owner)  # every write of this delivery holds the part's lease
 
     def hard_limit(self) -> float:
         return self.ctx.settings.time_limits(self.part.end - self.part.start)[1]
@@ -78,7 +80,7 @@ class PartDelivery:
     def count_attempt(self) -> int | None:
         ctx, index = self.ctx, self.index
         try:
-            record = _update(ctx, self.job_id, lambda r: begin_part(r, index, ctx.owner, at=time.time()))
+            record = _update(ctx, self.job_id, lambda r: begin_part(r, index, ctx.owner, at=time.time()), self.fence)
         except IllegalTransition as exc:  # finished, failed, cancelled, or the part got done meanwhile
             log.info("job %s: part %d not run: %s", self.job_id, index, exc.message)
             return None
@@ -98,7 +100,7 @@ class PartDelivery:
             f"{part.name} ({part.start:.3f}–{part.end:.3f} s) was delivered {attempt} times; every earlier attempt "
             "was lost (worker killed or stopped)", retryable=False,
             hint="this stretch of the master may crash or exhaust the worker; check worker logs, then "
-                 "`vodfleet submit --force`"), self.ctx)
+                 "`vodfleet submit --force`"), self.ctx, self.fence)
 
     def dead_letter(self) -> None:
         self.ctx.dead_letter(self.record)
@@ -110,7 +112,7 @@ class PartDelivery:
     def finish(self, result: float, attempt: int) -> Outcome:
         ctx, job_id = self.ctx, self.job_id
         try:
-            done = _finish(ctx, job_id, self.index, result)
+            done = _finish(ctx, job_id, self.index, result, self.fence)
         except IllegalTransition as exc:  # the job ended meanwhile: what was uploaded goes with it
             log.info("job %s: %s finished but not wanted any more: %s", job_id, self.part.name, exc.message)
             _cleanup_if_ended(job_id, ctx)
@@ -127,7 +129,7 @@ class PartDelivery:
         self._requeue()
 
     def cancel(self, attempt: int, *, started: bool) -> Outcome:
-        return _cancel_job(self.record, self.ctx)
+        return _cancel_job(self.record, self.ctx, self.fence)
 
     def lost(self) -> None:
         _cleanup_if_ended(self.job_id, self.ctx)
@@ -144,27 +146,28 @@ class PartDelivery:
     def give_up(self, error: Failure, attempt: int) -> Outcome:
         part = self.part
         return _fail_job(self.record, error.model_copy(update={
-            "message": f"{part.name} ({part.start:.3f}–{part.end:.3f} s): {error.message}"}), self.ctx)
+            "message": f"{part.name} ({part.start:.3f}–{part.end:.3f} s): {error.message}"}), self.ctx, self.fence)
 
     def _requeue(self) -> JobRecord | None:
         ctx, index = self.ctx, self.index
         try:
-            return _update(ctx, self.job_id, lambda r: requeue_part(r, index, at=time.time(), owner=ctx.owner))
+            return _update(ctx, self.job_id, lambda r: requeue_part(r, index, at=time.time(), owner=ctx.owner),
+                           self.fence)
         except IllegalTransition:
             return None
 
 
-def _update(ctx: Context, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
-    return update_checked(ctx.store, job_id, change)
+def _update(ctx: Context, job_id: str, change: Callable[[JobRecord], JobRecord], fence: Fence | None) -> JobRecord:
+    return update_checked(ctx.store, job_id, change, fence=fence)
 
 
-def _finish(ctx: Context, job_id: str, index: int, seconds: float) -> JobRecord:
+def _finish(ctx: Context, job_id: str, index: int, seconds: float, fence: Fence) -> JobRecord:
     """Mark the part done; a store that is briefly unreachable (restarting) is waited for while the part's
     lease would still be ours, so an encoded and uploaded part is not thrown away for a blip."""
     deadline = time.monotonic() + ctx.settings.lease_ttl
     while True:
         try:
-            return _update(ctx, job_id, lambda r: finish_part(r, index, ctx.owner, seconds, at=time.time()))
+            return _update(ctx, job_id, lambda r: finish_part(r, index, ctx.owner, seconds, at=time.time()), fence)
         except StoreUnavailable as exc:
             if time.monotonic() > deadline:
                 raise
@@ -220,25 +223,26 @@ def _maybe_stitch(record: JobRecord, ctx: Context) -> None:
         ctx.enqueue(record, 0.0)
 
 
-def _end_job(record: JobRecord, dst: JobState, ctx: Context, *, detail: str, failure: Failure | None = None) -> None:
+def _end_job(record: JobRecord, dst: JobState, ctx: Context, fence: Fence, *, detail: str,
+             failure: Failure | None = None) -> None:
     """Move the whole job to failed/cancelled (unless it already ended) and remove its chunk objects."""
     def change(current: JobRecord) -> JobRecord:
         if current.state in TERMINAL:
             return current
         return apply(current, dst, at=time.time(), detail=detail, failure=failure)
 
-    _update(ctx, record.job_id, change)
+    _update(ctx, record.job_id, change, fence)
     chunks.cleanup(record.job_id, ctx.settings, ctx.storage)
 
 
-def _fail_job(record: JobRecord, failure: Failure, ctx: Context) -> Outcome:
+def _fail_job(record: JobRecord, failure: Failure, ctx: Context, fence: Fence) -> Outcome:
     metrics.record_part("failed")
-    _end_job(record, JobState.FAILED, ctx, failure=failure, detail=failure.code)
+    _end_job(record, JobState.FAILED, ctx, fence, failure=failure, detail=failure.code)
     return Outcome.DONE
 
 
-def _cancel_job(record: JobRecord, ctx: Context) -> Outcome:
-    _end_job(record, JobState.CANCELLED, ctx, detail="cancelled while its chunks ran")
+def _cancel_job(record: JobRecord, ctx: Context, fence: Fence) -> Outcome:
+    _end_job(record, JobState.CANCELLED, ctx, fence, detail="cancelled while its chunks ran")
     return Outcome.DONE
 
 

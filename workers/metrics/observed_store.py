@@ -12,7 +12,7 @@ from collections.abc import Callable
 from workers.jobs.state import JobRecord, JobState
 from workers.metrics import worker as metrics
 from workers.metrics.observation import observations
-from workers.store.base import JobStore
+from workers.store.base import Fence, JobStore
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,14 @@ class ObservedStore:
     def get(self, job_id: str) -> JobRecord | None:
         return self.inner.get(job_id)
 
-    def update(self, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
+    def update(self, job_id: str, change: Callable[[JobRecord], JobRecord], *, fence: Fence | None = None) -> JobRecord:
         seen: list[JobRecord] = []
 
         def observed(record: JobRecord) -> JobRecord:
             seen[:] = [record]  # an optimistic store may call this more than once: keep the last
             return change(record)
 
-        after = self.inner.update(job_id, observed)
+        after = self.inner.update(job_id, observed, fence=fence)
         try:
             metrics.record(observations(seen[0], after))
         except Exception:  # metrics must never fail a job

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from celery import Task
 from celery.exceptions import Reject
 
+from workers.delivery import faults
 from workers.delivery.context import Context, Outcome
 from workers.delivery.job import run_job
 from workers.delivery.part import run_part
@@ -114,6 +115,7 @@ def register(app: FleetApp, context: Context) -> None:
         if decoded is None:
             log.error("dropping a message that carries no job id: %r", job_id)
             return Outcome.DROPPED.value
+        faults.taken("taken")  # test-only hook: a no-op unless VODFLEET_FAULT_KILL_WORKER_AT=taken
         with handed_back_if_store_down(f"job {decoded}"):
             if not admit(app, context.store.get(decoded)):  # pinned to another encoder
                 return Outcome.DROPPED.value
@@ -128,6 +130,7 @@ def register(app: FleetApp, context: Context) -> None:
         if decoded is None:
             log.error("dropping a part message that carries no job id and part: %r %r", job_id, index)
             return Outcome.DROPPED.value
+        faults.taken("taken-part")  # test-only hook: a no-op unless VODFLEET_FAULT_KILL_WORKER_AT=taken-part
         with handed_back_if_store_down(f"job {decoded[0]} part {decoded[1]}"):
             if not admit(app, context.store.get(decoded[0]), decoded[1]):  # pinned to another encoder
                 return Outcome.DROPPED.value

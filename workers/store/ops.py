@@ -6,7 +6,11 @@
     begin_attempt(store, id)             count one more delivery that holds the job's lease
     request_cancel(store, id)            flag a cancel (a queued job is cancelled at once)
 
-Raises `workers.errors.JobNotFound`, `IllegalTransition`, `StoreUnavailable`.
+A delivery passes its `Fence` (lease id and owner) to every write of its attempt: the store refuses the write
+with `LeaseLost` once the lease is another's (`workers.store.base`; the kernel drops the attempt,
+`workers.delivery.attempt`).
+
+Raises `workers.errors.JobNotFound`, `IllegalTransition`, `StoreUnavailable`, `LeaseLost`.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from collections.abc import Callable
 
 from workers.errors import IllegalTransition
 from workers.jobs.state import Failure, JobRecord, JobState, apply
-from workers.store.base import JobStore
+from workers.store.base import Fence, JobStore
 
 
-def update_checked(store: JobStore, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
+def update_checked(store: JobStore, job_id: str, change: Callable[[JobRecord], JobRecord], *,
+                   fence: Fence | None = None) -> JobRecord:
     """`store.update` with a pure rule that raises ValueError when it does not apply → `IllegalTransition`."""
     def guarded(record: JobRecord) -> JobRecord:
         try:
@@ -27,20 +32,20 @@ def update_checked(store: JobStore, job_id: str, change: Callable[[JobRecord], J
         except ValueError as exc:
             raise IllegalTransition(str(exc), hint="the job already moved on (another worker, or cancelled)") from exc
 
-    return store.update(job_id, guarded)
+    return store.update(job_id, guarded, fence=fence)
 
 
 def transition(store: JobStore, job_id: str, dst: JobState, *, detail: str = "", attempt: int | None = None,
                percent: float | None = None, eta: float | None = None, failure: Failure | None = None,
-               output: str | None = None) -> JobRecord:
+               output: str | None = None, fence: Fence | None = None) -> JobRecord:
     return update_checked(store, job_id, lambda record: apply(
         record, dst, at=time.time(), attempt=attempt, detail=detail, percent=percent, eta=eta, failure=failure,
-        output=output))
+        output=output), fence=fence)
 
 
-def begin_attempt(store: JobStore, job_id: str) -> int:
+def begin_attempt(store: JobStore, job_id: str, *, fence: Fence | None = None) -> int:
     """Count one more delivery that holds the lease; return the new attempt number."""
-    record = store.update(job_id, lambda r: r.model_copy(update={"attempt": r.attempt + 1}))
+    record = store.update(job_id, lambda r: r.model_copy(update={"attempt": r.attempt + 1}), fence=fence)
     return record.attempt
 
 

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError, WatchError
 
 from workers.errors import JobNotFound, StoreUnavailable
 from workers.jobs.state import JobRecord, JobState
+from workers.store.base import Fence, lease_lost
 
 _P = "vodfleet:"
 _RENEW = """
@@ -89,16 +90,22 @@ class RedisStore:
             raise self._error(exc) from exc
         return JobRecord.model_validate_json(text) if text else None
 
-    def update(self, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
+    def update(self, job_id: str, change: Callable[[JobRecord], JobRecord], *, fence: Fence | None = None) -> JobRecord:
         key = _P + "job:" + job_id
+        lease = None if fence is None else _P + "lease:" + fence.lease_id
         try:
             with self._redis.pipeline() as pipe:
                 while True:
                     try:
-                        pipe.watch(key)  # type: ignore[no-untyped-call]
+                        # the lease key is watched with the record: a take-over between check and write aborts it
+                        pipe.watch(key, *([lease] if lease else []))  # type: ignore[no-untyped-call]
                         text = cast("str | None", pipe.get(key))
                         if not text:
                             raise JobNotFound(f"no job {job_id}", hint="list jobs with `vodfleet jobs`")
+                        if fence is not None and lease is not None:  # PX expiry: a lapsed lease has no key
+                            holder = cast("str | None", pipe.get(lease))
+                            if holder != fence.owner:
+                                raise lease_lost(job_id, fence, holder)
                         record = change(JobRecord.model_validate_json(text))
                         pipe.multi()
                         pipe.set(key, record.model_dump_json())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from workers.errors import JobNotFound, StoreUnavailable
 from workers.jobs.state import JobRecord, JobState
+from workers.store.base import Fence, lease_lost
 from workers.store.transaction import transaction
 
 _SCHEMA = """
@@ -68,11 +69,15 @@ class SQLiteStore:
             row = conn.execute("SELECT record FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return JobRecord.model_validate_json(row[0]) if row else None
 
-    def update(self, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
+    def update(self, job_id: str, change: Callable[[JobRecord], JobRecord], *, fence: Fence | None = None) -> JobRecord:
         with self._tx(write=True) as conn:
             row = conn.execute("SELECT record FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if not row:
                 raise JobNotFound(f"no job {job_id}", hint="list jobs with `vodfleet jobs`")
+            if fence is not None:  # checked in the same BEGIN IMMEDIATE transaction as the write
+                lease = conn.execute("SELECT owner, expires FROM leases WHERE job_id = ?", (fence.lease_id,)).fetchone()
+                if lease is None or lease[0] != fence.owner or lease[1] <= time.time():
+                    raise lease_lost(job_id, fence, None if lease is None else str(lease[0]))
             record = change(JobRecord.model_validate_json(row[0]))
             conn.execute("UPDATE jobs SET state = ?, record = ? WHERE id = ?",
                          (record.state.value, record.model_dump_json(), job_id))

@@ -23,12 +23,14 @@ from pipelines.errors import ConfigError
 from pipelines.tools import Tools
 from workers.delivery.inputs import sweep_masters
 from workers.delivery.watchdog import Watchdog
+from workers.errors import BrokerUnavailable
 from workers.fingerprint import local as local_fingerprint
 from workers.jobs.state import JobRecord
 from workers.metrics.worker import initialise_labels, serve_worker_metrics
 from workers.queue import drain, routing
 from workers.queue.app import fleet_app, prepare
 from workers.queue.control import register_control
+from workers.queue.depth import queue_depth
 from workers.queue.names import JOBS_QUEUE
 from workers.queue.send import enqueue, enqueue_part
 from workers.queue.tasks import register, worker_context
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     drain.clear(settings.state_dir)  # a flag left by an earlier run must not keep this one from handing back
 
     def on_shutdown(**_kwargs: object) -> None:  # from Celery's SIGTERM/SIGINT handler, in this process
+        context.stopping.set()  # drain or not: no new attempt starts here (a message taken now goes back)
         if drain.requested(settings.state_dir):  # `vodfleet drain`: warm shutdown, the running task finishes
             log.warning("worker %s: draining: no new task; the running one finishes", context.owner)
             return
@@ -82,8 +85,16 @@ def run(args: argparse.Namespace) -> int:
         def requeue_part(record: JobRecord, index: int) -> object:
             return enqueue_part(app, record, index)
 
+        def queue_idle(record: JobRecord) -> bool:  # no message waits in the job's queue (a lost one is re-sent)
+            try:
+                [depth] = queue_depth(settings, [routing.queue_for(record.encoder)])
+            except BrokerUnavailable:
+                return False  # cannot tell now: next sweep
+            return depth.waiting == 0
+
         watchdog = Watchdog(context.store, requeue, settings.watchdog_interval, enqueue_part=requeue_part,
                             stitch_after=max(30.0, 4 * settings.lease_ttl),
+                            lost_after=settings.lost_message_after, queue_idle=queue_idle,
                             also=lambda: sweep_masters(context.store, settings)).start()
     initialise_labels()  # every failure/retry code at 0 before the first scrape (see workers.metrics.worker)
     if settings.metrics_port is not None:
