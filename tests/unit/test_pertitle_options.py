@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from workers.cli.commands.transcode import request_from
 
 from pipelines.errors import ConfigError
 from pipelines.ladder import PER_TITLE, builtin_ladders, load_ladder
 from workers.cli.command import build_parser
+from workers.cli.commands.transcode import request_from
 from workers.jobs.spec import JobSpec
 
 
