@@ -4,6 +4,11 @@
                                               `EXIT_STATUS`) as soon as a job it runs records that phase
     VODFLEET_FAULT_KILL_WORKER_AT=chunk2      … or as soon as it takes chunk 2 of a chunked job
 
+    VODFLEET_FAULT_KILL_WORKER_AT=published-media   … or once a publish has uploaded its media phase (a partial
+                                              version left in storage)
+    VODFLEET_FAULT_FAIL_PUBLISH=1            the first publish of this worker process fails at once with
+                                              `storage_unavailable` (after the encode)
+
     VODFLEET_FAULT_CHUNK_SETTINGS=2          chunk 2 of every chunked job is encoded with other x264 settings
                                               (the H.264 profile flipped), as a worker of another build would
 
@@ -20,11 +25,14 @@ import logging
 import os
 
 from pipelines.plan import EncodePlan
+from workers.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 KILL_WORKER_AT = "VODFLEET_FAULT_KILL_WORKER_AT"
 CHUNK_SETTINGS = "VODFLEET_FAULT_CHUNK_SETTINGS"
+FAIL_PUBLISH = "VODFLEET_FAULT_FAIL_PUBLISH"
+_publishes = [0]  # publishes this process started
 EXIT_STATUS = 86
 
 
@@ -34,6 +42,15 @@ def reached(phase: str) -> None:
     if os.environ.get(KILL_WORKER_AT) == phase:
         log.error("%s=%s: test fault, the worker process exits now", KILL_WORKER_AT, phase)
         os._exit(EXIT_STATUS)
+
+
+def publish_starts() -> None:
+    """Called as a job's publish starts: raise `StorageUnavailable` if a test asked this publish to fail."""
+    _publishes[0] += 1
+    failing = os.environ.get(FAIL_PUBLISH, "")
+    if failing.isdigit() and _publishes[0] <= int(failing):
+        log.error("%s=%s: test fault, publish %d fails", FAIL_PUBLISH, failing, _publishes[0])
+        raise StorageUnavailable(f"test fault: publish {_publishes[0]} of this worker fails ({FAIL_PUBLISH})")
 
 
 def chunk_plan(plan: EncodePlan, index: int) -> EncodePlan:
