@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,12 +44,12 @@ def store_of(fleet: Fleet) -> JobStore:
     return open_store(f"sqlite:///{fleet.state / 'jobs.sqlite'}")
 
 
-def wait_record(store: JobStore, job: str, check: type | object, timeout: float, what: str,
+def wait_record(store: JobStore, job: str, check: Callable[[JobRecord], bool], timeout: float, what: str,
                 fleet: Fleet) -> JobRecord:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         record = store.get(job)
-        if record is not None and check(record):  # type: ignore[operator]
+        if record is not None and check(record):
             return record
         time.sleep(0.1)
     pytest.fail(f"timed out after {timeout} s waiting for {what}\n--- worker logs ---\n{fleet.logs()[-5000:]}")
