@@ -11,6 +11,7 @@ transitions) and a worker's sweep removes those of ended or unknown jobs (`sweep
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -35,10 +36,18 @@ def finished_root(settings: Settings) -> Path:
 def keep_encode(output: Path, job_id: str, attempt: int, settings: Settings) -> Path:
     """Move a QC-passed output folder to the job's kept place (replacing an older one); return where it is."""
     root = finished_root(settings)
-    root.mkdir(parents=True, exist_ok=True)
     drop_finished(job_id, settings)
     kept = root / job_id
-    output.rename(kept)
+    for _ in range(3):  # another job's drop_finished may remove the empty root between mkdir and rename
+        root.mkdir(parents=True, exist_ok=True)
+        try:
+            output.rename(kept)
+            break
+        except FileNotFoundError:
+            if not output.exists():
+                raise
+    else:
+        output.rename(kept)
     marker = root / f"{job_id}.json"
     temp = root / f".{job_id}.json.tmp"
     temp.write_text(json.dumps({"job_id": job_id, "attempt": attempt, "at": time.time()}), encoding="utf-8")
@@ -64,6 +73,8 @@ def drop_finished(job_id: str, settings: Settings) -> None:
     root = finished_root(settings)
     (root / f"{job_id}.json").unlink(missing_ok=True)  # the marker first: a half-removed folder is never reused
     shutil.rmtree(root / job_id, ignore_errors=True)
+    with contextlib.suppress(OSError):  # the last one leaves no empty folder behind (not empty: stays)
+        root.rmdir()
 
 
 def sweep_finished(store: JobStore, settings: Settings) -> list[str]:
