@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -65,10 +65,12 @@ class Fleet:
         return subprocess.run(vodfleet_argv(*args), env=self.env, capture_output=True, text=True, timeout=timeout,
                               check=False)
 
-    def worker(self, *args: str, name: str = "w") -> subprocess.Popen[bytes]:
+    def worker(self, *args: str, name: str = "w", wrap: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+        """Start `vodfleet worker` (`wrap`: a command it runs under, e.g. `tiny_scratch_wrap`)."""
         log = (self.state / f"worker-{name}-{len(self.workers)}.log").open("wb")
         self._logs.append(log)
-        proc = subprocess.Popen(vodfleet_argv("worker", *args), env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([*wrap, *vodfleet_argv("worker", *args)], env=self.env, stdout=log,
+                                stderr=subprocess.STDOUT)
         self.workers.append(proc)
         self.names[proc.pid] = name
         return proc
@@ -192,3 +194,21 @@ def tiny_disk(folder: Path, size: str = "256k") -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def tiny_scratch_wrap(folder: Path, size: str = "256k") -> list[str]:
+    """A command prefix that runs a worker in its own user and mount namespace with a real tmpfs of `size` on
+    `folder` (a full scratch volume without root in the host's namespace, no mock); skips where unprivileged user
+    namespaces are off, fails in CI."""
+    folder.mkdir(parents=True, exist_ok=True)
+    unshare = shutil.which("unshare")
+    probe = subprocess.run([unshare or "unshare", "-Urm", "true"], capture_output=True, check=False) if unshare \
+        else None
+    if probe is None or probe.returncode != 0:
+        message = f"no unprivileged user namespaces here: {probe.stderr.decode().strip() if probe else 'no unshare'}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return [unshare or "unshare", "-Urm", "sh", "-c", 'mount -t tmpfs -o "size=$1" tmpfs "$2" && shift 2 && exec "$@"',
+            "sh", size, str(folder)]
+

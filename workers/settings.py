@@ -12,7 +12,11 @@
 | VODFLEET_TIME_LIMIT_BASE      | 300 s; VODFLEET_TIME_LIMIT_MAX 21600 s           |
 | VODFLEET_LEASE_TTL            | 60 s (renewed every ttl/3 while a job runs)      |
 | VODFLEET_MAX_ATTEMPTS         | 3 (deliveries before "attempts_exhausted")       |
-| VODFLEET_WATCHDOG_INTERVAL    | 10 s                                             |
+| VODFLEET_WATCHDOG_INTERVAL    | 10 s (also how often a worker's sweeps run)      |
+| VODFLEET_STORAGE_OUTAGE_BUDGET | 15 min of storage/store outage retried (not counted as attempts) |
+| VODFLEET_CLAIM_GRACE          | 3600 s: an uncommitted version claim older than this is swept |
+| VODFLEET_BROKER_PROCESSED_KEEP | 3600 s: embedded broker's processed/ files kept this long |
+| VODFLEET_BROKER_PROCESSED_MAX | 1000: … and at most this many (newest kept)      |
 | VODFLEET_CHUNK_THRESHOLD      | 300 s: longer masters are split into chunk tasks (submit --chunks auto) |
 | VODFLEET_CHUNK_TARGET         | 45 s of source per chunk task (never under 8 s)  |
 | VODFLEET_S3_ENDPOINT_URL      | none: AWS (or AWS_ENDPOINT_URL_S3); any S3-compatible server's URL |
@@ -110,6 +114,12 @@ class Settings(BaseSettings):
     # queue, lost its message (a worker killed between taking it and the lease, or a broker that dropped it): the
     # watchdog sends it again (`workers.delivery.watchdog`)
     lost_message_after: float = Field(default=120.0, ge=1, le=86400)
+    # Sweeps (workers.delivery.sweep, README "Sweeps"): how long a storage outage is retried, in minutes, and
+    # how old an uncommitted version claim must be before its partial version is removed
+    storage_outage_budget: float = Field(default=15.0, ge=0, le=24 * 60)
+    claim_grace: float = Field(default=3600.0, ge=0, le=30 * 86400)
+    broker_processed_keep: float = Field(default=3600.0, ge=0, le=30 * 86400)
+    broker_processed_max: int = Field(default=1000, ge=0, le=1_000_000)
     # Split-and-stitch (`--chunks auto`): masters longer than the threshold become chunk tasks of about
     # chunk_target seconds of source each (never under 8 s); size them to end well inside a grace period.
     chunk_threshold: float = Field(default=300.0, ge=8, le=86400)

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -48,6 +47,8 @@ from typing import Protocol, TypeVar
 from pipelines.errors import Cancelled, CodedError, PipelineError
 from workers.delivery.context import Context, Outcome
 from workers.delivery.lease import LeaseKeeper, StopReason
+from workers.delivery.outage import OUTAGE_CODES, outage_delay
+from workers.delivery.scratch import open_scratch
 from workers.errors import LeaseLost, WorkerError
 from workers.exitcodes import exit_for
 from workers.jobs.state import Failure
@@ -95,9 +96,19 @@ class GiveUp:
     failure: Failure  # what the job (or its part) fails with; a retryable one says after how many attempts
 
 
-def decide(error: Failure, attempt: int, budget: int) -> Retry | GiveUp:
+def decide(error: Failure, attempt: int, budget: int, *, outage: float | None = None,
+           outage_budget: float = 0.0) -> Retry | GiveUp:
     """Retry or give up after attempt `attempt` (1-based) of `budget` failed with `error` (pure): a retryable
-    failure with attempts left is retried after `retry_delay`; a permanent one, or one out of attempts, is not."""
+    failure with attempts left is retried after `retry_delay`; a permanent one, or one out of attempts, is not.
+
+    A storage or store outage (`outage`: seconds it has lasted, `workers.delivery.outage`) is retried while it
+    is shorter than `outage_budget` seconds (VODFLEET_STORAGE_OUTAGE_BUDGET), whatever the attempt count, after
+    `outage_delay`; past the budget it is given up, saying how long it lasted."""
+    if outage is not None and error.retryable and error.code in OUTAGE_CODES:
+        if outage < outage_budget:
+            return Retry(outage_delay(outage), error)
+        return GiveUp(error.model_copy(update={"message": f"{error.message} (storage outage of {outage / 60:.1f} "
+                                                          f"min, past the budget of {outage_budget / 60:.0f} min)"}))
     if error.retryable and attempt < budget:
         return Retry(retry_delay(attempt), error)
     if error.retryable:
@@ -156,6 +167,10 @@ class Unit(Protocol[T]):
 
     def budget(self) -> int:
         """How many attempts this unit may have."""
+        ...
+
+    def outage(self, error: Failure) -> float | None:
+        """Seconds the storage outage `error` belongs to has lasted (None: not an outage, or not tracked)."""
         ...
 
     def cancel_requested(self) -> bool: ...
@@ -232,8 +247,8 @@ def run(unit: Unit[T], attempt: int, ctx: Context) -> Outcome:
     """One attempt under a kept lease, in its own scratch folder (always removed)."""
     keeper = LeaseKeeper(ctx.store, unit.job_id, ctx.owner, ctx.settings.lease_ttl, shutdown=ctx.shutdown,
                          hard_limit=unit.hard_limit(), lease_id=unit.lease_id)
-    ctx.settings.scratch.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=unit.scratch_prefix, dir=ctx.settings.scratch))
+    scratch = open_scratch(ctx.settings.scratch, unit.scratch_prefix, lease_id=unit.lease_id, owner=ctx.owner,
+                           attempt=attempt)  # named after its owner: `workers.delivery.scratch` sweeps dead ones
     try:
         with keeper:
             keeper.check()
@@ -252,19 +267,20 @@ def run(unit: Unit[T], attempt: int, ctx: Context) -> Outcome:
             if action is StopAction.LOST:
                 unit.lost()
                 return Outcome.DROPPED
-            return settle(unit, action, attempt)
+            return settle(unit, action, attempt, ctx)
         error = failure_of(exc)
         if error.code == INTERNAL_ERROR:
             log.exception("job %s: %s: unexpected error", unit.job_id, unit.what)
-        return settle(unit, error, attempt)
+        return settle(unit, error, attempt, ctx)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return unit.finish(result, attempt)
 
 
-def settle(unit: Unit[T], error: Failure, attempt: int) -> Outcome:
+def settle(unit: Unit[T], error: Failure, attempt: int, ctx: Context) -> Outcome:
     """Retry the unit or give up on it, as `decide` says."""
-    decision = decide(error, attempt, unit.budget())
+    decision = decide(error, attempt, unit.budget(), outage=unit.outage(error),
+                      outage_budget=ctx.settings.storage_outage_budget * 60)
     if isinstance(decision, Retry):
         return unit.retry(decision.failure, attempt, decision.delay)
     return unit.give_up(decision.failure, attempt)

@@ -10,6 +10,11 @@
                                               keeper too) as soon as a job it runs records that phase; a test
                                               sends SIGCONT once its lease was taken over
 
+    VODFLEET_FAULT_KILL_WORKER_AT=published-media   … or once a publish has uploaded its media phase (a partial
+                                              version left in storage)
+    VODFLEET_FAULT_FAIL_PUBLISH=1            the first publish of this worker process fails at once with
+                                              `storage_unavailable` (after the encode)
+
     VODFLEET_FAULT_CHUNK_SETTINGS=2          chunk 2 of every chunked job is encoded with other x264 settings
                                               (the H.264 profile flipped), as a worker of another build would
 
@@ -28,12 +33,15 @@ import os
 import signal
 
 from pipelines.plan import EncodePlan
+from workers.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 KILL_WORKER_AT = "VODFLEET_FAULT_KILL_WORKER_AT"
 STOP_WORKER_AT = "VODFLEET_FAULT_STOP_WORKER_AT"
 CHUNK_SETTINGS = "VODFLEET_FAULT_CHUNK_SETTINGS"
+FAIL_PUBLISH = "VODFLEET_FAULT_FAIL_PUBLISH"
+_publishes = [0]  # publishes this process started
 EXIT_STATUS = 86
 
 
@@ -54,6 +62,15 @@ def taken(kind: str) -> None:
     if os.environ.get(KILL_WORKER_AT) == kind:
         log.error("%s=%s: test fault, the worker is SIGKILLed now", KILL_WORKER_AT, kind)
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def publish_starts() -> None:
+    """Called as a job's publish starts: raise `StorageUnavailable` if a test asked this publish to fail."""
+    _publishes[0] += 1
+    failing = os.environ.get(FAIL_PUBLISH, "")
+    if failing.isdigit() and _publishes[0] <= int(failing):
+        log.error("%s=%s: test fault, publish %d fails", FAIL_PUBLISH, failing, _publishes[0])
+        raise StorageUnavailable(f"test fault: publish {_publishes[0]} of this worker fails ({FAIL_PUBLISH})")
 
 
 def chunk_plan(plan: EncodePlan, index: int) -> EncodePlan:

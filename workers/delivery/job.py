@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from pathlib import Path
 
 from pipelines.errors import Cancelled
@@ -21,15 +22,19 @@ from pipelines.transcode import Sidecar, chunks_for, plan_transcode, transcode
 from workers.delivery import chunks, faults
 from workers.delivery.attempt import deliver, failure_for
 from workers.delivery.context import Context, Outcome
+from workers.delivery.finished import drop_finished, keep_encode, kept_encode
 from workers.delivery.inputs import cached_master, drop_master, fetch, named_as_submitted
 from workers.delivery.lease import LeaseKeeper, StopReason
+from workers.delivery.outage import outage_attempts, outage_seconds, retry_detail
 from workers.delivery.part_files import download_work
 from workers.delivery.progress import StateWriter
+from workers.delivery.sweep import publishing_now
 from workers.jobs.request import transcode_request
 from workers.jobs.state import RUNNING, TERMINAL, Failure, JobRecord, JobState
 from workers.metrics import worker as metrics
 from workers.publish.protocol import publish
 from workers.store.base import Fence
+from workers.publish.sweep import sweep_quietly
 from workers.store.ops import begin_attempt, transition
 
 log = logging.getLogger(__name__)
@@ -81,8 +86,12 @@ class JobDelivery:
         return begin_attempt(self.ctx.store, self.job_id, fence=self.fence)
 
     def budget(self) -> int:
-        board = self.record.chunks
-        return self.ctx.settings.max_attempts + (board.planned_attempt if board else 0)
+        board = self.record.chunks  # attempts lost to a storage outage are not counted (workers.delivery.outage)
+        return (self.ctx.settings.max_attempts + (board.planned_attempt if board else 0)
+                + outage_attempts(self.record.history))
+
+    def outage(self, error: Failure) -> float | None:
+        return outage_seconds(self.record.history, error.code, time.time())
 
     def cancel_requested(self) -> bool:
         return self.record.cancel_requested
@@ -131,7 +140,7 @@ class JobDelivery:
 
     def retry(self, error: Failure, attempt: int, delay: float) -> Outcome:
         requeued = transition(self.ctx.store, self.job_id, JobState.QUEUED, attempt=attempt, failure=error,
-                              detail=f"{error.code}: retry in {delay:.0f} s", fence=self.fence)
+                              detail=retry_detail(error.code, delay), fence=self.fence)
         self.ctx.enqueue(requeued, delay)
         return Outcome.RETRY
 
@@ -142,7 +151,9 @@ class JobDelivery:
         return Outcome.DONE
 
     def _ended(self, record: JobRecord) -> None:
-        """A chunked job reached a terminal state: its chunk objects and cached master are removed."""
+        """The job reached a terminal state: its kept encode goes; a chunked job's chunk objects and cached master
+        too."""
+        drop_finished(record.job_id, self.ctx.settings)
         if record.chunks is not None:
             chunks.cleanup(record.job_id, self.ctx.settings, self.ctx.storage)
 
@@ -154,8 +165,12 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
     job_id = record.job_id
     board = record.chunks
     stitching = board is not None and board.complete
+    kept = kept_encode(job_id, ctx.settings)
     if record.state is JobState.QUEUED:  # (a stitch delivered while encoding goes straight on)
-        transition(ctx.store, job_id, JobState.FETCHING, attempt=attempt, detail=ctx.owner, fence=fence)
+        transition(ctx.store, job_id, JobState.FETCHING, attempt=attempt, detail=ctx.owner if kept is None else
+                   f"{ctx.owner}: publishing the encode of attempt {kept.attempt} again (no encode)", fence=fence)
+    if kept is not None:  # a publish retry: the encode is done and passed QC (workers.delivery.finished)
+        return _publish(record, attempt, kept.output, ctx, keeper, fence)
     if board is not None and not board.complete:  # lost after planning: send the parts still queued
         resumed, queued = chunks.resume_chunks(ctx.store, record, attempt, fence=fence)
         for index in queued:
@@ -190,12 +205,24 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
     writer = StateWriter(ctx, job_id, attempt, keeper, stitching=stitching)
     with named_as_submitted(fetched):
         result = transcode(request, on_event=writer, cancel=keeper.cancel)
+    metrics.record_transcode(result.report)
+    kept_output = keep_encode(result.output, job_id, attempt, ctx.settings)  # a publish retry starts from here
+    return _publish(record, attempt, kept_output, ctx, keeper, fence)
+
+
+def _publish(record: JobRecord, attempt: int, output: Path, ctx: Context, keeper: LeaseKeeper,
+             fence: Fence) -> str:
+    """Sweep the title's abandoned versions, then publish a finished, QC-passed output folder; return where."""
+    job_id, prefix = record.job_id, record.spec.output_prefix
     keeper.check()
     if keeper.cancel.is_set():
         raise Cancelled(f"job {job_id} stopped before publishing ({keeper.reason})")
     transition(ctx.store, job_id, JobState.PUBLISHING, attempt=attempt, fence=fence)
     faults.reached(JobState.PUBLISHING.value)  # test-only hook: a no-op unless a VODFLEET_FAULT_* variable is set
-    published = publish(result.output, ctx.storage, spec.output_prefix, job_id=job_id, attempt=attempt)
-    metrics.record_transcode(result.report)
-    metrics.record_published(result.output)
+    sweep_quietly(ctx.storage, prefix, now=time.time(), grace=ctx.settings.claim_grace,
+                  publishing=publishing_now(ctx.store))
+    faults.publish_starts()  # test-only hook: a no-op unless VODFLEET_FAULT_FAIL_PUBLISH is set
+    published = publish(output, ctx.storage, prefix, job_id=job_id, attempt=attempt,
+                        on_phase=lambda phase: faults.reached(f"published-{phase}"))
+    metrics.record_published(output)
     return published.location

@@ -90,6 +90,9 @@ class PartDelivery:
     def budget(self) -> int:
         return self.ctx.settings.max_attempts
 
+    def outage(self, error: Failure) -> float | None:
+        return None  # a part's outage failures count as attempts (its record keeps no history of its retries)
+
     def cancel_requested(self) -> bool:
         return self.record.cancel_requested
 

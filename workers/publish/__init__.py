@@ -1,1 +1,2 @@
-"""Publishing an output folder: the plan (`plan`, pure) and the protocol (`protocol`: claim → upload → commit)."""
+"""Publishing an output folder: the plan (`plan`, pure), the protocol (`protocol`: claim → upload → commit) and the
+sweep of abandoned versions (`sweep`: claimed, never committed)."""

@@ -21,8 +21,10 @@ Protocol for ``publish(folder, storage, "titles/ep1", job_id="j42", attempt=2)``
 
 On any failure the attempt's incomplete multipart uploads under its version are aborted and the error is
 re-raised; its partial version stays unreferenced (masters go last, so it contains no master naming a
-missing object) for a sweep to collect. A killed attempt leaves the same state, and a retry just claims
-the next version: no lease, no clock, no waiting.
+missing object) for the version sweep (`workers.publish.sweep`) to collect once its claim is older than a grace
+period. A killed attempt leaves the same state, and a retry just claims the next version: no lease, no clock, no
+waiting. An attempt whose claim was swept meanwhile (it was frozen past the grace period) withdraws before its
+masters and commit.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +54,7 @@ from workers.publish.plan import (
     version_name,
     version_number,
 )
+from workers.publish.sweep import claim_swept
 from workers.storage.base import Storage
 
 MAX_CLAIM_TRIES = 32
@@ -128,8 +132,9 @@ def _read_json(storage: Storage, key: str) -> dict[str, object] | None:
 
 
 def publish(local_output: Path, storage: Storage, prefix: str, *, job_id: str, attempt: int,
-            parallel: int = 8) -> PublishResult:
-    """Upload a finished output folder as a new version of `prefix`; see the module docstring."""
+            parallel: int = 8, on_phase: Callable[[str], None] | None = None) -> PublishResult:
+    """Upload a finished output folder as a new version of `prefix`; see the module docstring. `on_phase` is told
+    each phase's name ("media", "playlists", "masters") once it is uploaded."""
     started = time.monotonic()
     prefix = validate_prefix(prefix)
     commit_key = job_key(prefix, job_id)
@@ -147,10 +152,13 @@ def publish(local_output: Path, storage: Storage, prefix: str, *, job_id: str, a
     uploaded: list[str] = []
     try:
         sizes = _upload_and_commit(storage, local_output, prefix, version, phases, job_id=job_id,
-                                   attempt=attempt, token=token, parallel=parallel, done=uploaded)
+                                   attempt=attempt, token=token, parallel=parallel, done=uploaded,
+                                   on_phase=on_phase)
     except PreconditionFailed as lost:
         _withdraw(storage, prefix, version, phases)
-        winner = _read_json(storage, commit_key) or {}
+        winner = _read_json(storage, commit_key)
+        if winner is None:
+            raise
         raise PreconditionFailed(
             f"job {job_id} attempt {attempt} lost: attempt {winner.get('attempt', '?')} published it as "
             f"{winner.get('version', '?')}", hint="another attempt of this job won; nothing of this one is "
@@ -164,14 +172,21 @@ def publish(local_output: Path, storage: Storage, prefix: str, *, job_id: str, a
 
 
 def _upload_and_commit(storage: Storage, folder: Path, prefix: str, version: str, phases: tuple[PhasePlan, ...],
-                       *, job_id: str, attempt: int, token: str, parallel: int, done: list[str]) -> int:
+                       *, job_id: str, attempt: int, token: str, parallel: int, done: list[str],
+                       on_phase: Callable[[str], None] | None = None) -> int:
     """Steps 3 and 4: the phases in order, then the create-only commit record; return the bytes sent."""
     commit_key, base, sizes = job_key(prefix, job_id), version_key(prefix, version), 0
     for plan in phases:
         if plan.phase.value == "masters" and _read_json(storage, commit_key) is not None:
             raise PreconditionFailed(f"job {job_id} was published by another attempt while attempt "
                                      f"{attempt} uploaded {version}")
+        if plan.phase.value == "masters" and claim_swept(storage, prefix, version):
+            raise PreconditionFailed(f"job {job_id} attempt {attempt}: its version {version} was swept as "
+                                     "abandoned while it uploaded", hint="the attempt ran past the claim grace "
+                                     "period (VODFLEET_CLAIM_GRACE); its retry publishes a new version")
         sizes += _upload_phase(storage, folder, base, plan, parallel=parallel, done=done)
+        if on_phase is not None:
+            on_phase(plan.phase.value)
     record: dict[str, object] = {"job_id": job_id, "attempt": attempt, "token": token, "version": version,
                                  "objects": len(done), "bytes": sizes, "committed_at": _now()}
     storage.put_bytes(commit_key, _json(record), content_type=JSON, if_none_match=True)

@@ -21,7 +21,7 @@ from celery import signals
 
 from pipelines.errors import ConfigError
 from pipelines.tools import Tools
-from workers.delivery.inputs import sweep_masters
+from workers.delivery.sweep import Sweeper
 from workers.delivery.watchdog import Watchdog
 from workers.errors import BrokerUnavailable
 from workers.fingerprint import local as local_fingerprint
@@ -77,6 +77,11 @@ def run(args: argparse.Namespace) -> int:
         context.shutdown.set()
 
     signals.worker_shutting_down.connect(on_shutdown, weak=False)
+    sweeper = Sweeper(context.store, context.storage, settings)
+    try:  # what dead attempts on this scratch volume and storage left (README "Sweeps"); then every interval
+        log.warning("worker %s: swept at start: %s", context.owner, sweeper())
+    except Exception:  # a sweep must never keep a worker from starting
+        log.exception("worker %s: sweep at start failed", context.owner)
     watchdog = None
     if not args.no_watchdog:
         def requeue(record: JobRecord) -> object:
@@ -95,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         watchdog = Watchdog(context.store, requeue, settings.watchdog_interval, enqueue_part=requeue_part,
                             stitch_after=max(30.0, 4 * settings.lease_ttl),
                             lost_after=settings.lost_message_after, queue_idle=queue_idle,
-                            also=lambda: sweep_masters(context.store, settings)).start()
+                            also=sweeper).start()
     initialise_labels()  # every failure/retry code at 0 before the first scrape (see workers.metrics.worker)
     if settings.metrics_port is not None:
         serve_worker_metrics(settings.metrics_port)
