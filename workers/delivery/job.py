@@ -33,8 +33,8 @@ from workers.jobs.request import transcode_request
 from workers.jobs.state import RUNNING, TERMINAL, Failure, JobRecord, JobState
 from workers.metrics import worker as metrics
 from workers.publish.protocol import publish
-from workers.store.base import Fence
 from workers.publish.sweep import sweep_quietly
+from workers.store.base import Fence
 from workers.store.ops import begin_attempt, transition
 
 log = logging.getLogger(__name__)
