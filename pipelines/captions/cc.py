@@ -2,7 +2,8 @@
 
     load_scc(path, language)        an SCC sidecar → SubtitleDocument (sdh=True, frame-exact times)
     scan_captions(master, ...)      the 608 channels (CC1-CC4) and 708 services of an H.264/HEVC/MPEG-2 master,
-                                    each 608 channel decoded to a CaptionTrack (optional)
+                                    each 608 channel (pycaption) and 708 service (`cea708`) decoded to a
+                                    CaptionTrack (optional)
     extract_captions(master, ...)   scan_captions' tracks
 
 Embedded captions are read with ffmpeg's ``movie`` source, whose ``subcc`` output is the A/53 cc_data the
@@ -234,8 +235,9 @@ def scan_captions(source: Path, *, format_name: str, video_codec: str, video_sta
                   cancel: threading.Event | None = None) -> CaptionScan:
     """The master's A/53 captions: which 608 channels and 708 services it carries, in which language
     (`pipelines.captions.service.caption_language`: `declared` {"CC3": "es", "SERVICE1": "en"} first, then the
-    audio `languages`, default first), and with `decode` each 608 channel decoded to WebVTT cues (a channel that
-    does not decode is logged and left out). An empty scan for a codec that carries none.
+    audio `languages`, default first), and with `decode` each 608 channel and each 708 service with text decoded
+    to WebVTT cues, 608 tracks first (a channel that does not decode is logged and left out; bad 708 data is
+    skipped, logged and counted in the tracks' ``dropped``). An empty scan for a codec that carries none.
     `video_start`: the container's first timestamp (the output timeline's 0). Costs one decode of the video."""
     if video_codec not in CAPTION_CODECS:
         return CaptionScan()

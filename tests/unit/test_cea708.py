@@ -8,7 +8,8 @@ from fractions import Fraction
 
 from cea608gen import cea708_popon, cea708_text, define_window, dtvcc_frames, dtvcc_packets
 
-from pipelines.captions.cea708 import Cea708Decoder, decode
+from pipelines.captions.cc import document_708
+from pipelines.captions.cea708 import Caption708, Cea708Decoder, decode
 
 F = Fraction(1001, 30000)
 
@@ -127,3 +128,16 @@ def test_random_bytes_never_raise() -> None:
     cues, skipped = decode(triplets, 200)
     assert all(c.end > c.start for service in cues.values() for c in service)
     assert sum(skipped.values()) > 0
+
+
+def test_a_top_anchored_window_keeps_its_line_and_times_snap_to_frames() -> None:
+    frames = dtvcc_frames({1: {10: define_window(0, rows=1, anchor_row=6) + cea708_text("TOP <&>"),
+                               20: bytes([0x89, 0x01]), 30: bytes([0x8C, 0x01])}})
+    got = decode([(f * F, *t) for f, ts in sorted(frames.items()) for t in ts], 300)[0][1]
+    assert got == [Caption708(20 * F, 30 * F, "TOP <&>", 8.0, 4.8)]
+    doc = document_708([*got, Caption708(Fraction(1), Fraction(1001, 1000), "GONE")], "en", source="svc1",
+                       fps=Fraction(30000, 1001), duration=None, skipped={"truncated_packet": 2})
+    # snapped to the frame grid (ms); a cue shorter than a frame is left out
+    assert [(c.start, c.end, c.text, c.placement.line) for c in doc.cues] == [
+        (round(float(20 * F), 3), round(float(30 * F), 3), "TOP &lt;&amp;&gt;", 8.0)]
+    assert doc.sdh and doc.source_format == "cea708" and doc.dropped == (("dtvcc_truncated_packet", 2),)
