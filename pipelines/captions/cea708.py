@@ -20,9 +20,10 @@ Window model (§8.4, simplified to text): eight windows per service, each with r
 Text goes to the current window (text with no window defined is dropped, as a decoder does). A cue is the
 window's text while it is visible: it begins when a window with text is shown (DSW, TGW, DefineWindow with the
 visible bit) and ends when the window is hidden, cleared, deleted or its shown text changes. Text written into a
-visible window (roll-up, paint-on) is committed by CR, HCR, FF, ETX and any window command, so a roll-up caption
-changes once per line rather than per character; CR commits the finished line, then on the last row scrolls the
-rows up (the emptied last row is committed with the next line). DLY holds the
+visible window (roll-up, paint-on) is committed by CR, HCR, FF, ETX and the window commands (CLW, DSW, HDW, TGW,
+DLW, RST, DefineWindow), shown from the time its first character came, so a roll-up caption changes once per
+line rather than per character; CR commits the finished line, then on the last row scrolls the rows up (the
+emptied last row is committed with the next line). Pen commands (SPA, SPC, SPL, SWA) commit nothing. DLY holds the
 service's following commands back by its tenths of a second until DLC.
 """
 
@@ -39,6 +40,7 @@ C1_PARAMS = {**dict.fromkeys(range(128, 136), 0), 0x88: 1, 0x89: 1, 0x8A: 1, 0x8
              0x8E: 0, 0x8F: 0, 0x90: 2, 0x91: 3, 0x92: 2, 0x93: 0, 0x94: 0, 0x95: 0, 0x96: 0, 0x97: 4,
              **dict.fromkeys(range(152, 160), 6)}
 CW0, CLW, DSW, HDW, TGW, DLW, DLY, DLC, RST, SPL, DF0 = 0x80, 0x88, 0x89, 0x8A, 0x8B, 0x8C, 0x8D, 0x8E, 0x8F, 0x92, 0x98
+WINDOW_CHANGES = frozenset({CLW, DSW, HDW, TGW, DLW, RST, *range(DF0, DF0 + 8)})  # what a viewer sees change
 ETX, BS, FF, CR, HCR, EXT1, P16 = 0x03, 0x08, 0x0C, 0x0D, 0x0E, 0x10, 0x18
 
 # G2 (CTA-708-E Table 8) as Unicode; box drawing as the nearest Unicode box characters
@@ -76,6 +78,7 @@ class _Window:
     pen_column: int = 0
     shown: str = ""  # the text on screen as a cue now ("" when none)
     since: Fraction = Fraction(0)
+    pending: Fraction | None = None  # when text not yet committed was first written into the visible window
 
     def visible_text(self) -> str:
         if not self.visible:
@@ -113,6 +116,7 @@ class _Service:
         self.delay_until = Fraction(0)
         self.cues: list[Caption708] = []
         self.skipped = skipped
+        self._now = Fraction(0)
 
     # --- cues
     def sync(self, time: Fraction) -> None:
@@ -120,6 +124,10 @@ class _Service:
             self._sync(window, time)
 
     def _sync(self, window: _Window, time: Fraction) -> None:
+        """Make the window's cue match its visible text: text written while it was visible is committed at the
+        time its first character came (`pending`), any other change at `time`."""
+        if window.pending is not None:
+            time, window.pending = window.pending, None
         now = window.visible_text()
         if now == window.shown:
             return
@@ -129,6 +137,7 @@ class _Service:
 
     def finish(self, end: Fraction) -> None:
         for window in self.windows.values():
+            self._sync(window, end)
             window.visible = False
             self._sync(window, max(end, window.since))
 
@@ -136,7 +145,7 @@ class _Service:
     def decode(self, data: bytes, time: Fraction) -> None:
         at = 0
         while at < len(data):
-            now = max(time, self.delay_until)
+            now = self._now = max(time, self.delay_until)
             code = data[at]
             if code < 0x20:
                 at = self._c0(data, at, now)
@@ -157,6 +166,8 @@ class _Service:
         if window is None:
             self.skipped["text_without_window"] += 1
             return
+        if window.visible and window.pending is None:
+            window.pending = self._now
         window.put(char)
 
     def _c0(self, data: bytes, at: int, now: Fraction) -> int:
@@ -178,6 +189,8 @@ class _Service:
     def _control(self, code: int, now: Fraction) -> None:
         """ETX, BS, FF, CR, HCR (§7.1.4); the other one-byte C0 codes do nothing."""
         window = self._window()
+        if window is not None and code in (ETX, FF, CR, HCR):
+            self._sync(window, now)  # what was written before the clear or carriage return is shown first
         if window is not None:
             if code == BS:
                 row = window.text[window.pen_row]
@@ -186,8 +199,7 @@ class _Service:
                     del row[window.pen_column:window.pen_column + 1]
             elif code == FF:
                 window.clear()
-            elif code == CR:  # the finished line is committed before the rows scroll (a roll-up shows it)
-                self.sync(now)
+            elif code == CR:  # the finished line was committed above, before the rows scroll
                 window.carriage_return()
                 return
             elif code == HCR:
@@ -243,6 +255,8 @@ class _Service:
         params = data[at + 1:at + 1 + size]
         bitmap = params[0] if size == 1 else 0
         chosen = [self.windows[n] for n in range(8) if bitmap >> n & 1 and n in self.windows]
+        if code in WINDOW_CHANGES:
+            self.sync(now)  # text written into visible windows is shown before the windows change
         if CW0 <= code < CW0 + 8:
             if code - CW0 in self.windows:
                 self.current = code - CW0
@@ -283,7 +297,8 @@ class _Service:
                 pen.pen_column = min(params[1] & 0x3F, MAX_COLUMNS)
         elif code >= DF0:
             self._define(code - DF0, params)
-        self.sync(now)
+        if code in WINDOW_CHANGES:
+            self.sync(now)
         return at + 1 + size
 
     def _define(self, number: int, params: bytes) -> None:
@@ -330,7 +345,8 @@ class Cea708Decoder:
             self._packet = bytearray((first, second))
         elif cc_type == PACKET_DATA:
             if self._packet is None:
-                self.skipped["data_outside_packet"] += 1
+                if first or second:  # 0x00 0x00 between packets is padding some encoders mark valid
+                    self.skipped["data_outside_packet"] += 1
                 return
             self._packet += bytes((first, second))
         else:

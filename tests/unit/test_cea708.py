@@ -48,8 +48,18 @@ def test_roll_up_commits_a_line_at_each_carriage_return_and_scrolls() -> None:
               40: dtvcc_packets({1: cea708_text("THIRD\n")}, sequence=3),  # scrolls: FIRST leaves
               50: dtvcc_packets({1: bytes([0x88, 0x01])}, sequence=0)}  # CLW clears
     got, _ = _run(frames)
-    assert got == {1: [(20 * F, 30 * F, "FIRST LINE"), (30 * F, 40 * F, "FIRST LINE\nSECOND"),
+    # each line from when its first character came, committed by its CR
+    assert got == {1: [(10 * F, 30 * F, "FIRST LINE"), (30 * F, 40 * F, "FIRST LINE\nSECOND"),
                        (40 * F, 50 * F, "SECOND\nTHIRD")]}
+
+
+def test_paint_on_text_is_shown_from_its_first_character_until_cleared() -> None:
+    frames = {10: dtvcc_packets({1: define_window(0, rows=1, visible=True) + cea708_text("PAI")}),
+              12: dtvcc_packets({1: cea708_text("NT") + bytes([0x90, 0x00, 0x00])}, sequence=1),  # SPA: no commit
+              20: dtvcc_packets({1: bytes([0x88, 0x01])}, sequence=2),  # CLW
+              30: dtvcc_packets({1: cea708_text("STILL THERE")}, sequence=3)}  # never committed: shown to the end
+    got, _ = _run(frames, end=40)
+    assert got == {1: [(10 * F, 20 * F, "PAINT"), (30 * F, 40 * F, "STILL THERE")]}
 
 
 def test_clear_hide_and_toggle_end_or_start_a_cue() -> None:
@@ -110,7 +120,7 @@ def test_delay_holds_the_following_commands_back() -> None:
 def test_text_without_a_window_and_bad_packets_are_skipped_and_counted() -> None:
     good = dtvcc_frames({1: cea708_popon([(30, 60, ["KEPT"])])})
     truncated = dtvcc_packets({1: define_window(1, rows=1) + cea708_text("CUT SHORT")})[:3]  # a third of it
-    stray = [(2, 0x41, 0x42)]  # packet data with no packet start
+    stray = [(2, 0x41, 0x42), (2, 0, 0)]  # packet data with no packet start (0x00 0x00: padding, not counted)
     cut_command = dtvcc_packets({1: bytes([0x98, 0x20])})  # DefineWindow missing 5 of its 6 bytes
     frames = {**good, 5: stray, 6: truncated, 8: dtvcc_packets({1: "NO WINDOW"}), 9: cut_command}
     got, skipped = _run(frames)
