@@ -174,6 +174,20 @@ def cea708_popon(captions: Sequence[tuple[int, int, Sequence[str]]], *, window: 
     return frames
 
 
+def cea708_rollup(lines: Sequence[tuple[int, str]], *, end: int, rows: int = 2, window: int = 0
+                  ) -> dict[int, bytes]:
+    """{frame: service data} for roll-up captions of one service: a visible window of `rows` rows defined the frame
+    before the first line; each line's first half at its frame, the rest and CR two frames later (the rows
+    scroll up on the last row); ClearWindows (CLW) at `end`."""
+    frames = {lines[0][0] - 1: define_window(window, rows=rows, visible=True)}
+    for frame, text in lines:
+        half = len(text) // 2
+        frames[frame] = frames.get(frame, b"") + cea708_text(text[:half])
+        frames[frame + 2] = cea708_text(text[half:] + "\n")
+    frames[end] = bytes([0x88, 1 << window])
+    return frames
+
+
 def dtvcc_frames(services: dict[int, dict[int, bytes]]) -> dict[int, list[tuple[int, int, int]]]:
     """{picture: DTVCC triplets} carrying several services' {frame: service data} (one packet per picture,
     the sequence number counting up), for `insert_a53`'s `dtvcc`."""

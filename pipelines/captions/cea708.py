@@ -25,6 +25,13 @@ DLW, RST, DefineWindow), shown from the time its first character came, so a roll
 line rather than per character; CR commits the finished line, then on the last row scrolls the rows up (the
 emptied last row is committed with the next line). Pen commands (SPA, SPC, SPL, SWA) commit nothing. DLY holds the
 service's following commands back by its tenths of a second until DLC.
+
+Not rendered (consumed with their bytes): pen attributes and colours (SPA, SPC: italics, underline, sizes,
+fonts, edges), window attributes (SWA: justification, print and scroll direction, word wrap, fill, borders,
+display effects), window priorities, row/column locks and anchor points beyond a ``line`` percent, C2/C3
+extended commands (counted as ``unsupported_command``), G2/G3 characters without a Unicode counterpart in
+`G2`/`G3` (counted as ``unknown_character``), and text that would overflow a window's columns (kept on its
+row: WebVTT wraps it). A window deleted while another covers it is not modelled: each visible window is a cue.
 """
 
 from __future__ import annotations

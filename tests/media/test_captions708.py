@@ -16,7 +16,7 @@ import m3u8
 import mediagen
 import pytest
 import webvtt
-from cea608gen import cea708_popon, dtvcc_frames
+from cea608gen import cea708_popon, cea708_rollup, dtvcc_frames
 from mpegdash.parser import MPEGDASHParser
 
 from pipelines.captions.cc import CHARSET_REASON_708, extract_captions, scan_captions
@@ -146,3 +146,16 @@ def test_hevc_sei_carries_the_708_services(work: Path, tmp_path: Path) -> None:
                               tools=Tools.resolve(), scratch=tmp_path)
     for track, captions in zip(tracks, (SVC1, SVC2), strict=True):
         _within_a_frame([(c.start, c.end, c.text) for c in track.document.cues], _expected(captions))
+
+
+def test_roll_up_service_commits_line_by_line(work: Path, tmp_path: Path) -> None:
+    lines = [(20, "FIRST ROLLED LINE"), (50, "SECOND ROLLED LINE"), (80, "THIRD ROLLED LINE")]
+    master = mediagen.make_captioned_source(work / "rollup708.mp4", field1={}, duration=4.0,
+                                            dtvcc=dtvcc_frames({1: cea708_rollup(lines, end=110)}))
+    tracks = extract_captions(master, format_name="mov,mp4,m4a,3gp,3g2,mj2", video_codec="h264", video_start=0.0,
+                              fps=Fraction(30000, 1001), languages=["en"], duration=4.0, tools=Tools.resolve(),
+                              scratch=tmp_path)
+    assert [t.channel for t in tracks] == ["SERVICE1"]
+    _within_a_frame([(c.start, c.end, c.text) for c in tracks[0].document.cues],
+                    _expected([(20, 50, ["FIRST ROLLED LINE"]), (50, 80, ["FIRST ROLLED LINE", "SECOND ROLLED LINE"]),
+                               (80, 110, ["SECOND ROLLED LINE", "THIRD ROLLED LINE"])]))
