@@ -399,7 +399,7 @@ def _embedded_captions(request: TranscodeRequest, planned: Planned, ws: Workspac
         suffix = track.channel.lower().replace("service", "svc")
         track_id = unique_id(f"{track.document.language}-{suffix}", taken)
         taken.add(track_id)
-        docs.append((track_id, track.document))
+        docs.append((track_id, dataclasses.replace(track.document, channel=track.channel)))
     in_band: list[ClosedCaptions] = []
     if plan.a53cc:
         named = [*scan.channels, *((f"SERVICE{n}", lang) for n, lang in scan.services)]

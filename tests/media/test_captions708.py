@@ -91,8 +91,10 @@ def test_each_708_service_becomes_webvtt_within_a_frame(published: Path) -> None
 
 def test_both_manifests_list_the_708_renditions_as_captions(published: Path) -> None:
     master = m3u8.load(str(published / "master.m3u8"))
-    subs = {m.uri.split("/")[1]: (m.language, m.characteristics) for m in master.media if m.type == "SUBTITLES"}
-    assert subs == {"en-svc1": ("en", SDH_CHARACTERISTICS), "es-svc2": ("es", SDH_CHARACTERISTICS)}
+    subs = {m.uri.split("/")[1]: (m.language, m.name, m.characteristics) for m in master.media
+            if m.type == "SUBTITLES"}
+    assert subs == {"en-svc1": ("en", "English (SERVICE1)", SDH_CHARACTERISTICS),
+                    "es-svc2": ("es", "Spanish (SERVICE2)", SDH_CHARACTERISTICS)}
     mpd = MPEGDASHParser.parse(str(published / "manifest.mpd"))
     texts = {a.representations[0].id: a for a in mpd.periods[0].adaptation_sets if a.content_type == "text"}
     assert {k: a.lang for k, a in texts.items()} == {"text-en-svc1": "en", "text-es-svc2": "es"}

@@ -4,12 +4,14 @@ skipped and counted."""
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 
 from cea608gen import cea708_popon, cea708_text, define_window, dtvcc_frames, dtvcc_packets
 
 from pipelines.captions.cc import document_708
 from pipelines.captions.cea708 import Caption708, Cea708Decoder, decode
+from pipelines.packaging import subtitle_names
 
 F = Fraction(1001, 30000)
 
@@ -151,3 +153,10 @@ def test_a_top_anchored_window_keeps_its_line_and_times_snap_to_frames() -> None
     assert [(c.start, c.end, c.text, c.placement.line) for c in doc.cues] == [
         (round(float(20 * F), 3), round(float(30 * F), 3), "TOP &lt;&amp;&gt;", 8.0)]
     assert doc.sdh and doc.source_format == "cea708" and doc.dropped == (("dtvcc_truncated_packet", 2),)
+
+
+def test_caption_renditions_are_labelled_by_their_channel_or_service() -> None:
+    doc = document_708([Caption708(Fraction(1), Fraction(2), "HI")], "en", source="svc1", fps=Fraction(30000, 1001),
+                       duration=None, skipped={})
+    docs = [dataclasses.replace(doc, channel="SERVICE1"), dataclasses.replace(doc, channel="CC1"), doc]
+    assert subtitle_names(docs) == ["English (SERVICE1)", "English (CC1)", "English (SDH)"]
