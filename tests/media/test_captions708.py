@@ -16,7 +16,7 @@ import m3u8
 import mediagen
 import pytest
 import webvtt
-from cea608gen import cea708_popon, cea708_rollup, dtvcc_frames
+from cea608gen import cea708_popon, cea708_rollup, dtvcc_frames, dtvcc_packets
 from mpegdash.parser import MPEGDASHParser
 
 from pipelines.captions.cc import CHARSET_REASON_708, extract_captions, scan_captions
@@ -58,7 +58,10 @@ def _hls_cues(folder: Path) -> list[tuple[float, float, str]]:
 
 
 def _dtvcc() -> dict[int, list[tuple[int, int, int]]]:
-    return dtvcc_frames({1: cea708_popon(SVC1), 2: cea708_popon(SVC2, window=1)})
+    """Both services' pop-on captions, and on picture 5 a packet cut short (its header promises more byte pairs
+    than come: "LO" of "LOST TEXT", for a service with no window yet): skipped and counted."""
+    return {**dtvcc_frames({1: cea708_popon(SVC1), 2: cea708_popon(SVC2, window=1)}),
+            5: dtvcc_packets({1: "LOST TEXT"})[:2]}
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +110,9 @@ def test_report_and_qc_cover_the_708_renditions(published: Path) -> None:
     report = json.loads((published / "report.json").read_text(encoding="utf-8"))
     subs = {s["id"]: (s["sdh"], s["source_format"], s["charset_reason"]) for s in report["renditions"]["subtitles"]}
     assert subs == {"en-svc1": (True, "cea708", CHARSET_REASON_708), "es-svc2": (True, "cea708", CHARSET_REASON_708)}
+    # the cut packet on picture 5 is skipped, counted and reported with each 708 rendition
+    assert {s["id"]: s["dropped"] for s in report["renditions"]["subtitles"]} == {
+        track: {"dtvcc_text_without_window": 2, "dtvcc_truncated_packet": 1} for track in ("en-svc1", "es-svc2")}
     checks = {c["name"]: c["passed"] for c in report["qc"]["checks"] if c["name"].startswith("subtitles.")}
     assert {name.split(".")[1] for name in checks} == {"en-svc1", "es-svc2"}
     assert all(checks.values()), checks
