@@ -65,10 +65,12 @@ def subtitle_default(tracks: list[tuple[str, str, bool]], audio_language: str | 
 
 def subtitle_names(docs: list[SubtitleDocument]) -> list[str]:
     """Player labels, unique within the subtitle group (RFC 8216 §4.3.4.1.1): "English", "English (forced)",
-    "English (SDH)", and "English 2" for a second track of the same kind."""
+    "English (SDH)", "English (CC1)" / "English (SERVICE1)" for closed captions (the channel says more than
+    SDH), and "English 2" for a second track of the same kind."""
     names: list[str] = []
     for doc in docs:
-        kinds = [kind for kind, flag in (("forced", doc.forced), ("SDH", doc.sdh)) if flag]
+        kinds = [doc.channel] if doc.channel else [
+            kind for kind, flag in (("forced", doc.forced), ("SDH", doc.sdh)) if flag]
         base = language_name(doc.language) + (f" ({', '.join(kinds)})" if kinds else "")
         name, number = base, 1
         while name in names:

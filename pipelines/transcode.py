@@ -380,7 +380,8 @@ def _embedded_captions(request: TranscodeRequest, planned: Planned, ws: Workspac
                        cancel: threading.Event | None
                        ) -> tuple[tuple[tuple[str, SubtitleDocument], ...], tuple[ClosedCaptions, ...]]:
     """The master's closed captions as published (`pipelines.captions.service`): with WebVTT, each CEA-608 channel
-    that decodes as an SDH subtitle rendition ("<lang>-cc1" .. "<lang>-cc4"); in-band (the rungs kept the A/53
+    that decodes as an SDH subtitle rendition ("<lang>-cc1" .. "<lang>-cc4"), and each CEA-708 service with text
+    ("<lang>-svc1" .. "<lang>-svc63", `pipelines.captions.cea708`); in-band (the rungs kept the A/53
     SEI: `EncodePlan.a53cc`), every 608 channel and 708 service the master carries, for both manifests."""
     source, plan = planned.source, planned.plan
     options = request.options.captions
@@ -395,9 +396,10 @@ def _embedded_captions(request: TranscodeRequest, planned: Planned, ws: Workspac
     taken = {track_id for track_id, _ in planned.subtitles}
     docs = []
     for track in scan.tracks:
-        track_id = unique_id(f"{track.document.language}-{track.channel.lower()}", taken)
+        suffix = track.channel.lower().replace("service", "svc")
+        track_id = unique_id(f"{track.document.language}-{suffix}", taken)
         taken.add(track_id)
-        docs.append((track_id, track.document))
+        docs.append((track_id, dataclasses.replace(track.document, channel=track.channel)))
     in_band: list[ClosedCaptions] = []
     if plan.a53cc:
         named = [*scan.channels, *((f"SERVICE{n}", lang) for n, lang in scan.services)]

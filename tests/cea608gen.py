@@ -94,17 +94,107 @@ def scc_text(frames: dict[int, int], *, drop_frame: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dtvcc_packets(services: dict[int, str], *, sequence: int = 0) -> list[tuple[int, int, int]]:
-    """One CEA-708 DTVCC packet holding a service block per service (number → G0 text, at most 31 bytes), as
-    A/53 cc_data triplets (cc_type 3 for the packet's first byte pair, 2 after; CEA-708 §5, §6.2)."""
+def dtvcc_packets(services: dict[int, str | bytes], *, sequence: int = 0) -> list[tuple[int, int, int]]:
+    """One CEA-708 DTVCC packet holding service blocks per service (number → G0 text, or service data bytes as
+    `cea708_text` / `cea708_popon` write them; split into blocks of at most 31 bytes; numbers 7-63 with the
+    extended header), as A/53 cc_data triplets (cc_type 3 for the packet's first byte pair, 2 after;
+    CEA-708 §5, §6.2)."""
     body = b""
     for number, text in services.items():
-        data = text.encode("ascii")
-        body += bytes([number << 5 | len(data)]) + data
+        data = text.encode("ascii") if isinstance(text, str) else text
+        for chunk in _blocks(data):
+            header = bytes([number << 5 | len(chunk)]) if number < 7 else bytes([7 << 5 | len(chunk), number])
+            body += header + chunk
     size_code = (len(body) + 2) // 2  # the header byte plus the blocks, in byte pairs (rounded up)
     packet = bytes([(sequence & 3) << 6 | size_code]) + body
     packet += b"\x00" * (size_code * 2 - len(packet))
     return [(3 if at == 0 else 2, packet[at], packet[at + 1]) for at in range(0, len(packet), 2)]
+
+
+def _blocks(data: bytes) -> list[bytes]:
+    """Service data cut into block payloads of at most 31 bytes, never inside a command or character
+    (CEA-708 §6.3: a command's bytes stay in one service block)."""
+    c1 = {**dict.fromkeys(range(128, 136), 0), **dict.fromkeys(range(136, 142), 1), 0x90: 2, 0x91: 3, 0x92: 2,
+          0x97: 4, **dict.fromkeys(range(152, 160), 6)}
+    atoms, at = [], 0
+    while at < len(data):
+        code = data[at]
+        size = (2 if code == 0x10 else 2 if 0x11 <= code <= 0x17 else 3 if 0x18 <= code <= 0x1F
+                else 1 + c1.get(code, 0))
+        atoms.append(data[at:at + size])
+        at += size
+    blocks: list[bytes] = [b""]
+    for atom in atoms:
+        if len(blocks[-1]) + len(atom) > 31:
+            blocks.append(b"")
+        blocks[-1] += atom
+    return [b for b in blocks if b]
+
+
+def cea708_text(text: str) -> bytes:
+    """Text as CEA-708 service data: G0 (ASCII; "♪" is 0x7F), G1 (Latin-1), a few G2 characters after EXT1,
+    anything else as P16; "\n" is CR (CEA-708 §7.1)."""
+    g2 = {"\u2026": 0x25, "\u0160": 0x2A, "\u0152": 0x2C, "\u2122": 0x39, "\u0153": 0x3C, "\u2022": 0x35,
+          "\u201c": 0x33, "\u201d": 0x34, "\u0178": 0x3F}
+    out = bytearray()
+    for char in text:
+        code = ord(char)
+        if char == "\n":
+            out.append(0x0D)
+        elif char == "\u266a":
+            out.append(0x7F)
+        elif 0x20 <= code < 0x7F or 0xA0 <= code <= 0xFF:
+            out.append(code)
+        elif char in g2:
+            out += bytes([0x10, g2[char]])
+        else:
+            out += bytes([0x18, code >> 8, code & 0xFF])
+    return bytes(out)
+
+
+def define_window(window: int, *, rows: int, visible: bool = False, columns: int = 32, anchor_row: int = 70
+                  ) -> bytes:
+    """DefineWindow DFn (CEA-708 §8.10.5.2): not relative, anchored at `anchor_row` of 75, column 10, anchor
+    point 7 (lower left), `rows` × `columns`, window style 1, pen style 1."""
+    return bytes([0x98 + window, (0x20 if visible else 0) | 0x18, anchor_row, 10, 0x70 | (rows - 1),
+                  columns - 1, 0x09])
+
+
+def cea708_popon(captions: Sequence[tuple[int, int, Sequence[str]]], *, window: int = 0) -> dict[int, bytes]:
+    """{frame: service data} for pop-on captions (start frame, end frame, rows) of one service: a hidden window
+    defined and filled 3 frames before the start, DisplayWindows (DSW) on the start frame, DeleteWindows (DLW)
+    on the end frame."""
+    frames: dict[int, bytes] = {}
+    bit = bytes([1 << window])
+    for start, end, rows in captions:
+        frames[start - 3] = (define_window(window, rows=len(rows)) + bytes([0x88]) + bit
+                             + cea708_text("\n".join(rows)))
+        frames[start] = bytes([0x89]) + bit
+        frames[end] = bytes([0x8C]) + bit
+    return frames
+
+
+def cea708_rollup(lines: Sequence[tuple[int, str]], *, end: int, rows: int = 2, window: int = 0
+                  ) -> dict[int, bytes]:
+    """{frame: service data} for roll-up captions of one service: a visible window of `rows` rows defined the frame
+    before the first line; each line's first half at its frame, the rest and CR two frames later (the rows
+    scroll up on the last row); ClearWindows (CLW) at `end`."""
+    frames = {lines[0][0] - 1: define_window(window, rows=rows, visible=True)}
+    for frame, text in lines:
+        half = len(text) // 2
+        frames[frame] = frames.get(frame, b"") + cea708_text(text[:half])
+        frames[frame + 2] = cea708_text(text[half:] + "\n")
+    frames[end] = bytes([0x88, 1 << window])
+    return frames
+
+
+def dtvcc_frames(services: dict[int, dict[int, bytes]]) -> dict[int, list[tuple[int, int, int]]]:
+    """{picture: DTVCC triplets} carrying several services' {frame: service data} (one packet per picture,
+    the sequence number counting up), for `insert_a53`'s `dtvcc`."""
+    pictures = sorted({frame for frames in services.values() for frame in frames})
+    return {frame: dtvcc_packets({n: frames[frame] for n, frames in services.items() if frame in frames},
+                                 sequence=count)
+            for count, frame in enumerate(pictures)}
 
 
 def _sei(field1: int, field2: int, *, hevc: bool = False, dtvcc: Sequence[tuple[int, int, int]] = ()) -> bytes:

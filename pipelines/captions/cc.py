@@ -2,7 +2,8 @@
 
     load_scc(path, language)        an SCC sidecar → SubtitleDocument (sdh=True, frame-exact times)
     scan_captions(master, ...)      the 608 channels (CC1-CC4) and 708 services of an H.264/HEVC/MPEG-2 master,
-                                    each 608 channel decoded to a CaptionTrack (optional)
+                                    each 608 channel (pycaption) and 708 service (`cea708`) decoded to a
+                                    CaptionTrack (optional)
     extract_captions(master, ...)   scan_captions' tracks
 
 Embedded captions are read with ffmpeg's ``movie`` source, whose ``subcc`` output is the A/53 cc_data the
@@ -26,6 +27,7 @@ from pathlib import Path
 from pycaption import SCCReader, WebVTTWriter
 from pycaption.exceptions import CaptionLineLengthError, CaptionReadError, InvalidInputError
 
+from pipelines.captions.cea708 import Caption708, Cea708Decoder
 from pipelines.captions.dtvcc import ServiceScan
 from pipelines.captions.scc import HINT, channel_words, is_scc, parse_scc, render_ndf, timed
 from pipelines.captions.service import CHANNELS, caption_language
@@ -49,8 +51,8 @@ CHARSET_REASON = "CEA-608 byte pairs (its own character set), decoded to UTF-8"
 
 @dataclass(frozen=True)
 class CaptionTrack:
-    channel: str  # "CC1" .. "CC4"
-    document: SubtitleDocument  # sdh=True, source_format "cea608"
+    channel: str  # "CC1" .. "CC4", or "SERVICE1" .. "SERVICE63"
+    document: SubtitleDocument  # sdh=True, source_format "cea608" / "cea708"
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,10 @@ def parse_a53_lines(lines: Iterable[str], *, start: float | Fraction = 0) -> dic
     return read_a53(lines, start=start).fields
 
 
-def read_a53(lines: Iterable[str], *, start: float | Fraction = 0) -> A53Data:
+def read_a53(lines: Iterable[str], *, start: float | Fraction = 0, decoder: Cea708Decoder | None = None) -> A53Data:
     """`parse_a53_lines`, and the CEA-708 services named by its DTVCC triplets (cc_type 2/3,
-    `pipelines.captions.dtvcc`)."""
+    `pipelines.captions.dtvcc`); with `decoder`, each valid DTVCC triplet is also fed to it at its picture's
+    time (`pipelines.captions.cea708`)."""
     fields: dict[int, list[tuple[Fraction, int]]] = {1: [], 2: []}
     scan = ServiceScan()
     for raw in lines:
@@ -123,6 +126,8 @@ def read_a53(lines: Iterable[str], *, start: float | Fraction = 0) -> A53Data:
                 fields[(head & 0x03) + 1].append((time, data[at + 1] << 8 | data[at + 2]))
             else:
                 scan.feed(head & 0x03, data[at + 1], data[at + 2])
+                if decoder is not None:
+                    decoder.feed(time, head & 0x03, data[at + 1], data[at + 2])
     return A53Data(fields, scan.found)
 
 
@@ -145,6 +150,37 @@ def decode_words(words: Sequence[tuple[Fraction, int]], language: str, *, source
     kept = tuple(c for c in cues if c.end > c.start)
     return dataclasses.replace(doc, cues=_sorted(kept), source_format="cea608", charset="cea-608",
                                charset_reason=CHARSET_REASON, sdh=True)
+
+
+CHARSET_REASON_708 = "CEA-708 service data (G0-G3 and 16-bit characters), decoded to UTF-8"
+
+
+def _vtt_time(seconds: Fraction) -> str:
+    millis = round(seconds * 1000)
+    return f"{millis // 3600000:02d}:{millis // 60000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def document_708(cues: Sequence[Caption708], language: str, *, source: str, fps: Fraction,
+                 duration: float | None, skipped: Mapping[str, int]) -> SubtitleDocument:
+    """One CEA-708 service's cues (`pipelines.captions.cea708`) → a document (sdh=True, source_format "cea708")
+    whose cue times are frame starts on `fps`, written as WebVTT and read back by the same loader as any
+    sidecar. A window anchored in the top half keeps a ``line:`` percent (its anchor, CTA-708-E §8.4.4);
+    `skipped`: the bad DTVCC data the decoder left out, by kind, kept in ``dropped`` for report.json."""
+    blocks = ["WEBVTT", ""]
+    for cue in cues:
+        setting = f" line:{cue.line:g}%" if cue.line is not None and cue.line < 50 else ""
+        blocks += [f"{_vtt_time(cue.start)} --> {_vtt_time(cue.end)}{setting}", _escape(cue.text), ""]
+    doc = document_from_bytes("\n".join(blocks).encode("utf-8"), language, source=source, suffix=".vtt",
+                              duration=duration)
+    snapped = tuple(dataclasses.replace(c, start=snap(c.start, fps), end=snap(c.end, fps)) for c in doc.cues)
+    kept = tuple(c for c in snapped if c.end > c.start)
+    dropped = tuple(sorted((f"dtvcc_{kind}", count) for kind, count in skipped.items() if count))
+    return dataclasses.replace(doc, cues=_sorted(kept), source_format="cea708", charset="cea-708",
+                               charset_reason=CHARSET_REASON_708, sdh=True, dropped=dropped)
 
 
 def _sorted(cues: tuple[Cue, ...]) -> tuple[Cue, ...]:
@@ -199,8 +235,9 @@ def scan_captions(source: Path, *, format_name: str, video_codec: str, video_sta
                   cancel: threading.Event | None = None) -> CaptionScan:
     """The master's A/53 captions: which 608 channels and 708 services it carries, in which language
     (`pipelines.captions.service.caption_language`: `declared` {"CC3": "es", "SERVICE1": "en"} first, then the
-    audio `languages`, default first), and with `decode` each 608 channel decoded to WebVTT cues (a channel that
-    does not decode is logged and left out). An empty scan for a codec that carries none.
+    audio `languages`, default first), and with `decode` each 608 channel and each 708 service with text decoded
+    to WebVTT cues, 608 tracks first (a channel that does not decode is logged and left out; bad 708 data is
+    skipped, logged and counted in the tracks' ``dropped``). An empty scan for a codec that carries none.
     `video_start`: the container's first timestamp (the output timeline's 0). Costs one decode of the video."""
     if video_codec not in CAPTION_CODECS:
         return CaptionScan()
@@ -218,8 +255,9 @@ def scan_captions(source: Path, *, format_name: str, video_codec: str, video_sta
     dump = scratch / "captions_a53.json"
     run(a53_probe_argv(tools.ffprobe, link, demuxer, output=dump),
         limits=RunLimits(timeout=DECODE_TIMEOUT + 2 * duration, memory_bytes=DECODE_MEMORY), cancel=cancel)
+    decoder = Cea708Decoder() if decode else None
     with dump.open(encoding="utf-8") as handle:
-        a53 = read_a53(handle, start=video_start)
+        a53 = read_a53(handle, start=video_start, decoder=decoder)
     dump.unlink()
     declared = declared or {}
     channels, tracks = [], []
@@ -239,7 +277,29 @@ def scan_captions(source: Path, *, format_name: str, video_codec: str, video_sta
         if doc.cues:
             tracks.append(CaptionTrack(channel, doc))
     services = tuple((n, caption_language(f"SERVICE{n}", declared, languages)) for n in a53.services)
+    if decoder is not None:
+        tracks += _service_tracks(decoder, dict(services), source=source, fps=fps, duration=duration)
     return CaptionScan(tuple(channels), services, tuple(tracks))
 
 
-__all__ = ["CaptionScan", "CaptionTrack", "extract_captions", "in_band_ids", "is_scc", "load_scc", "scan_captions"]
+def _service_tracks(decoder: Cea708Decoder, languages: Mapping[int, str], *, source: Path, fps: Fraction,
+                    duration: float) -> list[CaptionTrack]:
+    """Each CEA-708 service that decodes to at least one cue → a CaptionTrack "SERVICEn"; the decoder's
+    skipped bad data is logged once and kept in every service's ``dropped``."""
+    decoded = decoder.finish(Fraction(str(duration)))
+    if decoder.skipped:
+        log.warning("CEA-708 data of %s: skipped %s", source, dict(decoder.skipped))
+    tracks = []
+    for number, cues in decoded.items():
+        if not cues or number not in languages:
+            continue
+        ident = f"SERVICE{number}"
+        doc = document_708(cues, languages[number], source=f"{source} ({ident})", fps=fps, duration=duration,
+                           skipped=decoder.skipped)
+        if doc.cues:
+            tracks.append(CaptionTrack(ident, doc))
+    return tracks
+
+
+__all__ = ["CaptionScan", "CaptionTrack", "document_708", "extract_captions", "in_band_ids", "is_scc", "load_scc",
+           "scan_captions"]

@@ -4,8 +4,8 @@ A/53 cc_data triplets of cc_type 3 start a DTVCC packet and cc_type 2 continue i
 Table 6.4). A packet is a header byte (sequence number: 2 bits, packet_size_code: 6 bits; the packet is
 ``code × 2`` bytes, 128 when the code is 0) then service blocks, each a header byte (service_number: 3 bits,
 block_size: 5 bits; number 7 takes the extended number from the next byte's low 6 bits) and block_size bytes
-(CEA-708-E §6.2, §6.3). Service 0 is the null block that pads a packet. vodfleet only names the services (for
-HLS INSTREAM-ID "SERVICEn" and the DASH cea-708 descriptor); decoding 708 text is left to players.
+(CEA-708-E §6.2, §6.3). Service 0 is the null block that pads a packet. This module only names the services (for
+HLS INSTREAM-ID "SERVICEn" and the DASH cea-708 descriptor); `pipelines.captions.cea708` decodes their text.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ descriptors on the video AdaptationSet (DASH-IF IOP 4.3 §6.4.3).
 
 Publication (`CaptionOptions.mode`):
 
-    webvtt    (default) each 608 channel that decodes → a WebVTT subtitle rendition (SDH); rungs carry none
+    webvtt    (default) each 608 channel / 708 service that decodes → a WebVTT subtitle rendition (SDH); rungs
+              carry none
     in-band   the master's A/53 caption data (608 and 708) kept in the rungs' SEI, signalled in both manifests
     both      the two together (TVs and Apple devices read the SEI; browsers the WebVTT)
 

@@ -83,4 +83,5 @@ class SubtitleDocument:
     styles: tuple[str, ...] = ()  # WebVTT STYLE bodies carried from a WebVTT source
     dropped: tuple[tuple[str, int], ...] = ()  # (kind, count) of markup left out, for report.json
     forced: bool = False  # a forced-narrative track (HLS FORCED=YES, DASH Role forced-subtitle)
+    channel: str = ""  # the caption channel / service decoded into it ("CC1", "SERVICE1"), named in its label
     sdh: bool = False  # subtitles for the deaf and hard of hearing (HLS CHARACTERISTICS, DASH Accessibility)
