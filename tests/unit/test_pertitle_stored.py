@@ -42,7 +42,10 @@ SOURCE = InputIdentity(uri="masters/abc/ep1.mp4", size=1000, etag="sha256-aa")
 FP = "sha256:" + "0" * 64
 
 
-def analysis(options: PerTitleOptions = PerTitleOptions(target_vmaf=90)) -> PerTitle:
+AIMED = PerTitleOptions(target_vmaf=90)
+
+
+def analysis(options: PerTitleOptions = AIMED) -> PerTitle:
     curves = curves_of(list(POINTS))
     return PerTitle(options=options, windows=((0.0, 2.0), (7.0, 2.0)), display=(640, 360), points=POINTS,
                     curves=tuple(curves), hull=tuple(convex_hull(list(POINTS))),
