@@ -34,7 +34,7 @@ def test_chunked_per_title_job_analyses_the_title_once(embedded_fleet: Fleet, tm
     logs = embedded_fleet.logs()
     assert done.returncode == 0, done.stderr + logs[-6000:]
     job = done.stdout.splitlines()[0]
-    record = status(embedded_fleet, job)
+    record: dict[str, Any] = status(embedded_fleet, job)
     assert record["state"] == "published"
 
     board = record["chunks"]
@@ -45,7 +45,7 @@ def test_chunked_per_title_job_analyses_the_title_once(embedded_fleet: Fleet, tm
     assert owners == {a.pid, b.pid}, f"one worker took every part: {board['parts']}"
     assert logs.count(ANALYSIS_LINE) == 1, [line for line in logs.splitlines() if ANALYSIS_LINE in line]
 
-    stored = board["per_title"]
+    stored: dict[str, Any] = board["per_title"]
     assert stored is not None and stored["options"]["target_vmaf"] == 90
     stored_rungs = [(r["rendition"]["id"], r["rendition"]["width"], r["rendition"]["height"],
                      r["rendition"]["bitrate"], r["rendition"]["maxrate"], r["rendition"]["bufsize"],
