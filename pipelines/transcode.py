@@ -34,7 +34,7 @@ from pipelines.limits import MAX_FILE_BYTES, encode_memory_bytes, output_budget_
 from pipelines.loudness_measure import loudness_report, measure_plan, measure_renditions
 from pipelines.measure import measure_video_track
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
-from pipelines.pertitle.analysis import PerTitle, analyse
+from pipelines.pertitle.analysis import PerTitle, adopt, analyse
 from pipelines.pertitle.rungs import PerTitleOptions
 from pipelines.plan import EncodePlan, PlanOptions, plan_encode
 from pipelines.poster import usable
@@ -100,6 +100,9 @@ class TranscodeRequest:
     fingerprint: str | None = None
     thumbnails: StoryboardOptions = StoryboardOptions()  # storyboard sheets + poster (enabled=False: none)
     per_title: PerTitleOptions = PerTitleOptions()  # `ladder="per-title"`: the target VMAF and the spacing rules
+    # `ladder="per-title"`: the title's analysis made earlier (the fleet job's planning step keeps it in the job
+    # record); planning adopts its rungs instead of measuring again (`pipelines.pertitle.analysis.adopt`)
+    per_title_known: PerTitle | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,13 @@ def plan_transcode(request: TranscodeRequest, *, tools: Tools | None = None,
     if loudness:
         plan = measure_plan(plan, request.source, tools=tools)  # SilentAudio before any encode
     per_title = None
-    if plan.ladder == PER_TITLE:  # once per title, before any chunk is cut: every chunk gets these rungs
+    if request.per_title_known is not None and plan.ladder != PER_TITLE:
+        raise ConfigError(f"a per-title analysis was given for ladder {request.ladder!r}",
+                          hint=f"per_title_known goes with ladder {PER_TITLE!r} only")
+    if plan.ladder == PER_TITLE and request.per_title_known is not None:  # analysed once, by the job's planning
+        per_title = adopt(plan.video, request.per_title_known, request.per_title)
+        plan = dataclasses.replace(plan, video=per_title.video)
+    elif plan.ladder == PER_TITLE:  # once per title, before any chunk is cut: every chunk gets these rungs
         per_title = analyse(plan, request.source, tools=tools, vmaf=vmaf_tool(), options=request.per_title,
                             scratch=scratch)
         plan = dataclasses.replace(plan, video=per_title.video)

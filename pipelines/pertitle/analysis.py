@@ -2,19 +2,22 @@
 
 `analyse` runs the effects (`pipelines.pertitle.probe`) then the pure planning (`curve`, `rungs`); the
 transcode's planning step calls it once per title, before chunks are cut (`pipelines.transcode.plan_transcode`),
-so a chunked encode uses one ladder for every chunk, and each fleet worker re-deriving the plan measures the same
-points (deterministic probes on one encoder fingerprint; the stitch's x264-options check would refuse a chunk
-encoded at other bitrates).
+so a chunked encode uses one ladder for every chunk. In the fleet the job's planning step keeps the result in the
+job record and every chunk part and the stitch plan from it (`adopt`: pure, no probe encode), so the title is
+analysed once however many workers take part (the stitch's x264-options check would refuse a chunk encoded at
+other bitrates).
 """
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.errors import ConfigError
 from pipelines.pertitle.curve import Curve, ProbePoint, convex_hull, curves_of
 from pipelines.pertitle.probe import PROBE_CRFS, measure_points, sample_windows
 from pipelines.pertitle.rungs import ChosenRung, PerTitleOptions, choose_rungs
@@ -22,6 +25,8 @@ from pipelines.plan import EncodePlan, VideoRendition
 from pipelines.tools import Tools
 from pipelines.vmaf import display_size
 from pipelines.vmaf_tool import VmafTool
+
+log = logging.getLogger(__name__)
 
 
 def _point(p: ProbePoint) -> dict[str, object]:
@@ -107,6 +112,23 @@ def analyse(plan: EncodePlan, source: Path, *, tools: Tools, vmaf: VmafTool, opt
     return result
 
 
+def adopt(candidates: tuple[VideoRendition, ...], known: PerTitle, options: PerTitleOptions) -> PerTitle:
+    """A title's analysis made earlier (the fleet job's planning step, kept in its record) as this plan's (pure).
+
+    `candidates` are the fixed ladder's rungs fitted to the source as re-derived here (`EncodePlan.video` before the
+    per-title rungs replace them); ConfigError when the analysis was made for other candidate
+    rungs or other per-title options (the job's spec or the planner changed since: plan again from scratch)."""
+    if known.options != options:
+        raise ConfigError(f"the stored per-title analysis was made with target VMAF {known.options.target_vmaf:g} "
+                          f"and other options than this plan's ({options.target_vmaf:g})",
+                          hint="re-submit the job (--force) so that its planning step analyses the title again")
+    if known.fixed != candidates:
+        raise ConfigError(f"the stored per-title analysis chose among rungs {[r.id for r in known.fixed]}, this "
+                          f"plan offers {[r.id for r in candidates]}",
+                          hint="the master or the planner changed since the job was planned; re-submit it (--force)")
+    return known
+
+
 def _analyse(plan: EncodePlan, source: Path, *, tools: Tools, vmaf: VmafTool, options: PerTitleOptions,
              scratch: Path | None, cancel: threading.Event | None) -> PerTitle:
     started = time.monotonic()
@@ -117,5 +139,8 @@ def _analyse(plan: EncodePlan, source: Path, *, tools: Tools, vmaf: VmafTool, op
                                 windows=windows, cancel=cancel)
     curves = curves_of(points)
     rungs = choose_rungs(curves, plan.video, options)
+    seconds = time.monotonic() - started
+    log.info("per-title analysis of %s: %d probe points, rungs %s, %.1f s", source.name, len(points),
+             ", ".join(f"{r.rendition.id}@{r.rendition.bitrate}" for r in rungs), seconds)
     return PerTitle(options=options, windows=windows, display=display, points=tuple(points), curves=tuple(curves),
-                    hull=tuple(convex_hull(points)), rungs=rungs, fixed=plan.video, seconds=time.monotonic() - started)
+                    hull=tuple(convex_hull(points)), rungs=rungs, fixed=plan.video, seconds=seconds)

@@ -134,6 +134,9 @@ def test_validation_errors_name_the_field(api_fleet: ApiFleet, uploaded: dict[st
         ({"source": uploaded["source"], "subtitles": [{"language": "../x", "source": uploaded["source"]}]},
          "body.subtitles.0.language", "request_invalid"),
         ({"source": uploaded["source"], "ladder": "giant"}, "body.ladder", "request_invalid"),
+        ({"source": uploaded["source"], "target_vmaf": 92}, "body.target_vmaf", "request_invalid"),  # not per-title
+        ({"source": uploaded["source"], "ladder": "per-title", "target_vmaf": 120}, "body.target_vmaf",
+         "request_invalid"),
         ({"source": uploaded["source"], "surprise": 1}, "body.surprise", "request_invalid"),
         ({"source": "team-a/nothing-here.mp4"}, "body.source", "object_not_found"),
         ({"source": "upload:up_00000000"}, None, "not_found"),

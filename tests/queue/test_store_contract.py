@@ -5,11 +5,18 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import redis
 
+from pipelines.chunk import ChunkPolicy, plan_chunks
+from pipelines.pertitle.analysis import PerTitle
+from pipelines.pertitle.curve import ProbePoint, convex_hull, curves_of
+from pipelines.pertitle.rungs import PerTitleOptions, choose_rungs
+from pipelines.plan import VideoRendition
+from workers.delivery.chunks import start_chunks
 from workers.errors import IllegalTransition, JobNotFound
 from workers.jobs.spec import JobSpec
 from workers.jobs.state import Failure, JobRecord, JobState
@@ -134,3 +141,29 @@ def test_one_lease_and_no_lost_update_across_processes(store: JobStore, store_ur
     assert len(winners) == 1
     stored = store.get(job)
     assert stored is not None and stored.attempt == 80
+
+
+def test_a_per_title_analysis_on_the_chunk_board_round_trips(store: JobStore) -> None:
+    """A chunked per-title job keeps its analysis on the board (`workers.delivery.chunks.start_chunks`): every
+    backend gives back the same rungs, curves and options, so the parts and the stitch adopt what was chosen."""
+    fixed = (VideoRendition(id="234p", width=416, height=234, bitrate=300_000, maxrate=450_000, bufsize=600_000,
+                            profile="main"),
+             VideoRendition(id="360p", width=640, height=360, bitrate=800_000, maxrate=1_200_000, bufsize=1_600_000,
+                            profile="main"))
+    points = [ProbePoint(w, h, crf=crf, bitrate=b, vmaf=v) for w, h, crf, b, v in (
+        (640, 360, 40, 90_000, 84.5), (640, 360, 31, 180_000, 91.25), (640, 360, 22, 360_000, 96.125),
+        (416, 234, 40, 60_000, 78.0), (416, 234, 31, 120_000, 84.75), (416, 234, 22, 240_000, 88.5))]
+    options = PerTitleOptions(target_vmaf=91.5)
+    curves = curves_of(points)
+    known = PerTitle(options=options, windows=((0.0, 2.0),), display=(640, 360), points=tuple(points),
+                     curves=tuple(curves), hull=tuple(convex_hull(points)), rungs=choose_rungs(curves, fixed, options),
+                     fixed=fixed, seconds=1.5)
+    store.create(new())
+    job = new().job_id
+    record = transition(store, job, JobState.FETCHING, attempt=1)
+    start_chunks(store, record, plan_chunks(16.0, 2, 2, Fraction(25), ChunkPolicy(count=2)), 1, per_title=known)
+    again = store.get(job)
+    assert again is not None and again.chunks is not None
+    assert again.chunks.per_title == known
+    assert [(r.rendition.id, r.rendition.bitrate, r.rendition.crf) for r in again.chunks.per_title.rungs] == [
+        (r.rendition.id, r.rendition.bitrate, r.rendition.crf) for r in known.rungs]

@@ -98,6 +98,7 @@ def spec_for(request: JobRequest, token: Token, fleet: Fleet) -> tuple[JobSpec, 
     try:
         spec = JobSpec.model_validate({
             "source": source_uri, "output_prefix": prefix, "ladder": request.ladder, "profile": request.profile,
+            "target_vmaf": request.target_vmaf,
             "priority": request.priority, "chunks": request.chunks, "webhook": request.webhook,
             "loudness": request.loudness, "segment_seconds": request.segment_seconds,
             "measure_quality": request.measure_quality, "audio_languages": tuple(request.audio_languages),

@@ -42,6 +42,8 @@ class JobRequest(Closed):
     subtitles: list[SubtitleIn] = Field(default_factory=list)
     audio_languages: list[str] = Field(default_factory=list, description="BCP-47 per audio stream, in order")
     ladder: str = "default"
+    target_vmaf: float | None = Field(default=None, description="ladder per-title only: the top rung's VMAF, "
+                                                                "50-99 (default 94)")
     profile: str = "fast"
     priority: Annotated[int, Field(ge=0, le=9)] = 5
     chunks: Literal["auto"] | Annotated[int, Field(ge=1, le=1000)] = "auto"

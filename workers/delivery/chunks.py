@@ -21,6 +21,7 @@ from typing import Literal
 
 from pipelines.chunk import Chunk, ChunkPolicy
 from pipelines.chunk_encode import ChunkRun
+from pipelines.pertitle.analysis import PerTitle
 from workers.delivery.inputs import drop_master
 from workers.delivery.part_files import discard_work
 from workers.jobs.board import ChunkBoard, PartState
@@ -57,10 +58,11 @@ def encoded_runs(board: ChunkBoard) -> tuple[ChunkRun, ...]:
 
 
 def start_chunks(store: JobStore, record: JobRecord, chunks: tuple[Chunk, ...], attempt: int, *,
-                 fence: Fence | None = None) -> JobRecord:
-    """Write the board and move the job to encoding (one atomic update); return the stored record."""
+                 fence: Fence | None = None, per_title: PerTitle | None = None) -> JobRecord:
+    """Write the board and move the job to encoding (one atomic update); return the stored record. `per_title`:
+    the title's analysis (ladder per-title), kept on the board for the parts and the stitch."""
     now = time.time()
-    board = plan_board(chunks, at=now, attempt=attempt)
+    board = plan_board(chunks, at=now, attempt=attempt, per_title=per_title)
     shortest, longest = min(c.duration for c in chunks), max(c.duration for c in chunks)
     detail = f"{board.count} chunks ({shortest:.1f}–{longest:.1f} s) + the audio dispatched"
 

@@ -187,7 +187,7 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
     fetched = {source: spec.source, **{s.path: ref.uri for s, ref in zip(sidecars, spec.subtitles, strict=True)}}
     request = transcode_request(  # the job's pin: this worker's own fingerprint (workers.queue.tasks admitted it)
         spec, source=source, output=scratch / "out" / job_id, subtitles=sidecars, scratch_root=scratch,
-        fingerprint=record.encoder)
+        fingerprint=record.encoder, per_title=board.per_title if board is not None else None)
     if board is not None:  # every part is done: stitch what they uploaded
         encoded = chunks.scratch_for_stitch(scratch)
         download_work(ctx.storage, job_id, encoded)
@@ -196,12 +196,14 @@ def _work(record: JobRecord, attempt: int, scratch: Path, ctx: Context, keeper: 
     elif chunkable:
         wanted = dataclasses.replace(request, chunks=policy)
         with named_as_submitted(fetched):  # bad input is rejected here
-            planned = chunks_for(wanted, plan_transcode(wanted, scratch=scratch).plan)
+            title = plan_transcode(wanted, scratch=scratch)  # ladder per-title: the title's one analysis
+            planned = chunks_for(wanted, title.plan)
         if planned:
-            started = chunks.start_chunks(ctx.store, record, planned, attempt, fence=fence)
+            started = chunks.start_chunks(ctx.store, record, planned, attempt, fence=fence, per_title=title.per_title)
             for part in started.chunks.parts if started.chunks else ():
                 ctx.enqueue_part(started, part.index, 0.0)
             return None
+        request = dataclasses.replace(request, per_title_known=title.per_title)  # one chunk: not analysed again
     writer = StateWriter(ctx, job_id, attempt, keeper, stitching=stitching)
     with named_as_submitted(fetched):
         result = transcode(request, on_event=writer, cancel=keeper.cancel)

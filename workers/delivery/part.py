@@ -186,7 +186,8 @@ def _part(record: JobRecord, index: int) -> ChunkPart:
 
 
 def _plan(record: JobRecord, source: Path, scratch: Path, *, loudness: bool) -> EncodePlan:
-    request = transcode_request(record.spec, source=source, output=scratch / "unused")
+    request = transcode_request(record.spec, source=source, output=scratch / "unused",  # the planning's ladder
+                                per_title=record.chunks.per_title if record.chunks else None)
     return plan_transcode(request, scratch=scratch, loudness=loudness).plan
 
 

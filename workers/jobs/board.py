@@ -4,7 +4,8 @@ One part per video chunk (index 0…n-1) and one for the title's audio (index -1
 queued, running (one worker holds its lease) or done; `attempts` counts the deliveries that took its
 lease, so a lost chunk is re-run alone and a chunk that keeps failing ends the job. Progress is the share
 of the title's seconds whose chunks are done; the ETA extrapolates the wall time since the chunks were
-dispatched (so it reflects however many workers take part).
+dispatched (so it reflects however many workers take part). A per-title job (``--ladder per-title``) keeps here
+the title's analysis made by the planning step: every part and the stitch plan from it instead of measuring again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
+
+from pipelines.pertitle.analysis import PerTitle
 
 AUDIO = -1  # the part that encodes the whole title's audio (pipelines.chunk_encode.AUDIO)
 _LEASE = re.compile(r"(job-[0-9a-f]{24})~part(-1|\d{1,5})")
@@ -63,6 +66,9 @@ class ChunkBoard(BaseModel):
     dispatched: float  # unix time the parts were first sent
     planned_attempt: int  # the job attempt that planned the chunks (stitch attempts count from there)
     parts: tuple[ChunkPart, ...]
+    # ladder per-title: the analysis that chose the rungs, made once by the planning step (the probe points,
+    # curves, hull, chosen rungs with bitrate/maxrate/bufsize/crf: what report.json's per_title shows)
+    per_title: PerTitle | None = None
 
     def part(self, index: int) -> ChunkPart | None:
         return next((p for p in self.parts if p.index == index), None)

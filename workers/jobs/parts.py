@@ -14,16 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipelines.chunk import Chunk
+from pipelines.pertitle.analysis import PerTitle
 from workers.jobs.board import AUDIO, ChunkBoard, ChunkPart, PartState
 from workers.jobs.state import JobRecord, JobState
 
 
-def plan_board(chunks: Sequence[Chunk], *, at: float, attempt: int) -> ChunkBoard:
+def plan_board(chunks: Sequence[Chunk], *, at: float, attempt: int,
+               per_title: PerTitle | None = None) -> ChunkBoard:
     parts = [ChunkPart(index=c.index, start=round(c.start, 6), end=round(c.end, 6), start_frame=c.start_frame,
                        end_frame=c.end_frame) for c in chunks]
     parts.append(ChunkPart(index=AUDIO, start=0.0, end=round(chunks[-1].end, 6)))
     return ChunkBoard(count=len(chunks), duration=round(chunks[-1].end, 6), dispatched=at, planned_attempt=attempt,
-                      parts=tuple(parts))
+                      parts=tuple(parts), per_title=per_title)
 
 
 def _board(record: JobRecord, index: int) -> tuple[ChunkBoard, ChunkPart]:

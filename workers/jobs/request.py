@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipelines.pertitle.analysis import PerTitle
+from pipelines.pertitle.rungs import PerTitleOptions
 from pipelines.plan import PlanOptions
 from pipelines.transcode import Sidecar, TranscodeRequest
 from workers.jobs.spec import JobSpec
@@ -22,11 +24,19 @@ def plan_options(spec: JobSpec) -> PlanOptions:
                        captions=spec.caption_options())
 
 
+def per_title_options(spec: JobSpec) -> PerTitleOptions:
+    """The per-title rules of a job (``ladder per-title``): its target VMAF, or the default."""
+    return PerTitleOptions() if spec.target_vmaf is None else PerTitleOptions(target_vmaf=spec.target_vmaf)
+
+
 def transcode_request(spec: JobSpec, *, source: Path, output: Path, subtitles: tuple[Sidecar, ...] = (),
-                      scratch_root: Path | None = None, fingerprint: str | None = None) -> TranscodeRequest:
+                      scratch_root: Path | None = None, fingerprint: str | None = None,
+                      per_title: PerTitle | None = None) -> TranscodeRequest:
     """The request for `spec`'s master fetched to `source` (local scratch), output into `output`; `subtitles` are
-    the fetched sidecars, `fingerprint` the encoder the job is pinned to (recorded in report.json)."""
+    the fetched sidecars, `fingerprint` the encoder the job is pinned to (recorded in report.json), `per_title` the
+    title's analysis made by the job's planning step (the chunk board's), adopted instead of measured again."""
     return TranscodeRequest(source=source, output=output, subtitles=subtitles, ladder=spec.ladder,
                             options=plan_options(spec), measure_quality=spec.measure_quality,
                             scratch_root=scratch_root, dash_vtt_sidecar=spec.dash_vtt_sidecar,
-                            fingerprint=fingerprint, thumbnails=spec.thumbnails.options())
+                            fingerprint=fingerprint, thumbnails=spec.thumbnails.options(),
+                            per_title=per_title_options(spec), per_title_known=per_title)

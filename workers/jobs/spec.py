@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
@@ -29,7 +30,7 @@ from pipelines.captions.service import MODES as CAPTION_MODES
 from pipelines.captions.service import CaptionOptions, parse_caption_language
 from pipelines.codecs import DEFAULT_CODECS, parse_codecs
 from pipelines.errors import ConfigError, SubtitleRejected
-from pipelines.ladder import builtin_ladders
+from pipelines.ladder import PER_TITLE, builtin_ladders
 from pipelines.language import normalize_language
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES
@@ -168,6 +169,18 @@ class JobSpec(BaseModel):
     # naming a channel's or service's language; in the job id only when not the default.
     captions: str = "webvtt"
     caption_languages: tuple[str, ...] = ()
+    # ladder per-title: the top rung's VMAF (pipelines.pertitle.rungs; None: DEFAULT_TARGET_VMAF, 94); refused with
+    # any other ladder; in the job id only when given
+    target_vmaf: float | None = Field(default=None, ge=50, le=99)
+
+    @field_validator("target_vmaf")
+    @classmethod
+    def _target_vmaf(cls, value: float | None, info: ValidationInfo) -> float | None:
+        ladder = info.data.get("ladder", "default")
+        if value is not None and ladder != PER_TITLE:
+            raise ValueError(f"target VMAF {value:g} is for ladder {PER_TITLE!r} only, this job's is {ladder!r}; "
+                             f"ask for ladder {PER_TITLE!r} or drop the target")
+        return value
 
     @field_validator("source")
     @classmethod
@@ -263,7 +276,7 @@ class JobSpec(BaseModel):
 _IN_ID_UNLESS_DEFAULT: dict[str, object] = {"audio_map": (), "loudness": DEFAULT_PRESET, "dash_vtt_sidecar": False,
                                              "codecs": DEFAULT_CODECS, "surround": False,
                                              "thumbnails": ThumbnailSpec(), "captions": "webvtt",
-                                             "caption_languages": ()}
+                                             "caption_languages": (), "target_vmaf": None}
 
 
 def _one_of(value: str, allowed: Iterable[str], what: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipelines.captions.service import CaptionOptions
-from pipelines.ladder import builtin_ladders
+from pipelines.ladder import PER_TITLE, builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.tools import Tools
@@ -69,6 +69,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--audio-map", action="append", default=[], metavar="CHANNELS=LANG[:ROLE[:NAME]]",
                    help="which master channels make a rendition (as for transcode); repeatable")
     p.add_argument("--ladder", default="default", choices=builtin_ladders())
+    p.add_argument("--target-vmaf", type=float, default=None, metavar="VMAF",
+                   help="--ladder per-title: the top rung's VMAF, 50-99 (default 94, as for transcode)")
     p.add_argument("--profile", default="fast", choices=sorted(PROFILES))
     p.add_argument("--codecs", type=codec_list, default=("h264",), metavar="h264[,hevc][,av1]", help=CODECS_HELP)
     p.add_argument("--segment-seconds", type=int, default=6)
@@ -103,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.output_prefix is not None:  # refused before anything is uploaded or queued (exit 2)
         output_prefix(args.output_prefix)
+    if args.target_vmaf is not None and args.ladder != PER_TITLE:  # (the spec refuses it too; this is before upload)
+        raise OptionInvalid(f"--target-vmaf {args.target_vmaf:g} given with --ladder {args.ladder}",
+                            hint=f"--target-vmaf sets the top rung of --ladder {PER_TITLE}; add that, or drop it")
     if args.webhook is not None:
         check_target(args.webhook, Allowlist.parse(settings.webhook_allow), field="--webhook")
     prepare(settings)
@@ -123,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
                  for lang, flags, uri, _ in subs)  # validated inside job_spec: errors name --subtitle
     spec = job_spec(source=source_uri, subtitles=refs,
                    audio_languages=tuple(args.audio_language), audio_map=tuple(args.audio_map),
-                   ladder=args.ladder, profile=args.profile,
+                   ladder=args.ladder, target_vmaf=args.target_vmaf, profile=args.profile,
                    segment_seconds=args.segment_seconds, measure_quality=not args.no_quality,
                    output_prefix=args.output_prefix or f"outputs/{safe_name(name)}", priority=args.priority,
                    webhook=args.webhook, chunks=args.chunks, dash_vtt_sidecar=args.dash_vtt_sidecar,
@@ -157,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
 OPTION_OF = {"output_prefix": "--output-prefix", "audio_languages": "--audio-language", "subtitles": "--subtitle",
              "audio_map": "--audio-map", "codecs": "--codecs",
              "webhook": "--webhook", "segment_seconds": "--segment-seconds", "ladder": "--ladder",
+             "target_vmaf": "--target-vmaf",
              "profile": "--profile", "priority": "--priority", "chunks": "--chunks", "source": "SOURCE",
              "captions": "--captions", "caption_languages": "--caption-language", "thumbnails": "--thumbnail-*"}
 
