@@ -5,7 +5,7 @@
     problems.py     the API's own error codes and the error → HTTP status table
     tokens.py       API tokens: hashed at rest in the fleet storage, scoped to output prefixes and read|submit
     access.py       the caller behind a request (Authorization: Bearer), and what it may see or write
-    ratelimit.py    a token bucket per API token (pure, clock injected)
+    ratelimit.py    a token bucket per API token, kept in the job store (shared by replicas)
     idempotency.py  Idempotency-Key records (create-only objects in the fleet storage)
     schemas.py      request and response bodies (the OpenAPI document is generated from them)
     intake.py       a job request → the CLI's JobSpec and `workers.intake.submit.submit` (one submission path)

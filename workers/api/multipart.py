@@ -6,6 +6,13 @@ Records: ``_vodfleet/api/uploads/<upload_id>.json`` (owner token id, object key,
 state). Objects: ``uploads/<upload_id>/<safe file name>`` in the fleet storage. Resume: GET /uploads/{id} asks S3
 which parts it holds (ListParts) and signs fresh URLs for the others. Complete: the parts' ETags as S3 reports
 them (checked against the uploader's when it sends them), every part present and sized as planned.
+
+Expiry: an upload not completed within ``ttl`` seconds of its start (VODFLEET_API_UPLOAD_TTL) is abandoned: its
+S3 multipart upload is aborted (AbortMultipartUpload frees the stored parts) and its record deleted. `sweep` does
+this for every record (run by POST /uploads at most every `sweep_every` seconds per API process), and any request
+naming an expired upload does it for that one and answers UploadExpired (410). Both are idempotent, so several API
+replicas sweeping at once is safe: an upload another replica already aborted (NoSuchUpload) or a record already
+deleted is skipped. Completed uploads keep their (small) record: it is what ``upload:<id>`` resolves to.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from workers.api.problems import NotFound, RequestInvalid, UploadsUnavailable
+from botocore.exceptions import ClientError
+
+from workers.api.problems import NotFound, RequestInvalid, UploadExpired, UploadsUnavailable
 from workers.api.schemas import PartUrl, UploadedPart, UploadOut
 from workers.api.settings import S3_MAX_PARTS
 from workers.errors import ObjectNotFound
@@ -60,11 +69,50 @@ def plan_part_size(size: int, preferred: int) -> int:
 class UploadBook:
     """Upload records and the S3 calls behind them; needs S3 fleet storage (`UploadsUnavailable` otherwise)."""
 
-    def __init__(self, storage: Storage, *, part_size: int, max_bytes: int, expires: int) -> None:
+    def __init__(self, storage: Storage, *, part_size: int, max_bytes: int, expires: int,
+                 ttl: float = 86400.0) -> None:
         self.storage = storage
         self.part_size = part_size
         self.max_bytes = max_bytes
         self.expires = expires
+        self.ttl = ttl
+        self.sweep_every = min(300.0, max(1.0, ttl / 4))
+        self._swept = 0.0
+
+    def is_expired(self, upload: Upload, now: float) -> bool:
+        """An upload still uploading `ttl` seconds after its start (pure)."""
+        return upload.state != "complete" and now - upload.created > self.ttl
+
+    def expire(self, upload: Upload) -> None:
+        """Abort the upload's S3 multipart upload and delete its record (each step skipped when done already)."""
+        client, bucket, _ = self._s3()
+        try:
+            client.abort_multipart_upload(Bucket=bucket, Key=self._full(upload.key), UploadId=upload.s3_upload_id)
+        except ClientError as exc:  # NoSuchUpload: another replica (or an earlier try) aborted it first
+            if exc.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404"):
+                raise
+        self.storage.delete(f"{RECORDS}/{upload.upload_id}.json")
+
+    def sweep(self, now: float | None = None) -> list[str]:
+        """Expire every upload past its ttl; the ids expired (by this call). Records that vanish or cannot be read
+        meanwhile (another replica's sweep) are skipped."""
+        now = time.time() if now is None else now
+        self._swept = now
+        expired: list[str] = []
+        for info in list(self.storage.list(f"{RECORDS}/")):
+            try:
+                upload = Upload(**json.loads(self.storage.get_bytes(info.key)))
+            except (ObjectNotFound, ValueError, TypeError):
+                continue
+            if self.is_expired(upload, now):
+                self.expire(upload)
+                expired.append(upload.upload_id)
+        return expired
+
+    def sweep_if_due(self) -> list[str]:
+        """`sweep` when this process last swept more than `sweep_every` seconds ago (else nothing)."""
+        now = time.time()
+        return self.sweep(now) if now - self._swept >= self.sweep_every else []
 
     def _s3(self) -> tuple[Any, str, str]:
         client = getattr(self.storage, "client", None)
@@ -93,6 +141,11 @@ class UploadBook:
             upload = None
         if upload is None or upload.token_id != token_id:
             raise NotFound(f"no upload {upload_id!r} for this token", hint="start one with POST /uploads")
+        if self.is_expired(upload, time.time()):
+            self.expire(upload)
+            raise UploadExpired(f"upload {upload_id} was not completed within {self.ttl:g} s of its start "
+                                "(VODFLEET_API_UPLOAD_TTL): its parts were discarded",
+                                hint="start the upload again with POST /uploads (and complete it within the ttl)")
         return upload
 
     def start(self, token_id: str, filename: str, size: int, content_type: str) -> Upload:

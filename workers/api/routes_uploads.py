@@ -15,7 +15,8 @@ from workers.api.tokens import Token
 ERRORS: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody, "description": what} for status, what in (
         (401, "no token, or an unknown or revoked one"), (403, "the token may not upload"),
-        (404, "no such upload for this token"), (422, "a refused field"),
+        (404, "no such upload for this token"), (410, "the upload expired (VODFLEET_API_UPLOAD_TTL) and was aborted"),
+        (422, "a refused field"),
         (501, "the fleet storage is not S3"))}
 router = APIRouter(tags=["uploads"], responses=ERRORS)
 MAX_SUBTITLE_BYTES = 10 * 1024 * 1024
@@ -24,8 +25,10 @@ MAX_SUBTITLE_BYTES = 10 * 1024 * 1024
 @router.post("/uploads", status_code=201, response_model=UploadOut)
 def start_upload(body: UploadRequest, request: Request, token: Annotated[Token, Depends(submitter)]) -> UploadOut:
     """Start a multipart upload: one presigned PUT URL per part (PUT the byte range `offset`..`offset+size`, keep
-    each response's ETag header). The bytes go straight to S3."""
+    each response's ETag header). The bytes go straight to S3. Complete it within VODFLEET_API_UPLOAD_TTL (24 h):
+    later it is aborted and answers 410 upload_expired."""
     book = services(request).fleet.uploads
+    book.sweep_if_due()
     return book.describe(book.start(token.token_id, body.filename, body.size, body.content_type))
 
 
