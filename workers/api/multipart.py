@@ -7,6 +7,12 @@ state). Objects: ``uploads/<upload_id>/<safe file name>`` in the fleet storage. 
 which parts it holds (ListParts) and signs fresh URLs for the others. Complete: the parts' ETags as S3 reports
 them (checked against the uploader's when it sends them), every part present and sized as planned.
 
+Integrity: POST /uploads/{id}/parts signs a part's URL with the SHA-256 its uploader computed
+(``x-amz-checksum-sha256`` among the signed headers): S3 refuses a PUT whose body does not hash to it (400 BadDigest;
+SeaweedFS 4.48 and AWS S3 check it), and a PUT without that header does not match the signature (403), so a part
+corrupted between the file and the bucket never lands. Complete then checks every part's size and, when the
+uploader sends them, its ETag (S3's MD5 of the part's bytes).
+
 Expiry: an upload not completed within ``ttl`` seconds of its start (VODFLEET_API_UPLOAD_TTL) is abandoned: its
 S3 multipart upload is aborted (AbortMultipartUpload frees the stored parts) and its record deleted. `sweep` does
 this for every record (run by POST /uploads at most every `sweep_every` seconds per API process), and any request
@@ -17,6 +23,8 @@ deleted is skipped. Completed uploads keep their (small) record: it is what ``up
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import secrets
@@ -27,7 +35,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from workers.api.problems import NotFound, RequestInvalid, UploadExpired, UploadsUnavailable
-from workers.api.schemas import PartUrl, UploadedPart, UploadOut
+from workers.api.schemas import PartChecksum, PartUrl, UploadedPart, UploadOut
 from workers.api.settings import S3_MAX_PARTS
 from workers.errors import ObjectNotFound
 from workers.intake.submit import safe_name
@@ -199,6 +207,37 @@ class UploadBook:
                          size=upload.size, part_size=upload.part_size,
                          state="complete" if upload.state == "complete" else "uploading", parts=urls,
                          uploaded=uploaded, expires_in=self.expires)
+
+    def sign_parts(self, upload: Upload, checksums: list[PartChecksum]) -> list[PartUrl]:
+        """A presigned UploadPart URL per part, signed with its SHA-256 (the PUT must send the header
+        ``x-amz-checksum-sha256`` with it). RequestInvalid (field ``body.parts.N...``) for a part number outside the
+        plan, a malformed checksum, or a complete upload."""
+        if upload.state == "complete":
+            raise RequestInvalid(f"upload {upload.upload_id} is complete", hint="submit it: source "
+                                 f"upload:{upload.upload_id}", field="path.upload_id")
+        client, bucket, _ = self._s3()
+        signed = []
+        for index, part in enumerate(checksums):
+            if part.part_number > upload.part_count:
+                raise RequestInvalid(f"part {part.part_number}: upload {upload.upload_id} has {upload.part_count} "
+                                     "parts", hint="number parts 1..part_count as POST /uploads planned them",
+                                     field=f"body.parts.{index}.part_number")
+            try:
+                valid = len(base64.b64decode(part.sha256, validate=True)) == 32
+            except (binascii.Error, ValueError):
+                valid = False
+            if not valid:
+                raise RequestInvalid(f"part {part.part_number}: sha256 {part.sha256[:60]!r} is not the base64 of a "
+                                     "32-byte SHA-256", hint="send base64(sha256(part bytes)), 44 characters",
+                                     field=f"body.parts.{index}.sha256")
+            offset, size = upload.part_range(part.part_number)
+            url = client.generate_presigned_url(
+                "upload_part", ExpiresIn=self.expires,
+                Params={"Bucket": bucket, "Key": self._full(upload.key), "UploadId": upload.s3_upload_id,
+                        "PartNumber": part.part_number, "ChecksumSHA256": part.sha256})
+            signed.append(PartUrl(part_number=part.part_number, url=url, offset=offset, size=size,
+                                  headers={"x-amz-checksum-sha256": part.sha256}))
+        return signed
 
     def complete(self, upload: Upload, claimed: list[UploadedPart] | None) -> Upload:
         """CompleteMultipartUpload once every part is there, sized as planned (and with the uploader's ETags)."""

@@ -8,7 +8,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from workers.api.problems import RequestInvalid
-from workers.api.schemas import CompleteRequest, ErrorBody, SubtitleCheck, UploadOut, UploadRequest
+from workers.api.schemas import (
+    CompleteRequest,
+    ErrorBody,
+    PartsRequest,
+    SignedParts,
+    SubtitleCheck,
+    UploadOut,
+    UploadRequest,
+)
 from workers.api.services import services, submitter
 from workers.api.tokens import Token
 
@@ -37,6 +45,16 @@ def resume_upload(upload_id: str, request: Request, token: Annotated[Token, Depe
     """Resume: the parts S3 already holds (ListParts) and fresh URLs for the others."""
     book = services(request).fleet.uploads
     return book.describe(book.get(upload_id, token.token_id))
+
+
+@router.post("/uploads/{upload_id}/parts", response_model=SignedParts)
+def sign_parts(upload_id: str, body: PartsRequest, request: Request,
+               token: Annotated[Token, Depends(submitter)]) -> SignedParts:
+    """Part URLs signed with each part's SHA-256 (base64): PUT the part with the returned header
+    ``x-amz-checksum-sha256``; S3 refuses a body that does not hash to it (400 BadDigest), so a part corrupted in
+    transit never lands. The console does this for every part (Web Crypto)."""
+    book = services(request).fleet.uploads
+    return SignedParts(parts=book.sign_parts(book.get(upload_id, token.token_id), body.parts))
 
 
 @router.post("/uploads/{upload_id}/complete", response_model=UploadOut)
