@@ -15,8 +15,9 @@ uploader sends them, its ETag (S3's MD5 of the part's bytes).
 
 Expiry: an upload not completed within ``ttl`` seconds of its start (VODFLEET_API_UPLOAD_TTL) is abandoned: its
 S3 multipart upload is aborted (AbortMultipartUpload frees the stored parts) and its record deleted. `sweep` does
-this for every record (run by POST /uploads at most every `sweep_every` seconds per API process), and any request
-naming an expired upload does it for that one and answers UploadExpired (410). Both are idempotent, so several API
+this for every open S3 multipart upload under ``uploads/`` (run by POST /uploads at most every `sweep_every`
+seconds per API process), and any request naming an expired upload does it for that one and answers
+UploadExpired (410). Both are idempotent, so several API
 replicas sweeping at once is safe: an upload another replica already aborted (NoSuchUpload) or a record already
 deleted is skipped. Completed uploads keep their (small) record: it is what ``upload:<id>`` resolves to.
 """
@@ -102,19 +103,29 @@ class UploadBook:
         self.storage.delete(f"{RECORDS}/{upload.upload_id}.json")
 
     def sweep(self, now: float | None = None) -> list[str]:
-        """Expire every upload past its ttl; the ids expired (by this call). Records that vanish or cannot be read
-        meanwhile (another replica's sweep) are skipped."""
+        """Expire every upload past its ttl; the ids expired (by this call). Only S3's open multipart uploads
+        under ``uploads/`` are read (ListMultipartUploads), not the records of completed ones; an upload's age is
+        its record's `created` or, for one without a record (its record write failed), S3's Initiated time.
+        Uploads another replica aborts meanwhile are skipped."""
         now = time.time() if now is None else now
         self._swept = now
+        client, bucket, _ = self._s3()
+        root = self._full(OBJECTS) + "/"
         expired: list[str] = []
-        for info in list(self.storage.list(f"{RECORDS}/")):
-            try:
-                upload = Upload(**json.loads(self.storage.get_bytes(info.key)))
-            except (ObjectNotFound, ValueError, TypeError):
-                continue
-            if self.is_expired(upload, now):
-                self.expire(upload)
-                expired.append(upload.upload_id)
+        for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=root):
+            for item in page.get("Uploads", []):
+                rest = str(item["Key"])[len(root):]
+                upload_id = rest.split("/", 1)[0]
+                try:
+                    started = Upload(**json.loads(self.storage.get_bytes(f"{RECORDS}/{upload_id}.json"))).created
+                except (ObjectNotFound, ValueError, TypeError):
+                    started = item["Initiated"].timestamp()
+                if now - started <= self.ttl:
+                    continue
+                self.expire(Upload(upload_id=upload_id, token_id="", key=f"{OBJECTS}/{rest}",
+                                   s3_upload_id=str(item["UploadId"]), filename="", size=0, part_size=1,
+                                   content_type="", state="uploading", created=started))
+                expired.append(upload_id)
         return expired
 
     def sweep_if_due(self) -> list[str]:
