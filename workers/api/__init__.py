@@ -10,7 +10,8 @@
     schemas.py      request and response bodies (the OpenAPI document is generated from them)
     intake.py       a job request → the CLI's JobSpec and `workers.intake.submit.submit` (one submission path)
     jobview.py      a JobRecord → the API's job body (pure)
-    multipart.py    direct uploads: presigned S3 multipart URLs, ListParts for resume, completion
+    multipart.py    direct uploads: presigned S3 multipart URLs (checksum-signed parts), ListParts for resume,
+                    completion, expiry of abandoned uploads
     titles.py       published versions of a title, the live one, its report summary, presigned playback URLs
     events.py       Server-Sent Events over the job store (Last-Event-ID resume)
     metrics.py      request metrics for Prometheus
