@@ -85,9 +85,13 @@ def test_browser_upload_with_two_subtitles_is_published_and_plays(browser: Brows
     files = {f["name"]: f for f in page.evaluate("window.vodfleetConsole.files()")}
     assert files["episode7.ko.srt"]["check"]["charset"] == "cp949"
     assert files["episode7.ar.vtt"]["language"] == "ar"
+    puts: list[tuple[str, str]] = []  # every part PUT: its URL and checksum header (each part signed with its SHA-256)
+    page.on("request", lambda r: puts.append((r.url, r.headers.get("x-amz-checksum-sha256", "")))
+            if r.method == "PUT" else None)
     page.click("#submit")
     page.wait_for_function("window.vodfleetConsole.jobs().some(j => j.output_prefix === 'team-a/console/episode7' "
                            "&& j.state === 'published')", timeout=240_000)
+    assert len(puts) >= 3 and all(len(h) == 44 and "x-amz-checksum-sha256" in u for u, h in puts), puts
     row = page.locator("tr", has=page.locator("td", has_text="team-a/console/episode7")).first
     assert row.locator(".state").inner_text() == "published"
     row.locator("button.play").click()

@@ -331,6 +331,23 @@ def test_service_endpoints_and_unknown_paths(api_fleet: ApiFleet, openapi: OpenA
         assert c.get("/openapi.json").json()["info"]["title"] == "vodfleet API"
 
 
+EMPTY_SHA256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+
+def test_part_checksum_refusals_name_the_field(api_fleet: ApiFleet, openapi: OpenApiCheck) -> None:
+    """POST /uploads/{id}/parts (signing; S3 refusing a corrupted part: test_api_part_checksums.py)."""
+    with api_fleet.client("a") as client:
+        started = openapi.check(client.post("/uploads", json={"filename": "x.mov", "size": 6 * 1024 * 1024}))
+        path = f"/uploads/{started['upload_id']}/parts"
+        wrong = openapi.check(client.post(path, json={"parts": [{"part_number": 3, "sha256": EMPTY_SHA256}]}))
+        assert wrong["error"]["field"] == "body.parts.0.part_number"
+        bad = openapi.check(client.post(path, json={"parts": [{"part_number": 1, "sha256": "abc"}]}))
+        assert bad["error"]["code"] == "request_invalid" and bad["error"]["field"] == "body.parts.0.sha256"
+    with api_fleet.client("b") as other:
+        hidden = openapi.check(other.post(path, json={"parts": [{"part_number": 1, "sha256": EMPTY_SHA256}]}))
+        assert hidden["error"]["code"] == "not_found"
+
+
 def test_every_declared_operation_was_exercised(openapi: OpenApiCheck) -> None:
     """Runs last in this module: every path+method of the document answered at least once above."""
     operations = {(m.upper(), p) for p, item in openapi.document["paths"].items() for m in item}

@@ -5,12 +5,13 @@
     problems.py     the API's own error codes and the error → HTTP status table
     tokens.py       API tokens: hashed at rest in the fleet storage, scoped to output prefixes and read|submit
     access.py       the caller behind a request (Authorization: Bearer), and what it may see or write
-    ratelimit.py    a token bucket per API token (pure, clock injected)
+    ratelimit.py    a token bucket per API token, kept in the job store (shared by replicas)
     idempotency.py  Idempotency-Key records (create-only objects in the fleet storage)
     schemas.py      request and response bodies (the OpenAPI document is generated from them)
     intake.py       a job request → the CLI's JobSpec and `workers.intake.submit.submit` (one submission path)
     jobview.py      a JobRecord → the API's job body (pure)
-    multipart.py    direct uploads: presigned S3 multipart URLs, ListParts for resume, completion
+    multipart.py    direct uploads: presigned S3 multipart URLs (checksum-signed parts), ListParts for resume,
+                    completion, expiry of abandoned uploads
     titles.py       published versions of a title, the live one, its report summary, presigned playback URLs
     events.py       Server-Sent Events over the job store (Last-Event-ID resume)
     metrics.py      request metrics for Prometheus

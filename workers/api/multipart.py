@@ -6,10 +6,26 @@ Records: ``_vodfleet/api/uploads/<upload_id>.json`` (owner token id, object key,
 state). Objects: ``uploads/<upload_id>/<safe file name>`` in the fleet storage. Resume: GET /uploads/{id} asks S3
 which parts it holds (ListParts) and signs fresh URLs for the others. Complete: the parts' ETags as S3 reports
 them (checked against the uploader's when it sends them), every part present and sized as planned.
+
+Integrity: POST /uploads/{id}/parts signs a part's URL with the SHA-256 its uploader computed
+(``x-amz-checksum-sha256`` among the signed headers): S3 refuses a PUT whose body does not hash to it (400 BadDigest;
+SeaweedFS 4.48 and AWS S3 check it), and a PUT without that header does not match the signature (403), so a part
+corrupted between the file and the bucket never lands. Complete then checks every part's size and, when the
+uploader sends them, its ETag (S3's MD5 of the part's bytes).
+
+Expiry: an upload not completed within ``ttl`` seconds of its start (VODFLEET_API_UPLOAD_TTL) is abandoned: its
+S3 multipart upload is aborted (AbortMultipartUpload frees the stored parts) and its record deleted. `sweep` does
+this for every open S3 multipart upload under ``uploads/`` (run by POST /uploads at most every `sweep_every`
+seconds per API process), and any request naming an expired upload does it for that one and answers
+UploadExpired (410). Both are idempotent, so several API
+replicas sweeping at once is safe: an upload another replica already aborted (NoSuchUpload) or a record already
+deleted is skipped. Completed uploads keep their (small) record: it is what ``upload:<id>`` resolves to.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import secrets
@@ -17,8 +33,10 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from workers.api.problems import NotFound, RequestInvalid, UploadsUnavailable
-from workers.api.schemas import PartUrl, UploadedPart, UploadOut
+from botocore.exceptions import ClientError
+
+from workers.api.problems import NotFound, RequestInvalid, UploadExpired, UploadsUnavailable
+from workers.api.schemas import PartChecksum, PartUrl, UploadedPart, UploadOut
 from workers.api.settings import S3_MAX_PARTS
 from workers.errors import ObjectNotFound
 from workers.intake.submit import safe_name
@@ -60,11 +78,60 @@ def plan_part_size(size: int, preferred: int) -> int:
 class UploadBook:
     """Upload records and the S3 calls behind them; needs S3 fleet storage (`UploadsUnavailable` otherwise)."""
 
-    def __init__(self, storage: Storage, *, part_size: int, max_bytes: int, expires: int) -> None:
+    def __init__(self, storage: Storage, *, part_size: int, max_bytes: int, expires: int,
+                 ttl: float = 86400.0) -> None:
         self.storage = storage
         self.part_size = part_size
         self.max_bytes = max_bytes
         self.expires = expires
+        self.ttl = ttl
+        self.sweep_every = min(300.0, max(1.0, ttl / 4))
+        self._swept = 0.0
+
+    def is_expired(self, upload: Upload, now: float) -> bool:
+        """An upload still uploading `ttl` seconds after its start (pure)."""
+        return upload.state != "complete" and now - upload.created > self.ttl
+
+    def expire(self, upload: Upload) -> None:
+        """Abort the upload's S3 multipart upload and delete its record (each step skipped when done already)."""
+        client, bucket, _ = self._s3()
+        try:
+            client.abort_multipart_upload(Bucket=bucket, Key=self._full(upload.key), UploadId=upload.s3_upload_id)
+        except ClientError as exc:  # NoSuchUpload: another replica (or an earlier try) aborted it first
+            if exc.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404"):
+                raise
+        self.storage.delete(f"{RECORDS}/{upload.upload_id}.json")
+
+    def sweep(self, now: float | None = None) -> list[str]:
+        """Expire every upload past its ttl; the ids expired (by this call). Only S3's open multipart uploads
+        under ``uploads/`` are read (ListMultipartUploads), not the records of completed ones; an upload's age is
+        its record's `created` or, for one without a record (its record write failed), S3's Initiated time.
+        Uploads another replica aborts meanwhile are skipped."""
+        now = time.time() if now is None else now
+        self._swept = now
+        client, bucket, _ = self._s3()
+        root = self._full(OBJECTS) + "/"
+        expired: list[str] = []
+        for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=root):
+            for item in page.get("Uploads", []):
+                rest = str(item["Key"])[len(root):]
+                upload_id = rest.split("/", 1)[0]
+                try:
+                    started = Upload(**json.loads(self.storage.get_bytes(f"{RECORDS}/{upload_id}.json"))).created
+                except (ObjectNotFound, ValueError, TypeError):
+                    started = item["Initiated"].timestamp()
+                if now - started <= self.ttl:
+                    continue
+                self.expire(Upload(upload_id=upload_id, token_id="", key=f"{OBJECTS}/{rest}",
+                                   s3_upload_id=str(item["UploadId"]), filename="", size=0, part_size=1,
+                                   content_type="", state="uploading", created=started))
+                expired.append(upload_id)
+        return expired
+
+    def sweep_if_due(self) -> list[str]:
+        """`sweep` when this process last swept more than `sweep_every` seconds ago (else nothing)."""
+        now = time.time()
+        return self.sweep(now) if now - self._swept >= self.sweep_every else []
 
     def _s3(self) -> tuple[Any, str, str]:
         client = getattr(self.storage, "client", None)
@@ -93,6 +160,11 @@ class UploadBook:
             upload = None
         if upload is None or upload.token_id != token_id:
             raise NotFound(f"no upload {upload_id!r} for this token", hint="start one with POST /uploads")
+        if self.is_expired(upload, time.time()):
+            self.expire(upload)
+            raise UploadExpired(f"upload {upload_id} was not completed within {self.ttl:g} s of its start "
+                                "(VODFLEET_API_UPLOAD_TTL): its parts were discarded",
+                                hint="start the upload again with POST /uploads (and complete it within the ttl)")
         return upload
 
     def start(self, token_id: str, filename: str, size: int, content_type: str) -> Upload:
@@ -146,6 +218,37 @@ class UploadBook:
                          size=upload.size, part_size=upload.part_size,
                          state="complete" if upload.state == "complete" else "uploading", parts=urls,
                          uploaded=uploaded, expires_in=self.expires)
+
+    def sign_parts(self, upload: Upload, checksums: list[PartChecksum]) -> list[PartUrl]:
+        """A presigned UploadPart URL per part, signed with its SHA-256 (the PUT must send the header
+        ``x-amz-checksum-sha256`` with it). RequestInvalid (field ``body.parts.N...``) for a part number outside the
+        plan, a malformed checksum, or a complete upload."""
+        if upload.state == "complete":
+            raise RequestInvalid(f"upload {upload.upload_id} is complete", hint="submit it: source "
+                                 f"upload:{upload.upload_id}", field="path.upload_id")
+        client, bucket, _ = self._s3()
+        signed = []
+        for index, part in enumerate(checksums):
+            if part.part_number > upload.part_count:
+                raise RequestInvalid(f"part {part.part_number}: upload {upload.upload_id} has {upload.part_count} "
+                                     "parts", hint="number parts 1..part_count as POST /uploads planned them",
+                                     field=f"body.parts.{index}.part_number")
+            try:
+                valid = len(base64.b64decode(part.sha256, validate=True)) == 32
+            except (binascii.Error, ValueError):
+                valid = False
+            if not valid:
+                raise RequestInvalid(f"part {part.part_number}: sha256 {part.sha256[:60]!r} is not the base64 of a "
+                                     "32-byte SHA-256", hint="send base64(sha256(part bytes)), 44 characters",
+                                     field=f"body.parts.{index}.sha256")
+            offset, size = upload.part_range(part.part_number)
+            url = client.generate_presigned_url(
+                "upload_part", ExpiresIn=self.expires,
+                Params={"Bucket": bucket, "Key": self._full(upload.key), "UploadId": upload.s3_upload_id,
+                        "PartNumber": part.part_number, "ChecksumSHA256": part.sha256})
+            signed.append(PartUrl(part_number=part.part_number, url=url, offset=offset, size=size,
+                                  headers={"x-amz-checksum-sha256": part.sha256}))
+        return signed
 
     def complete(self, upload: Upload, claimed: list[UploadedPart] | None) -> Upload:
         """CompleteMultipartUpload once every part is there, sized as planned (and with the uploader's ETags)."""

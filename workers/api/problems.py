@@ -9,6 +9,7 @@
         ├── IdempotencyConflict   409: an Idempotency-Key reused with another body
         ├── RequestInvalid        422: a field of the request is refused (``field`` names it)
         ├── NotFound              404: no such job, title or upload (or not visible to this token)
+        ├── UploadExpired         410: an upload left incomplete past VODFLEET_API_UPLOAD_TTL (aborted)
         └── UploadsUnavailable    501: direct uploads need S3 fleet storage
 
 Every error leaves the API as ``{"error": {"code", "message", "hint", "retryable", "field"?}}``: the same code
@@ -68,6 +69,11 @@ class RequestInvalid(ApiError):
 class NotFound(ApiError):
     code = "not_found"
     status = 404
+
+
+class UploadExpired(ApiError):
+    code = "upload_expired"
+    status = 410
 
 
 class UploadsUnavailable(ApiError):

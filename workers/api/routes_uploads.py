@@ -8,14 +8,23 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from workers.api.problems import RequestInvalid
-from workers.api.schemas import CompleteRequest, ErrorBody, SubtitleCheck, UploadOut, UploadRequest
+from workers.api.schemas import (
+    CompleteRequest,
+    ErrorBody,
+    PartsRequest,
+    SignedParts,
+    SubtitleCheck,
+    UploadOut,
+    UploadRequest,
+)
 from workers.api.services import services, submitter
 from workers.api.tokens import Token
 
 ERRORS: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody, "description": what} for status, what in (
         (401, "no token, or an unknown or revoked one"), (403, "the token may not upload"),
-        (404, "no such upload for this token"), (422, "a refused field"),
+        (404, "no such upload for this token"), (410, "the upload expired (VODFLEET_API_UPLOAD_TTL) and was aborted"),
+        (422, "a refused field"),
         (501, "the fleet storage is not S3"))}
 router = APIRouter(tags=["uploads"], responses=ERRORS)
 MAX_SUBTITLE_BYTES = 10 * 1024 * 1024
@@ -24,8 +33,10 @@ MAX_SUBTITLE_BYTES = 10 * 1024 * 1024
 @router.post("/uploads", status_code=201, response_model=UploadOut)
 def start_upload(body: UploadRequest, request: Request, token: Annotated[Token, Depends(submitter)]) -> UploadOut:
     """Start a multipart upload: one presigned PUT URL per part (PUT the byte range `offset`..`offset+size`, keep
-    each response's ETag header). The bytes go straight to S3."""
+    each response's ETag header). The bytes go straight to S3. Complete it within VODFLEET_API_UPLOAD_TTL (24 h):
+    later it is aborted and answers 410 upload_expired."""
     book = services(request).fleet.uploads
+    book.sweep_if_due()
     return book.describe(book.start(token.token_id, body.filename, body.size, body.content_type))
 
 
@@ -34,6 +45,16 @@ def resume_upload(upload_id: str, request: Request, token: Annotated[Token, Depe
     """Resume: the parts S3 already holds (ListParts) and fresh URLs for the others."""
     book = services(request).fleet.uploads
     return book.describe(book.get(upload_id, token.token_id))
+
+
+@router.post("/uploads/{upload_id}/parts", response_model=SignedParts)
+def sign_parts(upload_id: str, body: PartsRequest, request: Request,
+               token: Annotated[Token, Depends(submitter)]) -> SignedParts:
+    """Part URLs signed with each part's SHA-256 (base64): PUT the part with the returned header
+    ``x-amz-checksum-sha256``; S3 refuses a body that does not hash to it (400 BadDigest), so a part corrupted in
+    transit never lands. The console does this for every part (Web Crypto)."""
+    book = services(request).fleet.uploads
+    return SignedParts(parts=book.sign_parts(book.get(upload_id, token.token_id), body.parts))
 
 
 @router.post("/uploads/{upload_id}/complete", response_model=UploadOut)

@@ -130,6 +130,23 @@ class PartUrl(Closed):
     url: str = Field(description="presigned PUT URL of this part (S3 UploadPart)")
     offset: int
     size: int
+    headers: dict[str, str] = Field(default_factory=dict, description="headers the PUT must send as given: "
+                                    "x-amz-checksum-sha256 when the URL is signed with the part's checksum "
+                                    "(POST /uploads/{id}/parts); S3 refuses a body that does not match it")
+
+
+class PartChecksum(Closed):
+    part_number: int = Field(ge=1, le=10_000)
+    sha256: str = Field(description="base64 of the SHA-256 of the part's bytes (44 characters)",
+                        examples=["47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="])
+
+
+class PartsRequest(Closed):
+    parts: list[PartChecksum] = Field(min_length=1, max_length=1000)
+
+
+class SignedParts(Closed):
+    parts: list[PartUrl] = Field(description="one URL per part asked for, signed with its checksum")
 
 
 class UploadedPart(Closed):

@@ -1,5 +1,6 @@
 """What every route uses, built once per process: the fleet (store, storage, Celery producer, ffmpeg), the token
-book with a short cache, the submission buckets, the uploads, the play-ticket key; and the caller of a request."""
+book with a short cache, the submission buckets (shared through the job store), the uploads, the play-ticket key;
+and the caller of a request."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from workers.api.intake import Fleet
 from workers.api.problems import NotFound, ScopeDenied, TokenInvalid, TokenMissing
-from workers.api.ratelimit import TokenBuckets
+from workers.api.ratelimit import Buckets, shared_buckets
 from workers.api.settings import ApiSettings
 from workers.api.tokens import Token, TokenBook, hash_secret
 from workers.jobs.state import JobRecord
@@ -27,7 +28,7 @@ class Services:
     fleet: Fleet
     api: ApiSettings
     tokens: TokenBook
-    buckets: TokenBuckets
+    buckets: Buckets
     play_key: bytes
     _cache: dict[str, tuple[Token | None, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -99,7 +100,8 @@ def open_services(settings: Settings, api: ApiSettings) -> Services:
     fleet = Fleet(settings=settings, store=open_store(settings.store), storage=storage,
                   app=fleet_app(settings), tools=Tools.resolve(),
                   uploads=UploadBook(storage, part_size=api.part_size, max_bytes=api.max_upload_bytes,
-                                     expires=api.presign_seconds),
+                                     expires=api.presign_seconds, ttl=api.upload_ttl),
                   source_buckets=api.buckets())
     return Services(fleet=fleet, api=api, tokens=TokenBook(storage),
-                    buckets=TokenBuckets(api.submit_rate, api.submit_burst), play_key=signing_key(storage))
+                    buckets=shared_buckets(settings.store, api.submit_rate, api.submit_burst),
+                    play_key=signing_key(storage))

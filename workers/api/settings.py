@@ -9,6 +9,7 @@
 | VODFLEET_API_PRESIGN_SECONDS     | 3600: lifetime of presigned upload and playback URLs        |
 | VODFLEET_API_PART_SIZE           | 8 MiB: multipart upload part size (S3: 5 MiB..5 GiB)         |
 | VODFLEET_API_MAX_UPLOAD_BYTES    | 200 GiB: the largest master an upload may announce           |
+| VODFLEET_API_UPLOAD_TTL         | 86400 s: an upload not completed this long after its start is aborted |
 | VODFLEET_API_EVENTS_INTERVAL     | 0.5 s between job-store polls of an /events stream           |
 | VODFLEET_API_TOKEN_CACHE_SECONDS | 5 s: a looked-up token is trusted this long (revocation delay) |
 """
@@ -35,6 +36,7 @@ class ApiSettings(BaseSettings):
     presign_seconds: int = Field(default=3600, ge=60, le=7 * 86400)
     part_size: int = Field(default=8 * MiB, ge=S3_MIN_PART, le=S3_MAX_PART)
     max_upload_bytes: int = Field(default=200 * GiB, ge=1, le=S3_MAX_PARTS * S3_MAX_PART)
+    upload_ttl: float = Field(default=86400.0, ge=1, le=30 * 86400)
     events_interval: float = Field(default=0.5, ge=0.05, le=60)
     token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
