@@ -139,7 +139,16 @@ def test_validation_errors_name_the_field(api_fleet: ApiFleet, uploaded: dict[st
          "request_invalid"),
         ({"source": uploaded["source"], "surprise": 1}, "body.surprise", "request_invalid"),
         ({"source": "team-a/nothing-here.mp4"}, "body.source", "object_not_found"),
-        ({"source": "upload:up_00000000"}, None, "not_found"),
+        ({"source": "upload:up_00000000"}, "body.source", "not_found"),
+        ({"source": uploaded["source"], "surround": "loud"}, "body.surround", "request_invalid"),
+        ({"source": uploaded["source"], "codecs": ["h264", "mpeg2"]}, "body.codecs", "request_invalid"),
+        ({"source": uploaded["source"], "captions": "burnt-in"}, "body.captions", "request_invalid"),
+        ({"source": uploaded["source"], "caption_languages": ["CC9=es"]}, "body.caption_languages",
+         "request_invalid"),
+        ({"source": uploaded["source"], "thumbnails": {"interval": -1}}, "body.thumbnails", "request_invalid"),
+        ({"source": uploaded["source"], "audio_map": ["x=="]}, "body.audio_map", "request_invalid"),
+        ({"source": uploaded["source"], "dash_vtt_sidecar": "maybe"}, "body.dash_vtt_sidecar", "request_invalid"),
+        ({"source": uploaded["source"], "loudness": "loudest"}, "body.loudness", "request_invalid"),
         ({"source": uploaded["source"], "webhook": "http://127.0.0.1:9/hook"}, "body.webhook", "request_invalid"),
     ]
     with api_fleet.client("a") as c:
@@ -148,8 +157,41 @@ def test_validation_errors_name_the_field(api_fleet: ApiFleet, uploaded: dict[st
             error = openapi.check(answer)["error"]
             assert (error["code"], error.get("field")) == (code, field), (body, error)
             assert error["message"] and error["hint"]
-        bad_json = c.post("/jobs", content=b"{", headers={"Content-Type": "application/json"})
-        assert openapi.check(bad_json)["error"]["code"] == "request_invalid"
+        bad_json = c.post("/jobs", content=b'{"source": ,}', headers={"Content-Type": "application/json"})
+        error = openapi.check(bad_json)["error"]
+        assert (error["code"], error["field"]) == ("request_invalid", "body"), error
+        assert "malformed JSON at offset 11" in error["message"], error
+        korean = c.post("/jobs", json={"source": uploaded["source"], "subtitles": [
+            {"language": "korean!", "source": uploaded["source"]}]})
+        error = openapi.check(korean)["error"]
+        assert error["field"] == "body.subtitles.0.language" and "<language>" not in error["message"], error
+        assert "'korean!' is not a BCP-47 tag" in error["message"], error
+
+
+def _code_field(openapi: OpenApiCheck, answer: httpx.Response) -> tuple[str, str | None]:
+    error = openapi.check(answer)["error"]
+    assert error["message"] and error["hint"], error
+    return error["code"], error.get("field")
+
+
+def test_job_options_of_the_cli_reach_the_stored_spec(api_fleet: ApiFleet, uploaded: dict[str, Any],
+                                                      openapi: OpenApiCheck) -> None:
+    """Every job option `vodfleet submit` has, sent through POST /jobs, is in the stored JobSpec as given."""
+    options = {"surround": True, "codecs": ["h264", "hevc"], "captions": "both", "caption_languages": ["CC3=es"],
+               "thumbnails": {"interval": 5.0, "width": 160, "columns": 4, "rows": 4, "enabled": True},
+               "audio_map": ["1=en:main"], "dash_vtt_sidecar": True, "loudness": "atsc-a85",
+               "ladder": "per-title", "target_vmaf": 90.0}
+    with api_fleet.client("a") as c:
+        made = c.post("/jobs", json={"source": uploaded["source"], "output_prefix": "team-a/options", **DRAFT,
+                                     **options})
+        assert made.status_code == 201, made.text
+        job = openapi.check(made)["job_id"]
+        openapi.check(c.post(f"/jobs/{job}/cancel"))  # only its spec is wanted here
+    shown = api_fleet.cli("status", job, "--json")
+    assert shown.returncode == 0, shown.stderr
+    spec = json.loads(shown.stdout)["spec"]
+    expected = {**options, "audio_map": ["1=en:main"], "caption_languages": ["CC3=es"]}
+    assert {name: spec[name] for name in expected} == expected
 
 
 def test_tokens_scope_teams_and_read_only(api_fleet: ApiFleet, published_job: dict[str, Any],
@@ -166,11 +208,17 @@ def test_tokens_scope_teams_and_read_only(api_fleet: ApiFleet, published_job: di
         assert openapi.check(b.get("/titles/team-a/pilot"))["error"]["code"] == "token_scope_denied"
         assert openapi.check(b.post(f"/jobs/{job}/cancel"))["error"]["code"] == "job_not_found"
         into_a = b.post("/jobs", json={"source": "masters/x.mp4", "output_prefix": "team-a/stolen", **DRAFT})
-        assert openapi.check(into_a)["error"]["code"] in ("token_scope_denied", "object_not_found")
+        assert _code_field(openapi, into_a) == ("token_scope_denied", "body.output_prefix")
+        # team A's upload published into team A's prefix: the prefix is refused first (403, not 404)
+        stolen = b.post("/jobs", json={"source": uploaded["source"], "output_prefix": "team-a/stolen", **DRAFT})
+        assert _code_field(openapi, stolen) == ("token_scope_denied", "body.output_prefix")
         theirs = b.post("/jobs", json={"source": uploaded["source"], **DRAFT})  # team A's upload
-        assert openapi.check(theirs)["error"]["code"] == "not_found"
+        assert _code_field(openapi, theirs) == ("not_found", "body.source")
         other_key = b.post("/jobs", json={"source": uploaded["source"].replace("upload:", ""), **DRAFT})
-        assert openapi.check(other_key)["error"]["code"] == "token_scope_denied"
+        assert _code_field(openapi, other_key) == ("token_scope_denied", "body.source")
+        their_sub = b.post("/jobs", json={"source": "team-b/x.mp4", "subtitles": [
+            {"language": "ko", "source": "team-a/pilot.ko.srt"}], **DRAFT})
+        assert _code_field(openapi, their_sub)[0] in ("token_scope_denied", "object_not_found")
         published = f"s3://vodfleet-test/{api_fleet.prefix}/team-a/pilot/v0001/video/234p/init.mp4"
         assert openapi.check(b.post("/jobs", json={"source": published, **DRAFT}))["error"]["code"] == \
             "token_scope_denied"  # team A's output through an s3:// URI into the fleet's own bucket
@@ -186,7 +234,7 @@ def test_tokens_scope_teams_and_read_only(api_fleet: ApiFleet, published_job: di
             "token_scope_denied"
     with api_fleet.client("a") as a:  # publishing outside its own prefixes
         out = a.post("/jobs", json={"source": uploaded["source"], "output_prefix": "team-b/x", **DRAFT})
-        assert openapi.check(out)["error"]["code"] == "token_scope_denied"
+        assert _code_field(openapi, out) == ("token_scope_denied", "body.output_prefix")
         near = a.post("/jobs", json={"source": uploaded["source"], "output_prefix": "team-ab/x", **DRAFT})
         assert openapi.check(near)["error"]["code"] == "token_scope_denied"
 

@@ -50,6 +50,13 @@ async def invalid(_request: Request, exc: Exception) -> Response:
     first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
     field = ".".join(str(p) for p in first.get("loc", ()))
     message = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in problems[:5])
+    if first.get("type") == "json_invalid":  # FastAPI's loc is ("body", <byte offset>): the body is the field
+        loc = tuple(first.get("loc", ()))
+        offset = loc[1] if len(loc) > 1 else "?"
+        ctx = first.get("ctx")
+        reason = ctx.get("error", "") if isinstance(ctx, dict) else ""
+        field = "body"
+        message = f"the request body is malformed JSON at offset {offset}" + (f": {reason}" if reason else "")
     body = {"error": {"code": "request_invalid", "message": message or "invalid request", "retryable": False,
                       "hint": "fix the named field (the OpenAPI document at /openapi.json describes every one)",
                       "field": field or None}}

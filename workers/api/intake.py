@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from pipelines.errors import CodedError
 from pipelines.tools import Tools
 from workers.api.multipart import UploadBook
-from workers.api.problems import RequestInvalid, ScopeDenied
+from workers.api.problems import ApiError, RequestInvalid, ScopeDenied
 from workers.api.schemas import JobRequest
 from workers.api.tokens import Token
 from workers.errors import OptionInvalid
@@ -28,10 +28,11 @@ from workers.webhooks.target import Allowlist, check_target
 
 SHARED_MASTERS = "masters"  # `vodfleet submit` uploads local masters here (content-addressed): readable by all
 
-# JobSpec field → the request field its errors name
-FIELD_OF = {"source": "source", "subtitles": "subtitles", "audio_languages": "audio_languages", "ladder": "ladder",
-            "profile": "profile", "priority": "priority", "chunks": "chunks", "output_prefix": "output_prefix",
-            "webhook": "webhook", "loudness": "loudness", "segment_seconds": "segment_seconds"}
+# The job options a request passes to JobSpec as they are (same names; JobSpec validates them, its errors name
+# the request field body.<name>)
+PASSED_AS_IS = ("ladder", "profile", "target_vmaf", "priority", "chunks", "webhook", "loudness", "segment_seconds",
+                "measure_quality", "codecs", "surround", "audio_map", "captions", "caption_languages",
+                "dash_vtt_sidecar")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,11 @@ def reference(ref: str, token: Token, fleet: Fleet, *, field: str) -> tuple[str,
     the shared ``masters/``; another bucket must be one of `source_buckets` (read with the fleet's
     credentials, so without that list any team could read any bucket the fleet can)."""
     if ref.startswith("upload:"):
-        upload = fleet.uploads.get(ref.removeprefix("upload:"), token.token_id)
+        try:
+            upload = fleet.uploads.get(ref.removeprefix("upload:"), token.token_id)
+        except ApiError as exc:  # not_found / upload_expired: the field that named it
+            exc.field = f"body.{field}"
+            raise
         if upload.state != "complete":
             raise RequestInvalid(f"{field}: upload {upload.upload_id} is not complete",
                                  hint="POST /uploads/{id}/complete first", field=f"body.{field}")
@@ -67,12 +72,12 @@ def reference(ref: str, token: Token, fleet: Fleet, *, field: str) -> tuple[str,
             inside = key.removeprefix(base + "/") if base else key
             if base and inside == key:
                 raise ScopeDenied(f"{field}: {ref} is in the fleet's bucket but outside its storage",
-                                  hint="upload the master (POST /uploads)")
+                                  hint="upload the master (POST /uploads)", field=f"body.{field}")
             _check_key(inside, token, field)
         elif bucket not in fleet.source_buckets:
             raise ScopeDenied(f"{field}: bucket {bucket!r} is not one the API reads masters from",
                               hint="upload it (POST /uploads), or ask the operator to add the bucket to "
-                                   "VODFLEET_API_SOURCE_BUCKETS")
+                                   "VODFLEET_API_SOURCE_BUCKETS", field=f"body.{field}")
     else:
         uri = ref.removeprefix("key:")
         _check_key(uri, token, field)
@@ -86,10 +91,18 @@ def reference(ref: str, token: Token, fleet: Fleet, *, field: str) -> tuple[str,
 def _check_key(key: str, token: Token, field: str) -> None:
     if not (token.covers(key) or key.startswith(SHARED_MASTERS + "/")):
         raise ScopeDenied(f"{field}: key {key!r} is outside this token's prefixes ({', '.join(token.prefixes)})",
-                          hint="upload it (POST /uploads) or use a key under your prefixes")
+                          hint="upload it (POST /uploads) or use a key under your prefixes", field=f"body.{field}")
+
+
+def _check_prefix(prefix: str, token: Token) -> None:
+    if not token.covers(prefix):
+        raise ScopeDenied(f"output_prefix {prefix!r} is outside this token's prefixes ({', '.join(token.prefixes)})",
+                          hint="publish under your team's prefix", field="body.output_prefix")
 
 
 def spec_for(request: JobRequest, token: Token, fleet: Fleet) -> tuple[JobSpec, tuple[InputIdentity, ...]]:
+    if request.output_prefix is not None:  # before the references: publishing outside the prefixes is the refusal
+        _check_prefix(request.output_prefix.strip("/"), token)
     source_uri, source_id = reference(request.source, token, fleet, field="source")
     subs = [(s, *reference(s.source, token, fleet, field=f"subtitles.{i}.source"))
             for i, s in enumerate(request.subtitles)]
@@ -97,26 +110,19 @@ def spec_for(request: JobRequest, token: Token, fleet: Fleet) -> tuple[JobSpec, 
     prefix = request.output_prefix if request.output_prefix is not None else f"{token.prefixes[0]}/{name}"
     try:
         spec = JobSpec.model_validate({
-            "source": source_uri, "output_prefix": prefix, "ladder": request.ladder, "profile": request.profile,
-            "target_vmaf": request.target_vmaf,
-            "priority": request.priority, "chunks": request.chunks, "webhook": request.webhook,
-            "loudness": request.loudness, "segment_seconds": request.segment_seconds,
-            "measure_quality": request.measure_quality, "audio_languages": tuple(request.audio_languages),
+            **{name: getattr(request, name) for name in PASSED_AS_IS},
+            "source": source_uri, "output_prefix": prefix, "thumbnails": request.thumbnails,
+            "audio_languages": tuple(request.audio_languages),
             "subtitles": tuple({"language": s.language, "uri": uri, "forced": s.forced, "sdh": s.sdh}
                                for s, uri, _ in subs)})
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = [str(p) for p in first["loc"]]
-        if loc and loc[0] in FIELD_OF:
-            loc[0] = FIELD_OF[loc[0]]
-        loc = [("source" if p == "uri" else p) for p in loc]
+        loc = [("source" if p == "uri" else str(p)) for p in first["loc"]]
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}"
                              for e in exc.errors())
         raise RequestInvalid(f"the job cannot be made: {problems}", hint="fix the named field and submit again",
                              field="body." + ".".join(loc)) from exc
-    if not token.covers(spec.output_prefix):
-        raise ScopeDenied(f"output_prefix {spec.output_prefix!r} is outside this token's prefixes "
-                          f"({', '.join(token.prefixes)})", hint="publish under your team's prefix")
+    _check_prefix(spec.output_prefix, token)
     if spec.webhook is not None:
         try:
             check_target(spec.webhook, Allowlist.parse(fleet.settings.webhook_allow), field="webhook")

@@ -23,8 +23,14 @@ from workers.errors import KeyInvalid, ObjectNotFound, OptionInvalid, StorageUna
 
 
 class ApiError(WorkerError):
+    """``field``: the request field that caused the refusal (``body.output_prefix``), when one did."""
+
     code = "api_error"
     status = 400
+
+    def __init__(self, message: str, *, hint: str = "", field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, hint=hint, code=code)
+        self.field = field
 
 
 class TokenMissing(ApiError):
@@ -60,10 +66,6 @@ class IdempotencyConflict(ApiError):
 class RequestInvalid(ApiError):
     code = "request_invalid"
     status = 422
-
-    def __init__(self, message: str, *, hint: str = "", field: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.field = field
 
 
 class NotFound(ApiError):

@@ -9,7 +9,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipelines.loudness import DEFAULT_PRESET
+from pipelines.captions.service import MODES as CAPTION_MODES
+from pipelines.codecs import DEFAULT_CODECS
+from pipelines.loudness import DEFAULT_PRESET, PRESETS
+from workers.jobs.spec import ThumbnailSpec
 
 
 class Closed(BaseModel):
@@ -51,7 +54,22 @@ class JobRequest(Closed):
                                                                 "<the token's first prefix>/<source name>")
     webhook: str | None = Field(default=None, description="http(s) URL that receives published/failed/"
                                                           "cancelled events")
-    loudness: str = DEFAULT_PRESET
+    loudness: str = Field(default=DEFAULT_PRESET, description=f"loudness preset: {', '.join(PRESETS)}")
+    codecs: tuple[str, ...] = Field(default=DEFAULT_CODECS, description="video codecs of the ladder "
+                                    "(`vodfleet submit --codecs`): h264 always, hevc/av1 rungs opt-in",
+                                    examples=[["h264", "hevc"]])
+    surround: bool = Field(default=False, description="also a 5.1 rendition of every 5.1/7.1 audio stream "
+                                                      "(`--surround`)")
+    audio_map: tuple[str, ...] = Field(default=(), description="`--audio-map` entries: which input streams "
+                                       "make which audio rendition", examples=[["1+2=en:main"]])
+    captions: str = Field(default="webvtt", description=f"the master's closed captions: "
+                                                        f"{' | '.join(CAPTION_MODES)} (`--captions`)")
+    caption_languages: tuple[str, ...] = Field(default=(), description="a caption channel's or service's "
+                                               "language (`--caption-language`)", examples=[["CC3=es"]])
+    thumbnails: ThumbnailSpec = Field(default=ThumbnailSpec(), description="storyboard sprite sheets and "
+                                      "poster (`--thumbnail-*`); enabled false: none")
+    dash_vtt_sidecar: bool = Field(default=False, description="DASH text as one whole-title .vtt sidecar per "
+                                                              "track instead of WebVTT-in-ISO-BMFF segments")
     segment_seconds: int = Field(default=6, description="a multiple of the 2 s GOP, at most 30")
     measure_quality: bool = Field(default=True, description="PSNR/SSIM per rung in report.json")
     force: bool = Field(default=False, description="make a new version even if the same job exists")

@@ -81,7 +81,7 @@ def visible_job(request: Request, token: Token, job_id: str) -> JobRecord:
     record = services(request).fleet.store.get(job_id) if job_id.startswith("job-") and len(job_id) < 64 else None
     if record is None or not token.covers(record.spec.output_prefix):
         raise NotFound(f"no job {job_id[:64]!r} under this token's prefixes", hint="list jobs with GET /jobs",
-                       code="job_not_found")
+                       code="job_not_found", field="path.job_id")
     return record
 
 

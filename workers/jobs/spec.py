@@ -101,8 +101,8 @@ class SubtitleRef(BaseModel):
     def _language(cls, value: str) -> str:
         try:
             return normalize_language(value)
-        except SubtitleRejected as exc:
-            raise ValueError(str(exc)) from exc
+        except SubtitleRejected as exc:  # no "<language>: " path prefix: the field's name says where
+            raise ValueError(f"{exc.what} ({exc.hint})") from exc
 
     @field_validator("uri")
     @classmethod
@@ -198,7 +198,7 @@ class JobSpec(BaseModel):
         try:
             return tuple(normalize_language(v) for v in value)
         except SubtitleRejected as exc:
-            raise ValueError(str(exc)) from exc
+            raise ValueError(f"{exc.what} ({exc.hint})") from exc
 
     @field_validator("audio_map")
     @classmethod
