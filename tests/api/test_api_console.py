@@ -8,6 +8,7 @@ message and what to do."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -81,6 +82,7 @@ def test_browser_upload_with_two_subtitles_is_published_and_plays(browser: Brows
     page.set_input_files("#files", [str(master), str(korean), str(arabic)])
     page.select_option("#profile", "draft")
     page.fill("#output-prefix", "team-a/console/episode7")
+    page.fill("#audio-language", "en")
     page.wait_for_function("window.vodfleetConsole.files().filter(f => f.check).length === 2", timeout=20_000)
     files = {f["name"]: f for f in page.evaluate("window.vodfleetConsole.files()")}
     assert files["episode7.ko.srt"]["check"]["charset"] == "cp949"
@@ -92,6 +94,10 @@ def test_browser_upload_with_two_subtitles_is_published_and_plays(browser: Brows
     page.wait_for_function("window.vodfleetConsole.jobs().some(j => j.output_prefix === 'team-a/console/episode7' "
                            "&& j.state === 'published')", timeout=240_000)
     assert len(puts) >= 3 and all(len(h) == 44 and "x-amz-checksum-sha256" in u for u, h in puts), puts
+    job_id = page.evaluate("window.vodfleetConsole.jobs().find(j => j.output_prefix === 'team-a/console/episode7')"
+                           ".job_id")
+    shown = api_fleet.cli("status", job_id, "--json")
+    assert json.loads(shown.stdout)["spec"]["audio_languages"] == ["en"], shown.stderr  # the form's audio language
     row = page.locator("tr", has=page.locator("td", has_text="team-a/console/episode7")).first
     assert row.locator(".state").inner_text() == "published"
     row.locator("button.play").click()
@@ -130,6 +136,12 @@ def test_interrupted_upload_resumes_after_reload_and_failure_shows_what_to_do(br
     failure = page.locator("tr[data-failure] .failure").first
     assert failure.locator(".code").inner_text() == "source_not_media"
     assert failure.locator(".hint").inner_text().startswith("What to do: ")
+    assert "/" not in failure.locator(".message").inner_text().split(":")[0]  # no storage key in front
+    failed = page.evaluate("window.vodfleetConsole.jobs().find(j => j.source.endsWith('broken-master.mp4'))"
+                           ".job_id")
+    before = len(page.evaluate("window.vodfleetConsole.jobs()"))
+    page.locator(f"tr[data-job='{failed}'] button.retry").click()  # POST /jobs/{id}/retry: a new revision
+    page.wait_for_function(f"window.vodfleetConsole.jobs().length === {before + 1}", timeout=20_000)
     assert api_fleet.tokens["a"] not in page.content()  # the secret is never shown
     shot = tmp_path / "console.png"  # the README's picture: a published title and a failure with what to do
     page.screenshot(path=str(shot), full_page=True)
@@ -168,4 +180,8 @@ def test_dropped_subtitle_language_is_validated_and_charset_checked(browser: Bro
                            ".startsWith('cp949')", timeout=20_000)
     roles = {f["name"]: f["role"] for f in page.evaluate("window.vodfleetConsole.files()")}
     assert roles == {"extras.srt": "subtitle", "master.mov": "master"}
+    page.fill("#audio-language", "en, korean!")  # the audio languages: BCP-47 checked like the subtitles'
+    page.click("#submit")
+    page.wait_for_function("document.querySelector('#submit-error').textContent.includes('korean!')")
+    assert page.locator("#audio-language").get_attribute("class") == "invalid"
     page.close()

@@ -42,4 +42,5 @@ def test_the_readme_curl_flow_publishes_a_title(api_fleet: ApiFleet, tmp_path: P
     assert job["state"] == "published" and job["published"]["title"] == "team-a/show/ep1", job
     assert title["version"] == "v0001" and title["live"] is True and title["qc_passed"] is True
     assert title["hls"].startswith(api_fleet.s3.endpoint)
+    assert title["play"].startswith(api_fleet.base)  # the link the README says to open to watch
     assert "vft_" not in done.stderr  # the token stays in the header variable

@@ -239,6 +239,13 @@
       text(error, `${bad.file.name}: fix its language or file first (${bad.checkError ? bad.checkError.message : 'still checking'})`);
       return;
     }
+    const audio = $('#audio-language').value.split(',').map((tag) => tag.trim()).filter(Boolean);
+    const badAudio = audio.find((tag) => !TAG.test(tag));
+    $('#audio-language').className = badAudio ? 'invalid' : '';
+    if (badAudio) {
+      text(error, `audio language: "${badAudio}" is not a BCP-47 tag such as en, pt-BR, zh-Hant`);
+      return;
+    }
     $('#submit').disabled = true;
     try {
       const uploads = [];
@@ -248,6 +255,7 @@
         subtitles: uploads.filter(([entry]) => entry.role === 'subtitle')
           .map(([entry, upload]) => ({language: entry.language, source: upload.source}))}, state.extra);
       if ($('#output-prefix').value.trim()) body.output_prefix = $('#output-prefix').value.trim();
+      if (audio.length) body.audio_languages = audio;
       const job = await post('/jobs', body, {'Idempotency-Key': `console-${master.upload_id}`});
       for (const entry of state.files) localStorage.removeItem(uploadKey(entry.file));
       state.jobs.set(job.job_id, job);
@@ -295,6 +303,14 @@
         cancel.addEventListener('click', () => post(`/jobs/${job.job_id}/cancel`, {}).then((j) => { state.jobs.set(j.job_id, j); renderJobs(); }));
         actions.append(cancel);
       }
+      if (job.state === 'failed' || job.state === 'cancelled') {
+        const retry = make('button', 'retry', 'Retry');
+        retry.type = 'button';
+        retry.addEventListener('click', () => post(`/jobs/${job.job_id}/retry`, {})
+          .then((j) => { state.jobs.set(j.job_id, j); renderJobs(); })
+          .catch((err) => { retry.replaceWith(make('span', 'error small', err.error && err.error.hint || err.message)); }));
+        actions.append(retry);
+      }
       row.append(make('td', 'small', job.job_id), make('td', '', job.output_prefix),
         make('td', `state state-${job.state}`, job.state), progress, make('td', 'eta', eta(job.eta_seconds)), actions);
       body.append(row);
@@ -304,13 +320,19 @@
         const cell = make('td');
         cell.colSpan = 6;
         const box = make('div', 'failure');
-        box.append(make('strong', 'code', job.error.code), make('span', 'message', ` ${job.error.message}`),
+        box.append(make('strong', 'code', job.error.code), make('span', 'message', ` ${forProducer(job.error.message)}`),
           make('div', 'hint', `What to do: ${job.error.hint}`));
         cell.append(box);
         detail.append(cell);
         body.append(detail);
       }
     }
+  }
+
+  // A failure's message as the worker wrote it leads with the storage key it read ("api-1f/uploads/up_…/ep1.mov:
+  // no video stream"): the producer gets what is wrong, without the fleet's internal key.
+  function forProducer(message) {
+    return String(message || '').replace(/^[^\s:]*[/_][^\s:]*: /, '');
   }
 
   async function openTitle(prefix) {
