@@ -15,10 +15,11 @@ window.vodfleetReport = (() => {
     return node;
   }
 
+  // In a box that scrolls sideways: the ladder's and the audio's (loudness) columns are wider than the panel.
   function table(id, headings, rows) {
-    return el('table', {id},
+    return el('div', {class: 'table-scroll'}, el('table', {id},
       el('thead', {}, el('tr', {}, ...headings.map((h) => el('th', {}, h)))),
-      el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((c) => el('td', {}, c))))));
+      el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((c) => el('td', {}, c)))))));
   }
 
   function vmafMethod(m) {
