@@ -46,10 +46,14 @@ def test_panel_shows_the_report(player: PlayerPage, published: Path) -> None:
         assert row[10] == (f"{float(row[10].split()[0]):.1f} dB" if t["mode"] == "linear" else t["mode"])
     assert player.js("() => document.getElementById('loudness-target').textContent") == \
         "loudness ebu-r128: -23 LUFS, ceiling -1 dBTP"
-    for name in ("ladder", "audio"):  # wide tables scroll inside the panel, never past its right edge
+    player.page.set_viewport_size({"width": 1000, "height": 800})  # a narrow panel (about 400 px)
+    for name in ("ladder", "audio"):  # wide tables scroll in their own box, never past the panel's right edge
         right = player.js(f"() => [document.getElementById('{name}').parentElement.getBoundingClientRect().right, "
                           "document.getElementById('panel').getBoundingClientRect().right, window.innerWidth]")
         assert right[0] <= right[1] + 0.5 and right[1] <= right[2], (name, right)
+    panel = player.js("() => [document.getElementById('panel').scrollWidth, "
+                      "document.getElementById('panel').clientWidth]")
+    assert panel[0] <= panel[1], panel  # nothing in the panel runs past its edge
     assert [row[1] for row in _cells(player, "subtitles")] == ["ko", "ar", "en"]
     encoder = player.js("() => document.getElementById('encoder').textContent")
     assert report["encoder"]["ffmpeg_version"] in encoder
