@@ -79,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     signals.worker_shutting_down.connect(on_shutdown, weak=False)
     sweeper = Sweeper(context.store, context.storage, settings)
     try:  # what dead attempts on this scratch volume and storage left (README "Sweeps"); then every interval
-        log.warning("worker %s: swept at start: %s", context.owner, sweeper())
+        swept = sweeper()
+        if any(swept.values()):  # only news is logged: an idle fleet's start stays quiet
+            log.warning("worker %s: swept at start: %s", context.owner, swept)
     except Exception:  # a sweep must never keep a worker from starting
         log.exception("worker %s: sweep at start failed", context.owner)
     watchdog = None
