@@ -40,6 +40,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from pipelines.captions.dtvcc import service_blocks
+
 PACKET_START, PACKET_DATA = 3, 2
 
 # C1 command → parameter bytes (CTA-708-E §8.10, Table 5); 0x93-0x96 are reserved and take none
@@ -365,27 +367,14 @@ class Cea708Decoder:
 
     def _decode(self, packet: bytes, *, cut: bool = False) -> None:
         """The service blocks of one packet (`cut`: already counted as cut short, what is there is read)."""
-        at = 1
-        while at < len(packet):
-            number, size = packet[at] >> 5, packet[at] & 0x1F
-            at += 1
-            if number == 0:
-                break  # the null block: the rest is padding
-            if number == 7:
-                if at >= len(packet):
-                    self.skipped["truncated_packet"] += 0 if cut else 1
-                    break
-                number = packet[at] & 0x3F
-                at += 1
-            if at + size > len(packet):
+        for block in service_blocks(packet):
+            if block.truncated:
                 self.skipped["truncated_packet"] += 0 if cut else 1
-                size = len(packet) - at
-            if 1 <= number <= 63 and size:
-                service = self._services.get(number)
+            if 1 <= block.number <= 63 and block.data:
+                service = self._services.get(block.number)
                 if service is None:
-                    service = self._services[number] = _Service(number, self.skipped)
-                service.decode(packet[at:at + size], self._time)
-            at += size
+                    service = self._services[block.number] = _Service(block.number, self.skipped)
+                service.decode(block.data, self._time)
 
     def finish(self, end: Fraction | float) -> dict[int, list[Caption708]]:
         """Every service's cues, in order of start; captions still shown end at `end` (seconds)."""

@@ -10,7 +10,8 @@ HLS INSTREAM-ID "SERVICEn" and the DASH cea-708 descriptor); `pipelines.captions
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 PACKET_START, PACKET_DATA = 3, 2
 
@@ -31,24 +32,38 @@ def packets(triplets: Iterable[tuple[int, int, int]]) -> list[bytes]:
     return result
 
 
-def packet_services(packet: bytes) -> set[int]:
-    """The numbers of the services with a non-empty block in one packet (CEA-708-E §6.2)."""
-    services: set[int] = set()
+@dataclass(frozen=True)
+class ServiceBlock:
+    """One service block of a caption channel packet: its service number (1-63), its bytes, and whether the packet
+    ended inside it (then `data` is what there is; number 0 when even the extended header was cut)."""
+
+    number: int
+    data: bytes
+    truncated: bool
+
+
+def service_blocks(packet: bytes) -> Iterator[ServiceBlock]:
+    """The service blocks of one caption channel packet (CEA-708-E §6.2): standard numbers 1-6 in the block header,
+    extended 7-63 in the byte after it; the null block (number 0) ends the packet, the rest is padding."""
     at = 1
     while at < len(packet):
         number, size = packet[at] >> 5, packet[at] & 0x1F
         at += 1
         if number == 0:
-            break  # the null block: the rest is padding
+            return
         if number == 7:
             if at >= len(packet):
-                break
+                yield ServiceBlock(0, b"", truncated=True)
+                return
             number = packet[at] & 0x3F
             at += 1
-        if size and at + size <= len(packet):
-            services.add(number)
+        yield ServiceBlock(number, packet[at:at + size], truncated=at + size > len(packet))
         at += size
-    return services
+
+
+def packet_services(packet: bytes) -> set[int]:
+    """The numbers of the services with a non-empty, whole block in one packet (CEA-708-E §6.2)."""
+    return {block.number for block in service_blocks(packet) if block.data and not block.truncated}
 
 
 def services(triplets: Iterable[tuple[int, int, int]]) -> tuple[int, ...]:
