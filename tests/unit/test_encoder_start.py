@@ -4,8 +4,8 @@ a 6 GiB RLIMIT_AS), and the encode memory bound's per-rung allowance."""
 from __future__ import annotations
 
 from pipelines.encoder_start import classify, is_start_failure
-from pipelines.limits import EXTRA_RUNG_MEMORY, GIB, encode_memory_bytes
 from pipelines.ladder import load_ladder
+from pipelines.limits import EXTRA_RUNG_MEMORY, GIB, encode_memory_bytes
 from pipelines.plan import EncodePlan, PlanOptions, plan_encode
 from pipelines.source import AudioStream, SourceInfo, VideoStream
 
