@@ -57,7 +57,7 @@ def _limits(plan: EncodePlan, seconds: float, folders: tuple[Path, ...], *, audi
     budget = int(OUTPUT_SLACK * rate / 8 * max(seconds, 1.0)) + OUTPUT_ALLOWANCE
     codecs = 1 if audio else len(plan.codecs)
     return RunLimits(timeout=timeout if timeout is not None else chunk_timeout(seconds, codecs),
-                     memory_bytes=memory if memory is not None else encode_memory_bytes(),
+                     memory_bytes=memory if memory is not None else encode_memory_bytes(plan=plan),
                      max_file_bytes=MAX_FILE_BYTES, max_output_bytes=budget, output_dirs=folders)
 
 

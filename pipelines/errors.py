@@ -10,7 +10,8 @@
     ├── ConfigError                    permanent: a ladder, profile or option is invalid
     ├── ToolMissing                    permanent on this host: ffmpeg/ffprobe not found or unusable
     ├── FFmpegFailed                   ffmpeg exited non-zero; carries argv, return code, stderr tail
-    │   └── FFmpegTimeout              killed because it ran past its time budget
+    │   ├── FFmpegTimeout              killed because it ran past its time budget
+    │   └── EncoderStartFailed         an encoder could not initialise (e.g. no memory for its threads)
     ├── Cancelled                      the caller cancelled the run (not an error of the input)
     ├── QCFailed                       permanent: output was made but a check failed; nothing is published
     └── ScratchError                   retryable: the scratch disk is full or unwritable
@@ -94,10 +95,11 @@ class FFmpegFailed(PipelineError):
     code = "ffmpeg_failed"
     retryable = True
 
-    def __init__(self, argv: Sequence[str], returncode: int | None, stderr_tail: str, *, what: str = "") -> None:
+    def __init__(self, argv: Sequence[str], returncode: int | None, stderr_tail: str, *, what: str = "",
+                 hint: str = "") -> None:
         tail = stderr_tail.strip().splitlines()[-1:] or ["(no stderr)"]
         message = what or f"{argv[0]} exited with {returncode}: {tail[0]}"
-        super().__init__(message, hint="see stderr_tail; if the input decodes elsewhere, report the argv")
+        super().__init__(message, hint=hint or "see stderr_tail; if the input decodes elsewhere, report the argv")
         self.argv = list(argv)
         self.returncode = returncode
         self.stderr_tail = stderr_tail
@@ -109,6 +111,10 @@ class FFmpegFailed(PipelineError):
 
 class FFmpegTimeout(FFmpegFailed):
     code = "ffmpeg_timeout"
+
+
+class EncoderStartFailed(FFmpegFailed):
+    """An encoder failed to initialise (pipelines.encoder_start); ffmpeg was stopped at once, not left to hang."""
 
 
 class Cancelled(PipelineError):

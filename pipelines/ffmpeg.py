@@ -16,6 +16,7 @@ import ffmpeg as ffmpeg_python
 from pipelines.chunk import Chunk, keyframe_frames
 from pipelines.codecs import COLOURS, SAMPLE_ENTRIES
 from pipelines.formats import ANALYZE_DURATION_US, FORMAT_WHITELIST, INPUT_PROTOCOLS, PROBE_SIZE_BYTES
+from pipelines.limits import SVTAV1_LOGICAL_PROCESSORS
 from pipelines.loudness import TRUE_PEAK_RATE, limiter_options, loudnorm_options
 from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
 
@@ -193,8 +194,8 @@ def video_output_args(plan: EncodePlan, rung: VideoRendition) -> dict[str, Any]:
     Every codec puts keyframes on the same grid: every `gop_frames` frames and forced at every `gop_seconds`
     (time-based, so 23.976/29.97 stay aligned across rungs and codecs), closed GOPs, no scene-cut keyframes
     (x264/x265 ``scenecut=0``, ``open-gop=0``, fixed ``keyint``/``min-keyint``; x265's forced keyframes made IDR;
-    SVT-AV1 ``keyint``, ``irefresh-type=2`` (KEY frames: closed GOP), ``scd=0``). The colour signalling (VUI /
-    sequence header) is the rung's dynamic range (`pipelines.codecs.COLOURS`).
+    SVT-AV1 ``keyint``, ``irefresh-type=2`` (KEY frames: closed GOP), ``scd=0``; ``lp`` bounds its threads).
+    The colour signalling (VUI / sequence header) is the rung's dynamic range (`pipelines.codecs.COLOURS`).
     """
     gop = plan.gop_frames
     colour = COLOURS[rung.dynamic_range]
@@ -225,7 +226,8 @@ def video_output_args(plan: EncodePlan, rung: VideoRendition) -> dict[str, Any]:
         return {
             "c:v": "libsvtav1", "preset": plan.encoder.svtav1_preset,
             **{k: v for k, v in common.items() if k not in ("maxrate", "bufsize", "keyint_min")},
-            "svtav1-params": f"keyint={gop}:irefresh-type=2:scd=0:rc=1",
+            # lp: one thread pool per rung, sized to fit the encode's memory bound (pipelines.limits)
+            "svtav1-params": f"keyint={gop}:irefresh-type=2:scd=0:rc=1:lp={SVTAV1_LOGICAL_PROCESSORS}",
         }
     return {
         "c:v": "libx264",

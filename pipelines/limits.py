@@ -13,6 +13,21 @@ the 6-rung 1080p ladder (ffmpeg 5.1, x264 164, 1080p25 source; VmPeak / VmHWM):
 so the default, 4 GiB + 1 GiB per CPU, keeps at least 2x headroom over every measured case while a
 decoder told to allocate a 65535x65535 frame (or a leak) dies with ENOMEM instead of the host.
 
+HEVC and AV1 rungs add their own encoder per rung, and SVT-AV1 reserves far more address space per thread than
+x264: one 720p AV1 rung at SVT-AV1's default (``lp`` = every CPU) peaked at 3.1 GiB VmPeak on 2 CPUs, 1080p at
+3.7 GiB, so a 5-rung AV1 ladder beside the H.264 one could not start inside 6 GiB (SVT: "Failed to create
+thread: Cannot allocate memory"). AV1 rungs therefore run with ``lp=`` `SVTAV1_LOGICAL_PROCESSORS` (the rungs
+run side by side, so the ladder still uses every CPU), and each HEVC/AV1 rung adds `EXTRA_RUNG_MEMORY` to the
+bound. Measured (ffmpeg 5.1, SVT-AV1 1.4.1, x265 3.5, 2 CPUs, 1080p25; VmPeak of the whole ffmpeg):
+
+    encode                                       VmPeak      per extra rung
+    x264 superfast alone                         0.76 GiB
+    1 AV1 rung, lp=1, preset 6                   1.52 GiB
+    3 AV1 rungs, lp=1, preset 6                  2.87 GiB    0.67 GiB
+    1 AV1 rung, lp=1, preset 12 (720p: 1.24)     1.27 GiB
+    1 AV1 rung, lp=2 (= default on 2 CPUs)       3.70 GiB    (720p: 3.12 GiB)
+    3 HEVC rungs, x265 ultrafast                 1.85 GiB    0.46 GiB (x265: 0.94 GiB for one)
+
 Output is bounded twice: no single file may pass `max_file_bytes` (RLIMIT_FSIZE), and the encode's
 folders together may not pass `output_budget_bytes`: twice what the ladder's peak rates can make
 over the source's duration, plus a fixed allowance for init segments, playlists and subtitles.
@@ -31,6 +46,8 @@ MEMORY_PER_CPU = 1 * GIB
 OUTPUT_SLACK = 2.0  # x ladder peak bitrate x duration
 OUTPUT_ALLOWANCE = 64 * MIB  # init segments, playlists, extracted WebVTT
 MAX_FILE_BYTES = 4 * GIB  # one segment or extracted subtitle file; far above any real one
+EXTRA_RUNG_MEMORY = {"hevc": 1 * GIB, "av1": 1 * GIB}  # x265 / SVT-AV1 encoder of one rung, >= 1.5x measured
+SVTAV1_LOGICAL_PROCESSORS = 1  # SVT-AV1 `lp` of each AV1 rung: its thread pool (and address space) per rung
 
 
 def cpu_count() -> int:
@@ -41,9 +58,11 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def encode_memory_bytes(cpus: int | None = None) -> int:
-    """Default RLIMIT_AS of the encode ffmpeg: BASE_MEMORY + MEMORY_PER_CPU per CPU."""
-    return BASE_MEMORY + MEMORY_PER_CPU * max(1, cpus if cpus is not None else cpu_count())
+def encode_memory_bytes(cpus: int | None = None, plan: EncodePlan | None = None) -> int:
+    """Default RLIMIT_AS of the encode ffmpeg in bytes: BASE_MEMORY + MEMORY_PER_CPU per CPU, plus
+    `EXTRA_RUNG_MEMORY` per HEVC/AV1 rung of `plan` (the measured table above)."""
+    rungs = sum(EXTRA_RUNG_MEMORY.get(r.codec, 0) for r in plan.video) if plan is not None else 0
+    return BASE_MEMORY + MEMORY_PER_CPU * max(1, cpus if cpus is not None else cpu_count()) + rungs
 
 
 def output_budget_bytes(plan: EncodePlan) -> int:

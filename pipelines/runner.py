@@ -31,7 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pipelines.errors import Cancelled, FFmpegFailed, FFmpegTimeout, OutputTooLarge, ScratchError
+from pipelines.encoder_start import classify, is_start_failure
+from pipelines.errors import (
+    Cancelled,
+    EncoderStartFailed,
+    FFmpegFailed,
+    FFmpegTimeout,
+    OutputTooLarge,
+    ScratchError,
+)
 from pipelines.progress import Progress, ProgressParser
 
 log = logging.getLogger(__name__)
@@ -40,6 +48,7 @@ _POLL_SECONDS = 0.05
 _TERM_GRACE_SECONDS = 2.0
 _OUTPUT_POLL_SECONDS = 1.0
 _DISK_FULL_MARKS = ("no space left on device", "disk quota exceeded")
+_START_FAILURE_GRACE_SECONDS = 2.0  # after an encoder start failure: time for ffmpeg to exit (and finish stderr)
 
 
 @dataclass(frozen=True)
@@ -92,9 +101,16 @@ def run(
     assert proc.stdout is not None
     assert proc.stderr is not None
     tail: deque[str] = deque(maxlen=stderr_lines)
+    start_failed = threading.Event()
+
+    def on_stderr(line: str) -> None:
+        tail.append(line)
+        if is_start_failure(line):
+            start_failed.set()
+
     out = bytearray()
     readers = [
-        threading.Thread(target=_drain_lines, args=(proc.stderr, tail.append), daemon=True),
+        threading.Thread(target=_drain_lines, args=(proc.stderr, on_stderr), daemon=True),
         threading.Thread(
             target=_drain_stdout,
             args=(proc.stdout, out, limits.max_stdout_bytes,
@@ -105,7 +121,7 @@ def run(
     for reader in readers:
         reader.start()
     try:
-        reason = _wait(proc, started, limits, cancel)
+        reason = _wait(proc, started, limits, cancel, start_failed)
     except BaseException:
         _kill_group(proc)
         raise
@@ -123,6 +139,9 @@ def run(
         raise Cancelled(f"{Path(args[0]).name} was cancelled after {elapsed:.1f} s",
                         hint="nothing was kept; submit again to restart")
     name = Path(args[0]).name
+    failure = classify(stderr_tail) if reason in ("start", "done") and proc.returncode != 0 else None
+    if failure is not None and (check or reason == "start"):
+        raise EncoderStartFailed(args, proc.returncode, stderr_tail, what=failure.what, hint=failure.hint)
     if reason == "output":
         raise OutputTooLarge(f"{name} wrote more than its output budget of {limits.max_output_bytes} bytes "
                              "and was killed", hint=_TOO_LARGE_HINT)
@@ -143,8 +162,9 @@ _TOO_LARGE_HINT = ("the source makes far more output than its ladder allows (a f
 
 
 def _wait(proc: subprocess.Popen[bytes], started: float, limits: RunLimits,
-          cancel: threading.Event | None) -> str:
+          cancel: threading.Event | None, start_failed: threading.Event) -> str:
     next_size_check = started + _OUTPUT_POLL_SECONDS
+    stop_at: float | None = None  # an encoder failed to start: ffmpeg 5.1 may hang instead of exiting
     while True:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=_POLL_SECONDS)
@@ -156,6 +176,11 @@ def _wait(proc: subprocess.Popen[bytes], started: float, limits: RunLimits,
         if limits.timeout is not None and now - started > limits.timeout:
             _kill_group(proc)
             return "timeout"
+        if start_failed.is_set():
+            stop_at = stop_at if stop_at is not None else now + _START_FAILURE_GRACE_SECONDS
+            if now >= stop_at:
+                _kill_group(proc)
+                return "start"
         if limits.max_output_bytes is not None and now >= next_size_check:
             next_size_check = now + _OUTPUT_POLL_SECONDS
             if tree_size(limits.output_dirs) > limits.max_output_bytes:

@@ -301,7 +301,7 @@ def _encode(request: TranscodeRequest, planned: Planned, ws: Workspace,
     duration = planned.source.duration
     codecs = len(planned.plan.codecs)  # HEVC/AV1 rungs cost several times H.264's CPU (bench/bench_codecs.py)
     timeout = request.encode_timeout if request.encode_timeout is not None else 120 + 30 * duration * codecs
-    memory = request.memory_bytes if request.memory_bytes is not None else encode_memory_bytes()
+    memory = request.memory_bytes if request.memory_bytes is not None else encode_memory_bytes(plan=planned.plan)
     limits = RunLimits(timeout=timeout, memory_bytes=memory, max_file_bytes=MAX_FILE_BYTES,
                        max_output_bytes=output_budget_bytes(planned.plan), output_dirs=(ws.staging, ws.scratch))
     emit(Event("encoding", None))

@@ -120,7 +120,7 @@ def test_one_ffmpeg_one_decode_shared_scalers_and_the_keyframe_grid() -> None:
     assert hevc["x265-params"] == f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error"
     assert (hevc["c:v"], hevc["tag:v"], hevc["forced-idr"]) == ("libx265", "hvc1", 1)
     av1 = video_output_args(plan, next(r for r in plan.video if r.codec == "av1"))
-    assert av1["svtav1-params"] == f"keyint={gop}:irefresh-type=2:scd=0:rc=1"
+    assert av1["svtav1-params"] == f"keyint={gop}:irefresh-type=2:scd=0:rc=1:lp=1"  # lp: SVT-AV1 threads per rung
     assert av1["force_key_frames"] == hevc["force_key_frames"] == f"expr:gte(t,n_forced*{plan.gop_seconds})"
 
 
