@@ -43,7 +43,7 @@ def test_zero_to_n_to_zero(worker_image: WorkerImage, redis_url: str, docker_cli
         assert scaler.queues[0] == queue
         assert scaler.tick().replicas == 0 and pool.running() == []
         for n in range(3):  # messages for jobs the store does not know: a worker acks and drops them
-            scaler.app.send_task(RUN_JOB, args=[f"job-{n:024d}"], task_id=f"scale-{n}", queue=queue)
+            scaler.app.celery.send_task(RUN_JOB, args=[f"job-{n:024d}"], task_id=f"scale-{n}", queue=queue)
         assert scaler.load() == 3
         decision = scaler.tick()
         assert (decision.target, decision.replicas) == (2, 2)
