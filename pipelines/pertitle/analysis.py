@@ -19,11 +19,9 @@ from pathlib import Path
 
 from pipelines.errors import ConfigError
 from pipelines.pertitle.curve import Curve, ProbePoint, convex_hull, curves_of
-from pipelines.pertitle.probe import PROBE_CRFS, measure_points, sample_windows
 from pipelines.pertitle.rungs import ChosenRung, PerTitleOptions, choose_rungs
 from pipelines.plan import EncodePlan, VideoRendition
 from pipelines.tools import Tools
-from pipelines.vmaf import display_size
 from pipelines.vmaf_tool import VmafTool
 
 log = logging.getLogger(__name__)
@@ -58,7 +56,7 @@ class PerTitle:
         return {
             "target_vmaf": self.options.target_vmaf, "quality_step": self.options.quality_step,
             "min_spacing": self.options.min_spacing, "max_over_fixed": self.options.max_over_fixed,
-            "display": f"{self.display[0]}x{self.display[1]}", "probe_crfs": list(PROBE_CRFS),
+            "display": f"{self.display[0]}x{self.display[1]}", "probe_crfs": list(_probe_crfs()),
             "sampled": [{"start": s, "seconds": n} for s, n in self.windows],
             "curves": [{"width": c.width, "height": c.height, "points": [_point(p) for p in c.points]}
                        for c in self.curves],
@@ -129,8 +127,19 @@ def adopt(candidates: tuple[VideoRendition, ...], known: PerTitle, options: PerT
     return known
 
 
+def _probe_crfs() -> tuple[int, ...]:
+    from pipelines.pertitle.probe import PROBE_CRFS  # noqa: PLC0415 - see _analyse
+
+    return tuple(PROBE_CRFS)
+
+
 def _analyse(plan: EncodePlan, source: Path, *, tools: Tools, vmaf: VmafTool, options: PerTitleOptions,
              scratch: Path | None, cancel: threading.Event | None) -> PerTitle:
+    # the probe encodes and VMAF load ffmpeg-python: only here, so that a job record holding a PerTitle (the chunk
+    # board) stays light to import (`vodfleet submit` loads no pipeline code: tests/media/test_submit_startup.py)
+    from pipelines.pertitle.probe import measure_points, sample_windows  # noqa: PLC0415
+    from pipelines.vmaf import display_size  # noqa: PLC0415
+
     started = time.monotonic()
     windows = sample_windows(plan.duration)
     display = display_size(plan)

@@ -34,7 +34,7 @@ from workers.jobs.state import RUNNING, TERMINAL, Failure, JobRecord, JobState
 from workers.metrics import worker as metrics
 from workers.publish.protocol import publish
 from workers.publish.sweep import sweep_quietly
-from workers.store.base import Fence
+from workers.store.base import Fence, lease_lost
 from workers.store.ops import begin_attempt, transition
 
 log = logging.getLogger(__name__)
@@ -224,6 +224,9 @@ def _publish(record: JobRecord, attempt: int, output: Path, ctx: Context, keeper
     sweep_quietly(ctx.storage, prefix, now=time.time(), grace=ctx.settings.claim_grace,
                   publishing=publishing_now(ctx.store))
     faults.publish_starts()  # test-only hook: a no-op unless VODFLEET_FAULT_FAIL_PUBLISH is set
+    holder = ctx.store.leases().get(fence.lease_id)
+    if holder != fence.owner:  # the storage is not fenced: a stale attempt (frozen past its lease) claims no version
+        raise lease_lost(job_id, fence, holder)
     published = publish(output, ctx.storage, prefix, job_id=job_id, attempt=attempt,
                         on_phase=lambda phase: faults.reached(f"published-{phase}"))
     metrics.record_published(output)
