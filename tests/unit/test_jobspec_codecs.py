@@ -7,7 +7,7 @@ import argparse
 import pytest
 from pydantic import ValidationError
 
-from workers.cli.commands.transcode import codec_list
+from workers.cli.args import codec_list
 from workers.jobs.spec import InputIdentity, JobSpec, job_id
 
 SOURCE = InputIdentity(uri="masters/abc/ep1.mp4", size=1000, etag="sha256-aa")

@@ -17,7 +17,7 @@ from pipelines.ladder import PER_TITLE, builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
 from pipelines.plan import PROFILES, PlanOptions
 from pipelines.tools import Tools
-from workers.cli.commands.transcode import (
+from workers.cli.args import (
     CODECS_HELP,
     add_caption_arguments,
     add_thumbnail_arguments,
