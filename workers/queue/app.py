@@ -72,12 +72,17 @@ def fleet_app(settings: Settings, fingerprint: Fingerprint | None = None) -> Fle
     return FleetApp(create_app(settings), settings, fingerprint)
 
 
+# kombu's filesystem transport with whole-file writes (loaded by kombu when it connects, not at this import)
+EMBEDDED_TRANSPORT = "workers.queue.embedded:Transport"
+
+
 def create_app(settings: Settings) -> Celery:
     """A configured Celery app, no tasks registered, no connection made (the seam's one constructor)."""
     app = Celery("vodfleet", set_as_current=False)
     app.conf.update(
         broker_url=settings.broker,
         broker_transport_options=broker_options(settings),
+        broker_transport=EMBEDDED_TRANSPORT if settings.broker.startswith("filesystem://") else None,
         broker_connection_retry_on_startup=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -2,7 +2,8 @@
 takes into ``<state>/broker/processed/`` (``store_processed``: the take is one rename on the same volume) and
 never removes it. Nothing of the fleet reads them back after the delivery started, so a worker's sweep keeps
 only the files younger than ``VODFLEET_BROKER_PROCESSED_KEEP`` seconds, and at most
-``VODFLEET_BROKER_PROCESSED_MAX`` of those (the newest).
+``VODFLEET_BROKER_PROCESSED_MAX`` of those (the newest). The same sweep removes the temporary message files
+of producers killed mid-write (`workers.queue.embedded`) once they are `STALE_TEMPORARY_SECONDS` old.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workers.queue.app import broker_options
+from workers.queue.embedded import stale_temporaries
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
+
+STALE_TEMPORARY_SECONDS = 600.0  # a live producer renames its message file into place within milliseconds
 
 
 @dataclass(frozen=True)
@@ -50,4 +54,18 @@ def prune_processed(settings: Settings, *, now: float) -> int:
             removed += 1
     if removed:
         log.info("broker: %d processed message files pruned", removed)
-    return removed
+    return removed + _sweep_temporaries(Path(broker_options(settings)["data_folder_in"]), now=now)
+
+
+def _sweep_temporaries(queue: Path, *, now: float) -> int:
+    entries = []
+    for path in queue.iterdir():
+        with contextlib.suppress(OSError):
+            entries.append((path.name, path.stat().st_mtime))
+    names = stale_temporaries(entries, now=now, older_than=STALE_TEMPORARY_SECONDS)
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            (queue / name).unlink()
+    if names:
+        log.warning("broker: %d message files left half-written by a killed producer removed", len(names))
+    return len(names)
