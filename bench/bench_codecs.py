@@ -35,7 +35,8 @@ from pipelines.codecs import rendition_id
 from pipelines.ffmpeg import encode_argv, output_folders
 from pipelines.ladder import Ladder, Rung, load_ladder
 from pipelines.measure import measure_video_track
-from pipelines.plan import EncodePlan, PlanOptions, VideoRendition, plan_encode
+from pipelines.options import PlanOptions
+from pipelines.plan import EncodePlan, VideoRendition, plan_encode
 from pipelines.presentation import Presentation
 from pipelines.probe import probe
 from pipelines.quality import measure_quality

@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 from pipelines import ffmpeg as vf  # noqa: E402
 from pipelines.encoder import encoder_identity  # noqa: E402
 from pipelines.errors import QCFailed  # noqa: E402
-from pipelines.plan import EncodePlan, PlanOptions  # noqa: E402
+from pipelines.options import PlanOptions  # noqa: E402
+from pipelines.plan import EncodePlan  # noqa: E402
 from pipelines.tools import Tools  # noqa: E402
 from pipelines.transcode import TranscodeRequest, plan_transcode, transcode  # noqa: E402
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from bench_ladder import CACHE, Sample, ensure_episode, machine, measure  # noqa: E402
 
-from pipelines.plan import PlanOptions  # noqa: E402
+from pipelines.options import PlanOptions  # noqa: E402
 from pipelines.tools import Tools  # noqa: E402
 from pipelines.transcode import TranscodeRequest, transcode  # noqa: E402
 

@@ -31,8 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
+from pipelines.options import PlanOptions  # noqa: E402
 from pipelines.pertitle.rungs import PerTitleOptions  # noqa: E402
-from pipelines.plan import PlanOptions  # noqa: E402
 from pipelines.storyboard import StoryboardOptions  # noqa: E402
 from pipelines.transcode import Event, TranscodeRequest, transcode  # noqa: E402
 

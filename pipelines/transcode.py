@@ -33,10 +33,11 @@ from pipelines.language import language_name, normalize_language
 from pipelines.limits import MAX_FILE_BYTES, encode_memory_bytes, output_budget_bytes
 from pipelines.loudness_measure import loudness_report, measure_plan, measure_renditions
 from pipelines.measure import measure_video_track
+from pipelines.options import PlanOptions
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
 from pipelines.pertitle.analysis import PerTitle, adopt, analyse
 from pipelines.pertitle.rungs import PerTitleOptions
-from pipelines.plan import EncodePlan, PlanOptions, plan_encode
+from pipelines.plan import EncodePlan, plan_encode
 from pipelines.poster import usable
 from pipelines.presentation import ClosedCaptions
 from pipelines.probe import ProbeLimits, probe

@@ -14,7 +14,7 @@ import mediagen
 import pytest
 from mpegdash.parser import MPEGDASHParser
 
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.transcode import Sidecar, TranscodeRequest, transcode
 from workers.errors import PreconditionFailed, StorageUnavailable
 from workers.publish.protocol import PublishResult, publish, read_live

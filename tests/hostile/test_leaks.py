@@ -26,8 +26,9 @@ from corpus import LEAK_MARK, Case
 
 from pipelines.ffmpeg import encode_argv, output_folders, quality_argv
 from pipelines.ladder import load_ladder
+from pipelines.options import PlanOptions
 from pipelines.pertitle.probe import sample_argv
-from pipelines.plan import PlanOptions, plan_encode
+from pipelines.plan import plan_encode
 from pipelines.probe import decode_head_argv, decode_tail_argv, probe, probe_argv
 from pipelines.tools import Tools
 from pipelines.vmaf import display_size, vmaf_argv

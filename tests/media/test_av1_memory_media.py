@@ -13,7 +13,7 @@ import mediagen
 import pytest
 
 from pipelines.errors import EncoderStartFailed
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.runner import RunLimits, run
 from pipelines.storyboard import StoryboardOptions
 from pipelines.transcode import TranscodeRequest, transcode

@@ -18,7 +18,8 @@ import pytest
 from pipelines.chunk import Chunk, ChunkPolicy
 from pipelines.errors import QCFailed
 from pipelines.isobmff import read_fragment, read_init
-from pipelines.plan import EncodePlan, PlanOptions
+from pipelines.options import PlanOptions
+from pipelines.plan import EncodePlan
 from pipelines.transcode import TranscodeRequest, plan_transcode, transcode
 from pipelines.workspace import STAGING_PREFIX
 

@@ -16,7 +16,7 @@ import mediagen
 import pytest
 from mpegdash.parser import MPEGDASHParser
 
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.storyboard import StoryboardOptions
 from pipelines.transcode import TranscodeRequest, transcode
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import syncmarks
 
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.transcode import TranscodeRequest, transcode
 
 pytestmark = pytest.mark.media

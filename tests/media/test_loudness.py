@@ -19,7 +19,7 @@ from mediagen import make_loudness_master
 from pipelines.chunk import ChunkPolicy
 from pipelines.loudness import PRESETS
 from pipelines.loudness_measure import SilentAudio
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.transcode import TranscodeRequest, TranscodeResult, transcode
 
 pytestmark = pytest.mark.media

@@ -13,7 +13,7 @@ from typing import Any
 import mediagen
 import pytest
 
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.probe import probe
 from pipelines.subtitles import wvtt
 from pipelines.tools import Tools

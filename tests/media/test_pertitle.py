@@ -11,9 +11,9 @@ import mediagen
 import pytest
 
 from pipelines.chunk import ChunkPolicy
+from pipelines.options import PlanOptions
 from pipelines.pertitle.analysis import analyse
 from pipelines.pertitle.rungs import PerTitleOptions
-from pipelines.plan import PlanOptions
 from pipelines.tools import Tools
 from pipelines.transcode import TranscodeRequest, plan_transcode, transcode
 from pipelines.vmaf_tool import vmaf_tool

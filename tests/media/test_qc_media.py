@@ -21,8 +21,9 @@ from mediagen import make_source
 from pipelines.encoder import encoder_identity
 from pipelines.errors import CheckResult
 from pipelines.ffmpeg import encode_argv
+from pipelines.options import PlanOptions
 from pipelines.packaging import build_presentation, write_manifests
-from pipelines.plan import EncodePlan, PlanOptions
+from pipelines.plan import EncodePlan
 from pipelines.presentation import Presentation
 from pipelines.qc import run_qc
 from pipelines.runner import RunLimits, run

@@ -18,7 +18,7 @@ import pytest
 import syncmarks
 
 from pipelines.chunk import ChunkPolicy
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.transcode import TranscodeRequest, transcode
 
 pytestmark = pytest.mark.media

@@ -18,7 +18,7 @@ import mediagen
 import pytest
 from mpegdash.parser import MPEGDASHParser
 
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.presentation import Segment, Storyboard
 from pipelines.qc.thumbnails import check_thumbnails
 from pipelines.storyboard_options import StoryboardOptions

@@ -21,7 +21,7 @@ import pytest
 from mpegdash.parser import MPEGDASHParser
 
 from pipelines.errors import Cancelled, FFmpegTimeout
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.subtitles import wvtt
 from pipelines.transcode import Event, Sidecar, TranscodeRequest, transcode
 from pipelines.workspace import STAGING_PREFIX, remove_abandoned

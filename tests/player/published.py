@@ -10,7 +10,7 @@ from typing import Any
 
 from mediagen import make_source
 
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.transcode import Sidecar, TranscodeRequest, transcode
 
 

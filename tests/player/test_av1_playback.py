@@ -19,7 +19,7 @@ import pytest
 from mediagen import make_source
 from playerpage import PlayerPage
 
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.transcode import TranscodeRequest, transcode
 from workers.preview.server import Address, running
 from workers.preview.site import open_site

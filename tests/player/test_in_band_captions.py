@@ -17,7 +17,7 @@ from mediagen import make_captioned_source
 from playerpage import MODES, PlayerPage
 
 from pipelines.captions.service import CaptionOptions
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.transcode import TranscodeRequest, transcode
 from workers.preview.server import Address, running
 from workers.preview.site import open_site

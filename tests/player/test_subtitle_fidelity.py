@@ -19,7 +19,7 @@ from conftest import require_browser
 from mediagen import make_source
 from playerpage import MODES, PlayerPage
 
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.transcode import Sidecar, TranscodeRequest, transcode
 from workers.preview.server import Address, running
 from workers.preview.site import open_site

@@ -16,7 +16,7 @@ from mediagen import make_51_master
 from playerpage import MODES, PlayerPage
 from published import CUES, write_srt
 
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.transcode import Sidecar, TranscodeRequest, transcode
 from workers.preview.server import Address, running
 from workers.preview.site import open_site

@@ -14,7 +14,8 @@ from pipelines.dash import render_mpd
 from pipelines.errors import ConfigError
 from pipelines.hls import render_master
 from pipelines.ladder import load_ladder
-from pipelines.plan import PlanOptions, plan_encode
+from pipelines.options import PlanOptions
+from pipelines.plan import plan_encode
 from pipelines.source import AudioStream, SourceInfo, VideoStream
 
 

@@ -17,7 +17,8 @@ from pipelines.errors import ConfigError
 from pipelines.ffmpeg import video_output_args
 from pipelines.hls import render_master
 from pipelines.ladder import load_ladder
-from pipelines.plan import PlanOptions, plan_encode
+from pipelines.options import PlanOptions
+from pipelines.plan import plan_encode
 from pipelines.presentation import ClosedCaptions, Presentation, Segment, VideoTrack
 from pipelines.qc.captions import check_in_band
 from pipelines.source import AudioStream, SourceInfo, VideoStream

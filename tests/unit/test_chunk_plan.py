@@ -13,7 +13,8 @@ from pipelines.chunk import Chunk, ChunkPolicy, keyframe_frames, plan_chunks, se
 from pipelines.errors import ConfigError
 from pipelines.ffmpeg import chunk_argv, microseconds_text
 from pipelines.ladder import load_ladder
-from pipelines.plan import EncodePlan, PlanOptions, plan_encode
+from pipelines.options import PlanOptions
+from pipelines.plan import EncodePlan, plan_encode
 from pipelines.source import AudioStream, SourceInfo, VideoStream
 
 NTSC_FILM, NTSC, PAL, PAL50 = Fraction(24000, 1001), Fraction(30000, 1001), Fraction(25), Fraction(50)

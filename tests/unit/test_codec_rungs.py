@@ -18,7 +18,8 @@ from pipelines.errors import ConfigError
 from pipelines.ffmpeg import encode_argv, video_output_args
 from pipelines.hls import render_master
 from pipelines.ladder import load_ladder, parse_ladder
-from pipelines.plan import PlanOptions, VideoRendition, plan_encode
+from pipelines.options import PlanOptions
+from pipelines.plan import VideoRendition, plan_encode
 from pipelines.presentation import ClosedCaptions, Presentation, Segment, VideoTrack
 from pipelines.qc import streams
 from pipelines.qc.bandwidth import check_codecs

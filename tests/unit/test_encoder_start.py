@@ -6,7 +6,8 @@ from __future__ import annotations
 from pipelines.encoder_start import classify, is_start_failure
 from pipelines.ladder import load_ladder
 from pipelines.limits import EXTRA_RUNG_MEMORY, GIB, encode_memory_bytes
-from pipelines.plan import EncodePlan, PlanOptions, plan_encode
+from pipelines.options import PlanOptions
+from pipelines.plan import EncodePlan, plan_encode
 from pipelines.source import AudioStream, SourceInfo, VideoStream
 
 CAPTURED = """Svt[info]: SVT [config]: BRC mode / target bitrate (kbps)\t\t\t\t: VBR / 1000

@@ -21,7 +21,7 @@ from pipelines.loudness import (
     plan_track,
     target_for,
 )
-from pipelines.plan import PlanOptions
+from pipelines.options import PlanOptions
 from pipelines.qc.loudness import loudness_check
 from workers.jobs.spec import JobSpec
 

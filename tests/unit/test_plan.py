@@ -9,7 +9,8 @@ import pytest
 
 from pipelines.errors import ConfigError
 from pipelines.ladder import load_ladder
-from pipelines.plan import PlanOptions, fit_ladder, output_fps, plan_encode
+from pipelines.options import PlanOptions
+from pipelines.plan import fit_ladder, output_fps, plan_encode
 from pipelines.source import AudioStream, SourceInfo, VideoStream
 
 LADDER = load_ladder("default")

@@ -19,7 +19,8 @@ from pipelines.hls import AUDIO_GROUP, SURROUND_GROUP, audio_groups, render_mast
 from pipelines.isobmff import _Cursor, _mp4a_config
 from pipelines.ladder import load_ladder
 from pipelines.layout import surround_rule
-from pipelines.plan import SURROUND_BITRATE, PlanOptions, plan_encode
+from pipelines.options import PlanOptions
+from pipelines.plan import SURROUND_BITRATE, plan_encode
 from pipelines.presentation import AudioTrack, Presentation, Segment, VideoTrack
 from pipelines.qc.manifests import check_audio_groups
 from pipelines.qc.playlists import parse_master

@@ -28,7 +28,7 @@ from workers.store.base import JobStore
 
 if TYPE_CHECKING:  # planning and Celery load when a local master is planned / a job is sent (`submit`'s start-up)
     from pipelines.chunk import ChunkPolicy
-    from pipelines.plan import PlanOptions
+    from pipelines.options import PlanOptions
     from pipelines.tools import Tools
     from workers.queue.app import FleetApp
 

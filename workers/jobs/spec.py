@@ -33,7 +33,7 @@ from pipelines.errors import ConfigError, SubtitleRejected
 from pipelines.ladder import PER_TITLE, builtin_ladders
 from pipelines.language import normalize_language
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
-from pipelines.plan import PROFILES
+from pipelines.options import PROFILES
 from pipelines.storyboard_options import StoryboardOptions
 from workers.errors import KeyInvalid
 from workers.keys import validate_key
@@ -161,7 +161,7 @@ class JobSpec(BaseModel):
     loudness: str = DEFAULT_PRESET
     # Video codecs of the ladder (pipelines.codecs): H.264 always, HEVC/AV1 rungs opt-in; in the id only when not h264
     codecs: tuple[str, ...] = DEFAULT_CODECS
-    # Also a 5.1 rendition of every 5.1/7.1 stream (pipelines.plan.PlanOptions.surround); in the job id when set
+    # Also a 5.1 rendition of every 5.1/7.1 stream (pipelines.options.PlanOptions.surround); in the job id when set
     surround: bool = False
     # Storyboard sprite sheets and poster; in the job id only when not the default (same reason).
     thumbnails: ThumbnailSpec = ThumbnailSpec()

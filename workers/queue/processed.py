@@ -59,7 +59,7 @@ def prune_processed(settings: Settings, *, now: float) -> int:
 
 def _sweep_temporaries(queue: Path, *, now: float) -> int:
     entries = []
-    for path in queue.iterdir():
+    for path in queue.iterdir() if queue.is_dir() else ():
         with contextlib.suppress(OSError):
             entries.append((path.name, path.stat().st_mtime))
     names = stale_temporaries(entries, now=now, older_than=STALE_TEMPORARY_SECONDS)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from pipelines.captions.service import CaptionOptions
 from pipelines.ladder import PER_TITLE, builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
-from pipelines.plan import PROFILES, PlanOptions
+from pipelines.options import PROFILES, PlanOptions
 from pipelines.tools import Tools
 from workers.cli.args import (
     CODECS_HELP,

@@ -14,7 +14,7 @@ from pipelines.chunk import DEFAULT_TARGET_SECONDS, DEFAULT_THRESHOLD_SECONDS, C
 from pipelines.errors import ConfigError
 from pipelines.ladder import PER_TITLE, builtin_ladders
 from pipelines.loudness import DEFAULT_PRESET, PRESETS
-from pipelines.plan import PROFILES, PlanOptions
+from pipelines.options import PROFILES, PlanOptions
 from pipelines.tools import Tools
 from workers.cli.args import (
     CODECS_HELP,

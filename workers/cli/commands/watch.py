@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.ladder import builtin_ladders
-from pipelines.plan import PROFILES
+from pipelines.options import PROFILES
 from pipelines.tools import Tools
 from workers.exitcodes import EXIT_OK
 from workers.intake.watch import Template, Watcher
