@@ -75,6 +75,21 @@ SHOWN_JS = """(lang) => [...vodfleetPlayer.video.textTracks]
 
 @pytest.mark.parametrize("mode", MODES)
 def test_in_band_captions_are_shown_in_their_languages(viewer: PlayerPage, mode: str) -> None:
+    try:
+        _watch(viewer, mode)
+    except CuesNeverParsed as exc:
+        # hls.js 1.7 under a loaded machine, once in about 10 CI runs: both 608 channels' TextTracks were created
+        # (so its parser saw the SEI) and then held no cue at all, at any time. A viewer reloads the page: the same
+        # stream, a fresh player. A stream without the captions fails both tries.
+        print(f"\n{mode}: {exc}; reloading the page once")
+        _watch(viewer, mode)
+
+
+class CuesNeverParsed(AssertionError):
+    """Every caption TextTrack exists and none holds a cue (see the test)."""
+
+
+def _watch(viewer: PlayerPage, mode: str) -> None:
     viewer.page.goto(f"{viewer.address.page}?mode={mode}&autoplay=0")
     viewer.wait("() => window.vodfleetPlayer && vodfleetPlayer.ready && vodfleetPlayer.video.readyState >= 2",
                 timeout=15, what=f"{mode} to load and decode a first frame")
@@ -96,7 +111,9 @@ def test_in_band_captions_are_shown_in_their_languages(viewer: PlayerPage, mode:
             viewer.wait("([lang, text]) => { const f = " + SHOWN_JS + "; return f(lang).includes(text); }",
                         [language, text], timeout=10, what=f"the {language} in-band caption at {seconds} s")
         except AssertionError as exc:
-            raise AssertionError(f"{exc}; text tracks: {_tracks(viewer)}") from None
+            tracks = _tracks(viewer)
+            empty = all(t["cues"] == [] for t in tracks if t["kind"] == "captions")
+            raise (CuesNeverParsed if empty else AssertionError)(f"{exc}; text tracks: {tracks}") from None
     viewer.seek(4.8)  # after both captions' end (EDM at 3.5 s and 4.0 s): nothing on screen
     viewer.wait("() => { const f = " + SHOWN_JS + "; return f('es').length === 0; }", timeout=10,
                 what="the captions cleared at their end")
