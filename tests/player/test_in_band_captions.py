@@ -78,15 +78,16 @@ def test_in_band_captions_are_shown_in_their_languages(viewer: PlayerPage, mode:
     try:
         _watch(viewer, mode)
     except CuesNeverParsed as exc:
-        # hls.js 1.7 under a loaded machine, once in about 10 CI runs: both 608 channels' TextTracks were created
-        # (so its parser saw the SEI) and then held no cue at all, at any time. A viewer reloads the page: the same
-        # stream, a fresh player. A stream without the captions fails both tries.
+        # hls.js 1.7 on a loaded machine, in 2 of about 10 CI runs: a 608 channel's TextTrack was created (so its
+        # parser saw that channel in the SEI) and then held no cue at all, at any time (once both channels, once CC3
+        # alone). A viewer reloads the page: the same stream, a fresh player. A stream without the captions, or
+        # with them at the wrong time, fails both tries.
         print(f"\n{mode}: {exc}; reloading the page once")
         _watch(viewer, mode)
 
 
 class CuesNeverParsed(AssertionError):
-    """Every caption TextTrack exists and none holds a cue (see the test)."""
+    """The waited-for language's caption TextTrack exists and holds no cue (see the test)."""
 
 
 def _watch(viewer: PlayerPage, mode: str) -> None:
@@ -112,7 +113,7 @@ def _watch(viewer: PlayerPage, mode: str) -> None:
                         [language, text], timeout=10, what=f"the {language} in-band caption at {seconds} s")
         except AssertionError as exc:
             tracks = _tracks(viewer)
-            empty = all(t["cues"] == [] for t in tracks if t["kind"] == "captions")
+            empty = any(t["cues"] == [] for t in tracks if t["kind"] == "captions" and t["language"] == language)
             raise (CuesNeverParsed if empty else AssertionError)(f"{exc}; text tracks: {tracks}") from None
     viewer.seek(4.8)  # after both captions' end (EDM at 3.5 s and 4.0 s): nothing on screen
     viewer.wait("() => { const f = " + SHOWN_JS + "; return f('es').length === 0; }", timeout=10,
