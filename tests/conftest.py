@@ -13,7 +13,7 @@ if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))  # tests/ is not a package; `import mediagen` needs this
 
 
-# --- two test processes (pytest-xdist; `./scripts/test` runs `-n 2`) ------------------------------------------
+# --- two test processes (pytest-xdist: `VODFLEET_TEST_PROCESSES=2 ./scripts/test`) ------------------------------
 # tests/queue (real brokers and worker fleets: about half the suite's time) runs in one process, everything else in
 # the other: each half's session fixtures (RabbitMQ, Redis, SeaweedFS, Chromium, the Docker images) start in one
 # process only, and no two tests build the same Docker image at once. (A scheduler of our own: xdist 3.8's

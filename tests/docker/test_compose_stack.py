@@ -325,7 +325,7 @@ def test_the_compose_stack_from_the_host(stack: Stack, tmp_path: Path) -> None:
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
     failures, retries = (next(e for e in exprs if metric in e) for metric in
                          ("vodfleet_job_failures_total", "vodfleet_job_retries_total"))
-    wait_for("the failure in Prometheus", lambda: counted(failures, "source_truncated"), 60,
+    wait_for("the failure in Prometheus", lambda: counted(failures, "source_truncated"), 120,
              diagnose=lambda: json.dumps(series(failures))[-3000:])
     wait_for("the retry in Prometheus", lambda: counted(retries, "storage_unavailable"), 60,
              diagnose=lambda: json.dumps(series(retries))[-3000:])

@@ -147,7 +147,7 @@ def test_a_running_job_is_counted_by_the_exporter_scale_endpoint_and_autoscaler(
         for proc in paused:
             proc.send_signal(signal.SIGCONT)
         try:
-            wait(lambda: (r := store.get(job)) is not None and r.state is JobState.PUBLISHED, 180, "publish", fleet)
+            wait(lambda: (r := store.get(job)) is not None and r.state is JobState.PUBLISHED, 300, "publish", fleet)
             idle = scale(port, *pool)
             assert (idle["waiting"], idle["running"], idle["desired"]) == (0, 0, 0)
             assert scrape(port)[("vodfleet_running_tasks", (("kind", "job"), ("queue", queue)))] == 0
@@ -231,7 +231,7 @@ def test_running_chunk_parts_are_counted_on_rabbitmq(amqp_fleet: Fleet, chunked_
         for proc in paused:
             proc.send_signal(signal.SIGCONT)
         try:
-            wait(lambda: (r := store.get(job)) is not None and r.state is JobState.PUBLISHED, 180, "publish", fleet)
+            wait(lambda: (r := store.get(job)) is not None and r.state is JobState.PUBLISHED, 300, "publish", fleet)
         finally:
             exporter.terminate()
             exporter.wait(10)
