@@ -36,10 +36,11 @@ from pipelines.ffmpeg import encode_argv, output_folders
 from pipelines.ladder import Ladder, Rung, load_ladder
 from pipelines.measure import measure_video_track
 from pipelines.options import PlanOptions
-from pipelines.plan import EncodePlan, VideoRendition, plan_encode
+from pipelines.plan import EncodePlan, plan_encode
 from pipelines.presentation import Presentation
 from pipelines.probe import probe
 from pipelines.quality import measure_quality
+from pipelines.rendition import VideoRendition
 from pipelines.runner import RunLimits, run
 from pipelines.tools import Tools
 from pipelines.vmaf import measure_vmaf

@@ -18,7 +18,8 @@ from pipelines.codecs import COLOURS, SAMPLE_ENTRIES
 from pipelines.formats import ANALYZE_DURATION_US, FORMAT_WHITELIST, INPUT_PROTOCOLS, PROBE_SIZE_BYTES
 from pipelines.limits import SVTAV1_LOGICAL_PROCESSORS
 from pipelines.loudness import TRUE_PEAK_RATE, limiter_options, loudnorm_options
-from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
+from pipelines.plan import EncodePlan
+from pipelines.rendition import AudioRendition, VideoRendition
 
 GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1")
 TONEMAP_CHAIN = (

@@ -31,8 +31,9 @@ from pipelines.loudness import (
     parse_integrated,
     plan_track,
 )
-from pipelines.plan import AudioRendition, EncodePlan
+from pipelines.plan import EncodePlan
 from pipelines.presentation import Presentation
+from pipelines.rendition import AudioRendition
 from pipelines.runner import RunLimits, run
 from pipelines.tools import Tools
 from pipelines.tracks import join_track

@@ -27,9 +27,10 @@ from pipelines.chunk import Chunk, segment_starts
 from pipelines.errors import CheckResult, FFmpegFailed, PipelineError
 from pipelines.ffmpeg import INIT_NAME, decode_argv, segment_name
 from pipelines.isobmff import read_init
-from pipelines.plan import EncodePlan, VideoRendition
+from pipelines.plan import EncodePlan
 from pipelines.presentation import VideoTrack
 from pipelines.qc.verdict import verdict
+from pipelines.rendition import VideoRendition
 from pipelines.runner import RunLimits, run
 from pipelines.tools import Tools
 from pipelines.tracks import join_track

@@ -35,7 +35,8 @@ from pipelines.loudness_measure import loudness_report, measure_plan, measure_re
 from pipelines.measure import measure_video_track
 from pipelines.options import PlanOptions
 from pipelines.packaging import build_presentation, remove_scratch_playlists, write_manifests
-from pipelines.pertitle.analysis import PerTitle, adopt, analyse
+from pipelines.pertitle.analysis import adopt, analyse
+from pipelines.pertitle.result import PerTitle
 from pipelines.pertitle.rungs import PerTitleOptions
 from pipelines.plan import EncodePlan, plan_encode
 from pipelines.poster import usable

@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     "workers.fingerprint": 0,
     "workers.jobs": 1,
     "workers.store": 2, "workers.storage": 2,
-    "workers.queue": 3,  # names, app, send, routing (queue_for); the rest of queue/ is L5, below
+    "workers.queue": 3,  # names, app, message, send, routing (queue_for); the rest of queue/ is L5, below
     "workers.publish": 3, "workers.metrics": 3, "workers.webhooks": 3, "workers.preview": 3,
     "workers.delivery": 4,
     "workers.queue.tasks": 5, "workers.queue.control": 5, "workers.queue.depth": 5, "workers.queue.demand": 5,

@@ -1,5 +1,8 @@
 """Settings of the fleet: typed, validated at construction, read from ``VODFLEET_*`` variables. No I/O here.
 
+Keyword arguments win over the environment, the environment over the defaults; variable names are matched
+case-insensitively (`EnvironmentModel`).
+
 | variable                      | default                                          |
 |-------------------------------|--------------------------------------------------|
 | VODFLEET_STATE_DIR            | $XDG_STATE_HOME/vodfleet (~/.local/state/vodfleet) |
@@ -39,11 +42,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from pipelines.chunk import ChunkPolicy
 
@@ -95,8 +98,41 @@ def _scheme(value: str | None, allowed: tuple[str, ...], field: str) -> str | No
     return value
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VODFLEET_", frozen=True, extra="forbid")
+class EnvironmentModel(BaseModel):
+    """A pydantic model whose fields also come from environment variables ``<env_prefix><FIELD>``.
+
+    Priority as in pydantic-settings: keyword arguments, then the environment, then the defaults; pydantic
+    parses and validates the strings. Why not pydantic-settings itself: its import loads asyncio and its
+    CLI/dotenv/cloud sources, about 50 ms of every ``vodfleet`` command's start (``vodfleet submit`` has 0.3 s
+    of its own in all, bench/bench_submit.py); these models need only flat scalar variables.
+    """
+
+    env_prefix: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        return {**environment_values(cls.env_prefix, cls.model_fields, os.environ), **data}
+
+
+def environment_values(prefix: str, fields: Mapping[str, object], environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables ``<prefix><FIELD>`` (any case) of `environ` that name one of `fields`, by field (pure)."""
+    start = len(prefix)
+    upper = prefix.upper()
+    found: dict[str, str] = {}
+    for key, value in environ.items():
+        if len(key) > start and key.upper().startswith(upper):
+            name = key[start:].lower()
+            if name in fields:
+                found[name] = value
+    return found
+
+
+class Settings(EnvironmentModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    env_prefix: ClassVar[str] = "VODFLEET_"
 
     state_dir: Path = Field(default_factory=default_state_dir)
     broker_url: str | None = None

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from pipelines.errors import ConfigError
 from pipelines.pertitle.curve import Curve
-from pipelines.plan import VideoRendition
+from pipelines.rendition import VideoRendition
 
 DEFAULT_TARGET_VMAF = 94.0
 

@@ -48,7 +48,7 @@ from typing import TypeVar, cast
 from pipelines.captions.cc import in_band_ids
 from pipelines.errors import Cancelled, CheckResult, FFmpegFailed, PipelineError
 from pipelines.hls import AUDIO_GROUP, MEDIA, audio_groups
-from pipelines.plan import AudioRendition, EncodePlan, VideoRendition
+from pipelines.plan import EncodePlan
 from pipelines.presentation import AudioTrack, Presentation, SubtitleTrack, Track, VideoTrack
 from pipelines.qc import bandwidth, captions, clients, manifests, streams, sync, timing
 from pipelines.qc.mpd import MPD_NAME, DashRepresentation, read_mpd
@@ -63,6 +63,7 @@ from pipelines.qc.playlists import (
     resolve,
 )
 from pipelines.qc.verdict import failed, verdict
+from pipelines.rendition import AudioRendition, VideoRendition
 from pipelines.subtitles import SubtitleDocument, wvtt
 from pipelines.tools import Tools
 from pipelines.tracks import join_track, segment_paths

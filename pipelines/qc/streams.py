@@ -19,8 +19,8 @@ from typing import Any
 from pipelines.codecs import COLOURS, PROBE_NAMES, SAMPLE_ENTRIES
 from pipelines.errors import CheckResult, PipelineError
 from pipelines.isobmff import read_fragment, read_init
-from pipelines.plan import AudioRendition, VideoRendition
 from pipelines.qc.verdict import verdict
+from pipelines.rendition import AudioRendition, VideoRendition
 from pipelines.runner import RunLimits, run
 from pipelines.tools import Tools
 

@@ -1,5 +1,6 @@
 """`vodfleet submit` pays only for what a producer needs (issue 14: 1.7 s per call before any upload): it imports
-neither the worker's code, nor the encoder pipeline, nor boto3 for a local storage, and it measures the encoder
+neither the worker's code, nor the encoder pipeline, nor boto3 for a local storage, nor Celery (it publishes with
+kombu, workers.queue.send), nor the planner, nor asyncio (pydantic-settings' import), and it measures the encoder
 fingerprint (two ffmpeg runs and dpkg-query) once per ffmpeg build, not per call. Structural checks on a real
 submit; the time itself is measured in bench/bench_submit.py (tests never assert wall-clock times)."""
 
@@ -24,7 +25,8 @@ NOT_FOR_A_PRODUCER = ("workers.queue.tasks", "workers.delivery.job", "workers.de
                       "pipelines.transcode", "pipelines.qc", "pipelines.stitch", "pipelines.subtitles", "boto3",
                       "botocore",
                       "workers.cli.commands.worker", "workers.cli.commands.autoscale", "workers.metrics.exporter",
-                      "ffmpeg", "pipelines.storyboard")
+                      "ffmpeg", "pipelines.storyboard", "celery", "pipelines.plan", "pipelines.pertitle.analysis",
+                      "asyncio")
 PROBE = """
 import json, sys
 from workers.cli.command import main
@@ -46,7 +48,7 @@ def test_submit_loads_no_worker_pipeline_or_s3_code(tmp_path: Path) -> None:
     loaded = json.loads(lines[-1])
     assert loaded["code"] == 0
     assert "workers.cli.commands.submit" in loaded["modules"]
-    assert [m for m in loaded["modules"] if m.split(".")[0] in ("boto3", "botocore")
+    assert [m for m in loaded["modules"] if m.split(".")[0] in ("boto3", "botocore", "celery")
             or m in NOT_FOR_A_PRODUCER] == []
     queued = list((state / "broker").rglob("*.msg"))
     assert len(queued) == 1  # the job's one message reached the embedded broker (no task registry needed)

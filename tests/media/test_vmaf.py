@@ -13,8 +13,8 @@ import pytest
 
 from pipelines.ffmpeg import encode_argv, output_folders
 from pipelines.measure import measure_video_track
-from pipelines.plan import VideoRendition
 from pipelines.presentation import Presentation
+from pipelines.rendition import VideoRendition
 from pipelines.runner import run
 from pipelines.tools import Tools
 from pipelines.transcode import TranscodeRequest, plan_transcode, transcode

@@ -2,8 +2,9 @@
 
 kombu's stock filesystem transport writes a message under its final name: a consumer polling meanwhile takes the
 empty file and the message is lost (against it, the race test below lost 23, 77 and 103 of its 300 messages in
-three runs here). The fleet's app selects the whole-file transport for ``filesystem://``; the race test uses
-whatever the app selects, so it fails if that selection goes.
+three runs here). The fleet selects the whole-file transport for ``filesystem://``; the race test's producer uses
+the producer's connection (`broker_connection`, as submit) and its consumer whatever the Celery app selects (as a
+worker), so it fails if either selection goes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from queue import Empty
 from kombu import Connection
 from kombu.transport import resolve_transport
 
-from workers.queue.app import broker_options, create_app
+from workers.queue.app import broker_connection, broker_options, create_app
 from workers.queue.depth import filesystem_counts
 from workers.queue.embedded import message_name, stale_temporaries, temporary_name, write_whole
 from workers.queue.processed import prune_processed
@@ -42,7 +43,7 @@ def test_a_consumer_polling_during_writes_gets_every_message_whole(tmp_path: Pat
     produced = threading.Event()
 
     def produce() -> None:
-        with Connection(settings.broker, transport=transport, transport_options=options) as conn:
+        with broker_connection(settings) as conn:
             channel = conn.channel()
             for index in range(count):
                 channel._put("race", {"index": index, "pad": pad})

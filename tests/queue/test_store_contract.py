@@ -12,10 +12,10 @@ import pytest
 import redis
 
 from pipelines.chunk import ChunkPolicy, plan_chunks
-from pipelines.pertitle.analysis import PerTitle
 from pipelines.pertitle.curve import ProbePoint, convex_hull, curves_of
+from pipelines.pertitle.result import PerTitle
 from pipelines.pertitle.rungs import PerTitleOptions, choose_rungs
-from pipelines.plan import VideoRendition
+from pipelines.rendition import VideoRendition
 from workers.delivery.chunks import start_chunks
 from workers.errors import IllegalTransition, JobNotFound
 from workers.jobs.spec import JobSpec

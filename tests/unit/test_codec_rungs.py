@@ -19,11 +19,12 @@ from pipelines.ffmpeg import encode_argv, video_output_args
 from pipelines.hls import render_master
 from pipelines.ladder import load_ladder, parse_ladder
 from pipelines.options import PlanOptions
-from pipelines.plan import VideoRendition, plan_encode
+from pipelines.plan import plan_encode
 from pipelines.presentation import ClosedCaptions, Presentation, Segment, VideoTrack
 from pipelines.qc import streams
 from pipelines.qc.bandwidth import check_codecs
 from pipelines.qc.streams import bit_depth
+from pipelines.rendition import VideoRendition
 from pipelines.source import AudioStream, SourceInfo, VideoStream
 
 ALL = ("h264", "hevc", "av1")

@@ -2,7 +2,7 @@
 below, `pipelines` imports nothing of the fleet, and no two modules import each other (directly or round a loop).
 
     L0 errors, exitcodes, keys, settings, fingerprint (and pipelines) · L1 jobs · L2 store, storage ·
-    L3 queue names/app/send, publish, metrics, webhooks · L4 delivery · L5 queue tasks/control/depth, intake,
+    L3 queue names/app/message/send, publish, metrics, webhooks · L4 delivery · L5 queue tasks/control/depth, intake,
     api · L6 cli, autoscale
 
 The table and the import graph live in scripts/module_map.py (``python scripts/module_map.py`` prints them).

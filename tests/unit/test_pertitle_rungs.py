@@ -10,7 +10,7 @@ import pytest
 from pipelines.errors import ConfigError
 from pipelines.pertitle.curve import Curve, ProbePoint, convex_hull, curves_of
 from pipelines.pertitle.rungs import PerTitleOptions, choose_rungs
-from pipelines.plan import VideoRendition
+from pipelines.rendition import VideoRendition
 
 SIZES = {"720p": (1280, 720), "540p": (960, 540), "360p": (640, 360)}
 FIXED = tuple(VideoRendition(id=i, width=w, height=h, bitrate=b, maxrate=round(b * 1.5), bufsize=2 * b,

@@ -13,10 +13,11 @@ from pydantic import ValidationError
 
 from pipelines.chunk import ChunkPolicy, plan_chunks
 from pipelines.errors import ConfigError
-from pipelines.pertitle.analysis import PerTitle, adopt
+from pipelines.pertitle.analysis import adopt
 from pipelines.pertitle.curve import ProbePoint, convex_hull, curves_of
+from pipelines.pertitle.result import PerTitle
 from pipelines.pertitle.rungs import PerTitleOptions, choose_rungs
-from pipelines.plan import VideoRendition
+from pipelines.rendition import VideoRendition
 from workers.api.schemas import JobRequest
 from workers.cli.command import build_parser
 from workers.cli.commands.submit import job_spec

@@ -7,11 +7,11 @@ from fractions import Fraction
 
 import pytest
 
-from pipelines.plan import AudioRendition, VideoRendition
 from pipelines.qc import bandwidth, captions, clients, manifests, streams, timing
 from pipelines.qc.mpd import DashRepresentation, expand_template, expand_timeline, segment_uris
 from pipelines.qc.playlists import Entry, Master, MediaPlaylist, Rendition, Variant, parse_master, parse_media, resolve
 from pipelines.qc.verdict import MAX_LISTED, verdict
+from pipelines.rendition import AudioRendition, VideoRendition
 from pipelines.subtitles import Cue, wvtt
 from pipelines.subtitles.cue import Placement
 from pipelines.subtitles.webvtt import segment_webvtt

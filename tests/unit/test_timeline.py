@@ -12,8 +12,9 @@ import pytest
 
 from pipelines.ffmpeg import encode_argv
 from pipelines.ladder import load_ladder
-from pipelines.plan import AAC_PRIMING_SAMPLES, plan_encode
+from pipelines.plan import plan_encode
 from pipelines.qc import sync, timing
+from pipelines.rendition import AAC_PRIMING_SAMPLES
 from pipelines.source import AudioStream, SourceInfo, VideoStream
 
 

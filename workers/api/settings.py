@@ -16,8 +16,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import ClassVar
+
+from pydantic import ConfigDict, Field, field_validator
+
+from workers.settings import EnvironmentModel
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -26,8 +29,9 @@ S3_MAX_PART = 5 * GiB
 S3_MAX_PARTS = 10_000
 
 
-class ApiSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VODFLEET_API_", frozen=True, extra="forbid")
+class ApiSettings(EnvironmentModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    env_prefix: ClassVar[str] = "VODFLEET_API_"
 
     cors_origins: str = ""
     source_buckets: str = ""

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pipelines.chunk import Chunk, ChunkPolicy
 from pipelines.chunk_encode import ChunkRun
-from pipelines.pertitle.analysis import PerTitle
+from pipelines.pertitle.result import PerTitle
 from workers.delivery.inputs import drop_master
 from workers.delivery.part_files import discard_work
 from workers.jobs.board import ChunkBoard, PartState

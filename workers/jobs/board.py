@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from pipelines.pertitle.analysis import PerTitle
+from pipelines.pertitle.result import PerTitle
 
 AUDIO = -1  # the part that encodes the whole title's audio (pipelines.chunk_encode.AUDIO)
 _LEASE = re.compile(r"(job-[0-9a-f]{24})~part(-1|\d{1,5})")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipelines.chunk import Chunk
-from pipelines.pertitle.analysis import PerTitle
+from pipelines.pertitle.result import PerTitle
 from workers.jobs.board import AUDIO, ChunkBoard, ChunkPart, PartState
 from workers.jobs.state import JobRecord, JobState
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.options import PlanOptions
-from pipelines.pertitle.analysis import PerTitle
+from pipelines.pertitle.result import PerTitle
 from pipelines.pertitle.rungs import PerTitleOptions
 from pipelines.transcode import Sidecar, TranscodeRequest
 from workers.jobs.spec import JobSpec

@@ -9,32 +9,62 @@
   by default; inspect with the broker's tools, re-submit with ``vodfleet submit --force``).
 - no result backend: the state store is the one source of truth about a job.
 
-`FleetApp` is what the rest of the fleet holds: the Celery app, the settings it was made from and (in a worker)
-the encoder's fingerprint, typed, instead of attributes hung on the Celery app. The tasks are registered by the
-worker (`workers.queue.tasks.register`); a producer only sends by task name and never imports the worker's code.
+`FleetApp` is what the rest of the fleet holds: the settings, (in a worker) the encoder's fingerprint, the Celery
+app made from the settings on first use, and the broker connection its senders share, typed, instead of
+attributes hung on the Celery app. The tasks are registered by the worker (`workers.queue.tasks.register`); a
+producer publishes by task name with kombu alone (`workers.queue.send`) and never imports Celery or the worker's
+code. Every queue is declared by one rule (`declaration`), the same in the Celery app and in the producer, so a
+broker that checks re-declarations (RabbitMQ) sees the same queue from both.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-from celery import Celery
-from kombu import Queue
+from typing import TYPE_CHECKING, Any
 
 from workers.fingerprint import Fingerprint
 from workers.queue.names import DEAD_QUEUE, JOBS_QUEUE, MAX_PRIORITY
 from workers.settings import Settings
 
+if TYPE_CHECKING:  # Celery and kombu load when first used: a producer's start (submit) never needs Celery
+    from celery import Celery
+    from kombu import Connection, Queue
 
-@dataclass(frozen=True)
+
 class FleetApp:
-    """The fleet's handle on its broker: the configured Celery app, the settings, and (in a worker) its encoder."""
+    """The fleet's handle on its broker: the settings, (in a worker) its encoder, the Celery app (made on first
+    use) and the one broker connection this process's senders share (`connection`, under `send_lock`)."""
 
-    celery: Celery
-    settings: Settings
-    fingerprint: Fingerprint | None = None  # this worker's encoder; None in a producer (submit, watch, tools)
+    def __init__(self, settings: Settings, fingerprint: Fingerprint | None = None) -> None:
+        self.settings = settings
+        self.fingerprint = fingerprint  # this worker's encoder; None in a producer (submit, watch, tools)
+        self.send_lock = threading.Lock()  # one publish at a time on `connection` (kombu's are not thread-safe)
+        self._connection: Connection | None = None
+
+    @cached_property
+    def celery(self) -> Celery:
+        """The configured Celery app (`create_app`), made on first use: a worker's, or a tool's remote control."""
+        return create_app(self.settings)
+
+    @property
+    def connection(self) -> Connection:
+        """This process's producer connection to the broker (opened lazily by kombu; hold `send_lock`)."""
+        if self._connection is None:
+            self._connection = broker_connection(self.settings)
+        return self._connection
+
+    def drop_connection(self) -> None:
+        """Release the producer connection (hold `send_lock`); the next send makes a new one."""
+        if self._connection is not None:
+            self._connection.release()
+            self._connection = None
+
+    def close(self) -> None:
+        """Release the producer connection, for a process that is done sending."""
+        with self.send_lock:
+            self.drop_connection()
 
 
 def broker_options(settings: Settings) -> dict[str, Any]:
@@ -55,6 +85,12 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     return {}
 
 
+def redacted(url: str) -> str:
+    """A broker URL without its credentials, for messages and logs (pure)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}"
+
+
 def broker_folders(settings: Settings) -> list[str]:
     """Folders the embedded broker needs (created by the commands, never by the constructor)."""
     options = broker_options(settings)
@@ -69,20 +105,51 @@ def prepare(settings: Settings) -> None:
 
 def fleet_app(settings: Settings, fingerprint: Fingerprint | None = None) -> FleetApp:
     """The fleet's app for these settings (no connection is made here); a worker passes its own `fingerprint`."""
-    return FleetApp(create_app(settings), settings, fingerprint)
+    return FleetApp(settings, fingerprint)
 
 
 # kombu's filesystem transport with whole-file writes (loaded by kombu when it connects, not at this import)
 EMBEDDED_TRANSPORT = "workers.queue.embedded:Transport"
+CONNECT_TIMEOUT = 4.0  # seconds (Celery's broker_connection_timeout default), for the producer's connection
+# a producer's (re)connect and publish retries: Celery's task_publish_retry_policy defaults (3 more tries, 0 s,
+# 0.2 s, 0.4 s apart, at most 1 s); without them kombu would retry connecting for ever
+PUBLISH_RETRY_POLICY: dict[str, float] = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2,
+                                          "interval_max": 1}
+
+
+def broker_transport(settings: Settings) -> str | None:
+    """kombu's transport for the broker URL: the embedded one for ``filesystem://``, else the URL's own (pure)."""
+    return EMBEDDED_TRANSPORT if settings.broker.startswith("filesystem://") else None
+
+
+def broker_connection(settings: Settings) -> Connection:
+    """A kombu connection to the configured broker, with the fleet's transport options (not connected yet)."""
+    from kombu import Connection  # noqa: PLC0415 - kombu loads with the first send
+
+    return Connection(settings.broker, transport=broker_transport(settings),
+                      transport_options={**broker_options(settings), **PUBLISH_RETRY_POLICY},
+                      connect_timeout=CONNECT_TIMEOUT)
+
+
+def declaration(name: str) -> Queue:
+    """How queue `name` is declared, by the worker (Celery) and by the producer alike: durable, bound to a
+    direct exchange of its own name with its name as the routing key, priorities 0..MAX_PRIORITY. This is
+    Celery's rule for a queue it creates on demand (``Queues.new_missing`` with ``task_queue_max_priority``),
+    so every queue follows it, the configured and the per-encoder ones."""
+    from kombu import Exchange, Queue  # noqa: PLC0415
+
+    return Queue(name, Exchange(name, "direct"), routing_key=name, queue_arguments={"x-max-priority": MAX_PRIORITY})
 
 
 def create_app(settings: Settings) -> Celery:
     """A configured Celery app, no tasks registered, no connection made (the seam's one constructor)."""
+    from celery import Celery  # noqa: PLC0415 - only a worker and the remote-control tools need it
+
     app = Celery("vodfleet", set_as_current=False)
     app.conf.update(
         broker_url=settings.broker,
         broker_transport_options=broker_options(settings),
-        broker_transport=EMBEDDED_TRANSPORT if settings.broker.startswith("filesystem://") else None,
+        broker_transport=broker_transport(settings),
         broker_connection_retry_on_startup=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -91,8 +158,7 @@ def create_app(settings: Settings) -> Celery:
         task_ignore_result=True,
         result_backend=None,
         task_default_queue=JOBS_QUEUE,
-        task_queues=[Queue(JOBS_QUEUE, queue_arguments={"x-max-priority": MAX_PRIORITY}),
-                     Queue(DEAD_QUEUE)],
+        task_queues=[declaration(JOBS_QUEUE), declaration(DEAD_QUEUE)],
         task_queue_max_priority=MAX_PRIORITY,
         task_default_priority=5,
         task_serializer="json",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from workers.errors import BrokerUnavailable
-from workers.queue.app import broker_options
+from workers.queue.app import broker_options, redacted
 from workers.settings import Settings
 
 BINDING_PREFIX = "_kombu.binding."
@@ -93,7 +93,7 @@ def discover_queues(settings: Settings, known: Sequence[str]) -> list[str]:
                 found.update(n.partition(".")[2].removesuffix(".msg") for n in os.listdir(folder)  # noqa: PTH208
                              if n.endswith(".msg"))
     except Exception as exc:  # any driver error (redis, OS): report it as the broker being unavailable
-        raise BrokerUnavailable(f"cannot list queues on {_redact(url)}: {exc}") from exc
+        raise BrokerUnavailable(f"cannot list queues on {redacted(url)}: {exc}") from exc
     return sorted(found)
 
 
@@ -110,15 +110,10 @@ def queue_depth(settings: Settings, queues: Sequence[str]) -> list[QueueDepth]:
         if url.startswith(("amqp://", "pyamqp://")):
             return _amqp(url, queues)
     except (OSError, ConnectionError) as exc:
-        raise BrokerUnavailable(f"cannot read queue depth from {_redact(url)}: {exc}",
+        raise BrokerUnavailable(f"cannot read queue depth from {redacted(url)}: {exc}",
                                 hint="check VODFLEET_BROKER_URL and that the broker is up") from exc
-    raise BrokerUnavailable(f"queue depth is not supported for {_redact(url)}",
+    raise BrokerUnavailable(f"queue depth is not supported for {redacted(url)}",
                             hint="use redis://, amqp:// or filesystem://")
-
-
-def _redact(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    return f"{scheme}{sep}{rest.rpartition('@')[2]}"
 
 
 def _redis(url: str, settings: Settings, queues: Sequence[str]) -> list[QueueDepth]:
