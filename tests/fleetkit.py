@@ -17,6 +17,10 @@ from typing import IO, TypeVar
 import pytest
 from fleet.seaweed_server import BUCKET, SeaweedServer  # tests/ is on sys.path (tests/conftest.py)
 
+from workers.jobs.state import JobRecord
+from workers.settings import Settings
+from workers.store.base import JobStore
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -60,6 +64,11 @@ class Fleet:
         self.workers: list[subprocess.Popen[bytes]] = []
         self.names: dict[int, str] = {}  # pid → the name a worker was started with
         self._logs: list[IO[bytes]] = []
+
+    def settings(self) -> Settings:
+        """The fleet's broker, store and state folder as Settings (for the tests' own store and queue reads)."""
+        return Settings(**{k.removeprefix("VODFLEET_").lower(): v for k, v in self.env.items()
+                           if k in ("VODFLEET_BROKER_URL", "VODFLEET_STORE_URL", "VODFLEET_STATE_DIR")})
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(vodfleet_argv(*args), env=self.env, capture_output=True, text=True, timeout=timeout,
@@ -120,6 +129,20 @@ def wait(check: Callable[[], T], timeout: float, what: str, fleet: Fleet) -> T:
             return found
         time.sleep(0.1)
     pytest.fail(f"timed out after {timeout} s waiting for {what}\n{fleet.logs()[-4000:]}")
+
+
+def wait_record(store: JobStore, job: str, check: Callable[[JobRecord], bool], timeout: float, what: str,
+                fleet: Fleet) -> JobRecord:
+    """Poll the job's record (every 50 ms: a short state is not missed) until `check` holds; past `timeout` s fail
+    with the record and the workers' log tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record = store.get(job)
+        if record is not None and check(record):
+            return record
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}: {store.get(job)}\n--- worker logs ---\n"
+                f"{fleet.logs()[-5000:]}")
 
 
 def make_fleet(tmp_path: Path, **settings: str) -> Iterator[Fleet]:

@@ -18,12 +18,12 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-from fleetkit import Fleet, fresh_db, make_fleet, vodfleet_argv
+from fleetkit import Fleet, fresh_db, make_fleet, vodfleet_argv, wait_record
 from mediagen import make_source
 from test_drain import paused_encode, resume
 
@@ -31,9 +31,7 @@ from workers.delivery.faults import KILL_WORKER_AT, STOP_WORKER_AT
 from workers.jobs.state import JobRecord, JobState
 from workers.queue import routing
 from workers.queue.depth import queue_depth
-from workers.settings import Settings
 from workers.store import open_store
-from workers.store.base import JobStore
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]
 DRAFT = ("--profile", "draft", "--segment-seconds", "2", "--no-quality")
@@ -50,20 +48,6 @@ def medium_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_source(tmp_path_factory.mktemp("dfsrc") / "medium.mp4", width=1280, height=720, duration=10)
 
 
-def settings_of(fleet: Fleet) -> Settings:
-    return Settings(**{k.removeprefix("VODFLEET_").lower(): v for k, v in fleet.env.items()
-                       if k in ("VODFLEET_BROKER_URL", "VODFLEET_STORE_URL", "VODFLEET_STATE_DIR")})
-
-
-def wait_record(store: JobStore, job: str, check: Callable[[JobRecord], bool], timeout: float, what: str,
-                fleet: Fleet) -> JobRecord:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = store.get(job)
-        if record is not None and check(record):
-            return record
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}: {store.get(job)}\n{fleet.logs()[-5000:]}")
 
 
 def submit(fleet: Fleet, source: Path) -> str:
@@ -106,7 +90,7 @@ def test_sigkill_between_message_and_lease_loses_no_job(tmp_path: Path, tiny_mas
     attempt 0, with no message anywhere; a restarted worker's watchdog sends it again (queued 2 s past due, no
     lease, queue empty) and it publishes once, on attempt 1."""
     for fleet in make_fleet(tmp_path, lost_message_after="2"):
-        settings = settings_of(fleet)
+        settings = fleet.settings()
         store = open_store(settings.store)
         first = faulty_worker(fleet, KILL_WORKER_AT, "taken", "a")
         job = submit(fleet, tiny_master)
@@ -133,7 +117,7 @@ def test_one_sigterm_costs_no_extra_attempt(tmp_path: Path, medium_master: Path)
     while it stops; a new worker publishes it on attempt 2: one attempt for the interrupted encode, one for the
     encode that finished."""
     for fleet in make_fleet(tmp_path):
-        store = open_store(settings_of(fleet).store)
+        store = open_store(fleet.settings().store)
         first = fleet.worker(name="a")
         job = submit(fleet, medium_master)
         wait_record(store, job, lambda r: r.state is JobState.ENCODING and (r.percent or 0) >= 5, 120,
@@ -160,7 +144,7 @@ def test_a_drain_hand_back_costs_no_extra_attempt(tmp_path: Path, medium_master:
     first). The worker takes nothing new, then hands the job back at the timeout, attempt 1 kept; a new worker
     publishes it on attempt 2."""
     for fleet in make_fleet(tmp_path):
-        store = open_store(settings_of(fleet).store)
+        store = open_store(fleet.settings().store)
         job = submit(fleet, medium_master)
         worker = fleet.worker(name="a")
         ffmpegs = paused_encode(fleet, store, job)
@@ -189,7 +173,7 @@ def test_a_worker_frozen_past_its_lease_cannot_write_published(any_fleet: Fleet,
     store refuses it (lease_lost) and a drops the attempt. The job is published once, by attempt 2, in one version
     (a's commit record, which b reuses), and worker a lives on."""
     fleet = any_fleet
-    store = open_store(settings_of(fleet).store)
+    store = open_store(fleet.settings().store)
     frozen = faulty_worker(fleet, STOP_WORKER_AT, "publishing", "a")
     job = submit(fleet, tiny_master)
     process = psutil.Process(frozen.pid)
@@ -235,7 +219,7 @@ def test_sigkill_between_part_message_and_part_lease_loses_no_part(tmp_path: Pat
     parts' messages are gone from the queue and nothing changed for 2 s, the restarted worker's watchdog sends it
     again, and the job is stitched and published, each part run exactly once."""
     for fleet in make_fleet(tmp_path, lost_message_after="2"):
-        store = open_store(settings_of(fleet).store)
+        store = open_store(fleet.settings().store)
         first = faulty_worker(fleet, KILL_WORKER_AT, "taken-part", "a")
         done = fleet.cli("submit", str(two_chunk_master), *DRAFT, "--chunks", "2")
         assert done.returncode == 0, done.stderr

@@ -29,7 +29,6 @@ from workers.jobs.state import JobState
 from workers.queue import routing
 from workers.queue.demand import Demand, observe
 from workers.queue.names import JOBS_QUEUE
-from workers.settings import Settings
 from workers.store import open_store
 
 pytestmark = [pytest.mark.queue, pytest.mark.media]
@@ -88,14 +87,10 @@ def ffmpegs_under(folder: Path) -> list[psutil.Process]:
             if p.info["name"] == "ffmpeg" and str(folder) in " ".join(p.info["cmdline"] or [])]
 
 
-def settings_of(fleet: Fleet) -> Settings:
-    return Settings(**{k.removeprefix("VODFLEET_").lower(): v for k, v in fleet.env.items()
-                       if k in ("VODFLEET_BROKER_URL", "VODFLEET_STORE_URL", "VODFLEET_STATE_DIR")})
-
 
 @pytest.mark.timeout(300)
 def test_a_running_job_is_counted_by_the_exporter_scale_endpoint_and_autoscaler(fleet: Fleet, source: Path) -> None:
-    settings = settings_of(fleet)
+    settings = fleet.settings()
     store = open_store(settings.store)
     done = fleet.cli("submit", str(source), *DRAFT)
     assert done.returncode == 0, done.stderr
@@ -200,7 +195,7 @@ def amqp_fleet(tmp_path: Path, redis_url: str, amqp_url: str) -> Iterator[Fleet]
 def test_running_chunk_parts_are_counted_on_rabbitmq(amqp_fleet: Fleet, chunked_source: Path) -> None:
     fleet = amqp_fleet
     store_url = fleet.env["VODFLEET_STORE_URL"]
-    settings = settings_of(fleet)
+    settings = fleet.settings()
     done = fleet.cli("submit", str(chunked_source), *DRAFT, "--chunks", "2")
     assert done.returncode == 0, done.stderr
     job = done.stdout.splitlines()[0]

@@ -8,12 +8,12 @@ from __future__ import annotations
 import secrets
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fleet.seaweed_server import SeaweedServer
-from fleetkit import Fleet, make_fleet, s3_settings
+from fleetkit import Fleet, make_fleet, s3_settings, wait_record
 from mediagen import make_source
 from test_fleet import DRAFT, history
 from test_s3_jobs import dash_references, hls_references, missing
@@ -43,16 +43,6 @@ def long_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def store_of(fleet: Fleet) -> JobStore:
     return open_store(f"sqlite:///{fleet.state / 'jobs.sqlite'}")
 
-
-def wait_record(store: JobStore, job: str, check: Callable[[JobRecord], bool], timeout: float, what: str,
-                fleet: Fleet) -> JobRecord:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = store.get(job)
-        if record is not None and check(record):
-            return record
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}\n--- worker logs ---\n{fleet.logs()[-5000:]}")
 
 
 def ended(record: JobRecord) -> bool:
