@@ -122,4 +122,5 @@ def run(args: argparse.Namespace) -> int:
             watchdog.stop()
         deliverer.stop()
         context.store.close()
+        app.close()  # the senders' broker connection (retries, parts, resends)
     return int(worker.exitcode or 0)
