@@ -1,6 +1,7 @@
 """The one error tree of `workers`, split by what the caller must do (retry or give up).
 
     WorkerError                       base; ``code``, ``message``, ``hint``, ``retryable``
+    ├── SettingsInvalid               permanent: a VODFLEET_* variable's value is refused (`workers.settings`)
     ├── KeyInvalid                    permanent: a user-supplied name cannot become an object key or path
     ├── StorageError                  storage failed; retryable unless a subclass says otherwise
     │   ├── StorageUnavailable        retryable: network, 5xx, throttling, timeouts
@@ -36,6 +37,13 @@ from pipelines.errors import CodedError
 
 class WorkerError(CodedError):
     code = "worker_error"
+
+
+class SettingsInvalid(WorkerError):
+    """The fleet's settings refused a value (a ``VODFLEET_*`` variable, or a keyword given in code); the message
+    names each one, its value and the rule (`workers.settings.EnvironmentModel`)."""
+
+    code = "settings_invalid"
 
 
 class KeyInvalid(WorkerError):

@@ -43,7 +43,7 @@ CODES: dict[str, int] = {
     "cmaf_missing": _FAIL, "cmaf_malformed": _FAIL, "cmaf_unsupported": _FAIL,
     "unclassified": _FAIL, "pipeline_error": _FAIL,
     # workers
-    "worker_error": _CONF, "key_invalid": _IN,
+    "worker_error": _CONF, "settings_invalid": _CONF, "key_invalid": _IN,
     "storage_error": _FAIL, "storage_unavailable": _FAIL,  # storage still failing after its retries
     "object_not_found": _IN,  # the master or sidecar the job names is not in the storage
     "storage_access_denied": _CONF, "storage_precondition_failed": _FAIL, "storage_checksum_mismatch": _FAIL,

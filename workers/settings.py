@@ -46,9 +46,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from pipelines.chunk import ChunkPolicy
+from workers.errors import SettingsInvalid
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -89,12 +90,12 @@ def default_state_dir() -> Path:
     return Path(base) / "vodfleet"
 
 
-def _scheme(value: str | None, allowed: tuple[str, ...], field: str) -> str | None:
+def _scheme(value: str | None, allowed: tuple[str, ...]) -> str | None:
     if value is None:
         return None
     scheme = value.partition("://")[0]
     if "://" not in value or scheme not in allowed:
-        raise ValueError(f"{field}={value!r}: scheme must be one of {', '.join(s + '://' for s in allowed)}")
+        raise ValueError(f"scheme must be one of {', '.join(s + '://' for s in allowed)}")
     return value
 
 
@@ -109,12 +110,37 @@ class EnvironmentModel(BaseModel):
 
     env_prefix: ClassVar[str] = ""
 
+    def __init__(self, **data: Any) -> None:
+        """Validate keywords + environment + defaults; SettingsInvalid names each refused variable."""
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise settings_invalid(exc, type(self).env_prefix, data) from exc
+
     @model_validator(mode="before")
     @classmethod
     def _environment(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             return data
         return {**environment_values(cls.env_prefix, cls.model_fields, os.environ), **data}
+
+
+def settings_invalid(exc: ValidationError, prefix: str, given: Mapping[str, object]) -> SettingsInvalid:
+    """pydantic's report → one coded error naming each refused variable (``VODFLEET_CONCURRENCY='abc'``), or the
+    keyword when the value came from code, with the rule it broke (pure). Secret values are not repeated."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        rule = str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:  # a rule across fields: its message names the variables
+            problems.append(rule)
+            continue
+        field = str(error["loc"][0])
+        name = field if field in given else f"{prefix}{field.upper()}"
+        value = "(hidden)" if "secret" in field else repr(error.get("input"))
+        problems.append(f"{name}={value}: {rule}")
+    return SettingsInvalid("settings refused: " + "; ".join(problems),
+                           hint="fix or unset the named variables (README, \"Settings\": each variable, its default "
+                                "and its range)")
 
 
 def environment_values(prefix: str, fields: Mapping[str, object], environ: Mapping[str, str]) -> dict[str, str]:
@@ -183,23 +209,23 @@ class Settings(EnvironmentModel):
     @field_validator("broker_url")
     @classmethod
     def _broker(cls, value: str | None) -> str | None:
-        return _scheme(value, BROKER_SCHEMES, "broker_url")
+        return _scheme(value, BROKER_SCHEMES)
 
     @field_validator("store_url")
     @classmethod
     def _store(cls, value: str | None) -> str | None:
-        return _scheme(value, STORE_SCHEMES, "store_url")
+        return _scheme(value, STORE_SCHEMES)
 
     @field_validator("storage_uri")
     @classmethod
     def _storage(cls, value: str | None) -> str | None:
-        return _scheme(value, STORAGE_SCHEMES, "storage_uri")
+        return _scheme(value, STORAGE_SCHEMES)
 
     @field_validator("s3_endpoint_url")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"s3_endpoint_url={value!r}: must start with http:// or https://")
+            raise ValueError("must start with http:// or https://")
         return value
 
     @field_validator("webhook_allow")

@@ -6,11 +6,13 @@ a bad master's error naming the file as submitted, never the worker's scratch co
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
 import m3u8
 import pytest
-from fleetkit import Fleet
+from fleetkit import Fleet, vodfleet_argv
 from mediagen import make_loudness_master, make_source
 from test_fleet import status
 
@@ -106,3 +108,33 @@ def test_a_bad_master_fails_naming_the_file_as_submitted(embedded_fleet: Fleet, 
     scratch = str(embedded_fleet.state / "scratch")
     assert scratch not in error["message"] and scratch not in done.stderr
     assert status(embedded_fleet, result["job_id"])["failure"] == error
+
+
+def test_a_submit_whose_send_failed_is_completed_by_submitting_again(embedded_fleet: Fleet, small_source: Path) -> None:
+    """The broker is down: the job is stored but its message is not sent; submit says so (broker_unavailable,
+    retryable, exit 6) instead of a traceback. Submitting again while it is still down fails the same way (never
+    "already submitted" with exit 0 for a job nobody will run); once the broker is back, the same command sends
+    the job's message, and a worker publishes it."""
+    down = {**embedded_fleet.env, "VODFLEET_BROKER_URL": "redis://127.0.0.1:9/0"}  # nothing listens on port 9
+    argv = vodfleet_argv("submit", str(small_source), *DRAFT, "--output-prefix", "outputs/resent", "--json")
+    for _ in range(2):
+        failed = subprocess.run(argv, env=down, capture_output=True, text=True, timeout=120, check=False)
+        assert failed.returncode == 6, failed.stdout + failed.stderr
+        error = json.loads(failed.stdout)["error"]
+        assert error["code"] == "broker_unavailable" and error["retryable"] is True
+        assert "redis://127.0.0.1:9/0" in error["message"] and "VODFLEET_BROKER_URL" in error["hint"]
+        assert "Traceback" not in failed.stderr
+    assert not list((embedded_fleet.state / "broker").rglob("*.msg"))  # nothing reached the embedded broker
+
+    again = embedded_fleet.cli("submit", str(small_source), *DRAFT, "--output-prefix", "outputs/resent", "--json")
+    assert again.returncode == 0, again.stderr
+    job = json.loads(again.stdout)
+    assert job["created"] is False and job["state"] == "queued"
+    assert "its message was sent again" in again.stderr
+    [message] = (embedded_fleet.state / "broker").rglob("*.msg")
+    assert json.loads(message.read_text("utf-8"))["headers"]["argsrepr"] == repr([job["job_id"]])
+    embedded_fleet.worker()
+    deadline = time.monotonic() + 180
+    while status(embedded_fleet, job["job_id"])["state"] != "published" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert status(embedded_fleet, job["job_id"])["state"] == "published", embedded_fleet.logs()[-3000:]

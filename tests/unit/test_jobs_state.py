@@ -6,7 +6,7 @@ import pytest
 
 from pipelines.errors import CheckResult, PipelineError, QCFailed, SourceRejected
 from workers.delivery.attempt import retry_delay
-from workers.errors import AccessDenied, ObjectNotFound, StorageUnavailable, WorkerError
+from workers.errors import AccessDenied, ObjectNotFound, SettingsInvalid, StorageUnavailable, WorkerError
 from workers.exitcodes import (
     EXIT_CONFIG,
     EXIT_ENCODE_FAILED,
@@ -100,11 +100,11 @@ def test_settings_validate_fields_and_derive_defaults(tmp_path: object, monkeypa
     assert s.time_limits(10) == (pytest.approx(540.0), 600.0)
     assert s.time_limits(None)[1] == s.time_limit_max
     monkeypatch.setenv("VODFLEET_BROKER_URL", "kafka://x")
-    with pytest.raises(ValueError, match=r"broker_url.*filesystem://, redis://"):
+    with pytest.raises(SettingsInvalid, match=r"VODFLEET_BROKER_URL='kafka://x': .*filesystem://, redis://"):
         Settings()
     monkeypatch.setenv("VODFLEET_BROKER_URL", "filesystem://")
     assert Settings().broker == "filesystem://localhost/"
     monkeypatch.delenv("VODFLEET_BROKER_URL")
     monkeypatch.setenv("VODFLEET_CONCURRENCY", "0")
-    with pytest.raises(ValueError, match="concurrency"):
+    with pytest.raises(SettingsInvalid, match="VODFLEET_CONCURRENCY='0'"):
         Settings()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
+from workers.errors import SettingsInvalid
 from workers.settings import Settings
 from workers.storage import LocalStorage, S3Storage, s3_options, storage_for
 
@@ -32,11 +32,12 @@ def test_local_storage_ignores_s3_settings(tmp_path: object) -> None:
 
 
 @pytest.mark.parametrize(("fields", "message"), [
-    ({"s3_endpoint_url": "127.0.0.1:8333"}, "must start with http:// or https://"),
+    ({"s3_endpoint_url": "127.0.0.1:8333"}, "s3_endpoint_url='127.0.0.1:8333': must start with http:// or https://"),
     ({"s3_access_key": "AKIDEXAMPLE"}, "set both"),
     ({"s3_secret_key": "s3cr3t"}, "set both"),
-    ({"s3_max_attempts": 0}, "s3_max_attempts"),
+    ({"s3_max_attempts": 0}, "s3_max_attempts=0: Input should be greater than or equal to 1"),
 ])
 def test_invalid_s3_settings_name_the_field(fields: dict[str, object], message: str) -> None:
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(SettingsInvalid, match=message) as refused:
         Settings(**fields)  # type: ignore[arg-type]
+    assert refused.value.code == "settings_invalid" and "s3cr3t" not in refused.value.message

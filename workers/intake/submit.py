@@ -46,6 +46,7 @@ def safe_name(name: str) -> str:
 class Submitted:
     record: JobRecord
     created: bool
+    resent: bool = False  # an existing job not started yet: its message was sent again
 
 
 def upload(path: Path, storage: Storage) -> tuple[str, InputIdentity]:
@@ -157,5 +158,12 @@ def submit(app: FleetApp, store: JobStore, spec: JobSpec, inputs: tuple[InputIde
             enqueue(app, stored)
             return Submitted(stored, created=True)
         if not force:
+            if stored.state is JobState.QUEUED and stored.attempt == 0:
+                # Never started, so its message may never have reached the broker (the first submit's send failed
+                # with broker_unavailable, or the broker lost it): a repeated submit sends it again, instead of
+                # answering "already submitted" for a job nobody will run. A duplicate is harmless: the worker
+                # that gets it finds the lease taken or the job done and drops it (workers.delivery.attempt).
+                enqueue(app, stored)
+                return Submitted(stored, created=False, resent=True)
             return Submitted(stored, created=False)
     raise RuntimeError(f"more than {MAX_REVISIONS} revisions of one job")

@@ -143,7 +143,10 @@ def run(args: argparse.Namespace) -> int:
                   fingerprint_cache=settings.state_dir / "encoder-fingerprint.json")
     if not args.json:
         print(done.record.job_id)
-    if not done.created:
+    if done.resent:
+        print(f"already submitted ({done.record.state}, not started yet): its message was sent again; use --force "
+              "for a new version", file=sys.stderr)
+    elif not done.created:
         print(f"already submitted ({done.record.state}); use --force for a new version", file=sys.stderr)
     record = follow(store, done.record.job_id) if args.wait else done.record
     if args.json:
