@@ -4,11 +4,10 @@ partial output removed) within a second. Works on every broker: the flag lives i
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from workers.errors import JobNotFound
-from workers.exitcodes import EXIT_OK, EXIT_USAGE
+from workers.exitcodes import EXIT_OK
 from workers.jobs.state import TERMINAL
 from workers.settings import Settings
 from workers.store import open_store
@@ -25,14 +24,10 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(Settings().store)
     before = store.get(args.job)
     if before is None:
-        print(f"no job {args.job}", file=sys.stderr)
-        return EXIT_USAGE
+        raise JobNotFound(f"no job {args.job} in the job store", hint="list jobs with `vodfleet jobs`")
     if before.state in TERMINAL:
         print(f"{args.job} is already {before.state}")
         return EXIT_OK
-    try:
-        after = request_cancel(store, args.job)
-    except JobNotFound:
-        return EXIT_USAGE
+    after = request_cancel(store, args.job)  # JobNotFound if it vanished meanwhile
     print(f"{args.job}: {'cancelled' if after.state in TERMINAL else 'cancel requested (running)'}")
     return EXIT_OK

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from workers.cli.jobview import block
-from workers.exitcodes import EXIT_OK, EXIT_USAGE
+from workers.errors import JobNotFound
+from workers.exitcodes import EXIT_OK
 from workers.settings import Settings
 from workers.store import open_store
 
@@ -23,8 +23,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     record = open_store(Settings().store).get(args.job)
     if record is None:
-        print(f"no job {args.job}; list jobs with `vodfleet jobs`", file=sys.stderr)
-        return EXIT_USAGE
+        raise JobNotFound(f"no job {args.job} in the job store", hint="list jobs with `vodfleet jobs`")
     if args.json:
         print(json.dumps(record.model_dump(mode="json"), indent=2))
     else:
