@@ -71,5 +71,6 @@ def publish(app: FleetApp, message: TaskMessage, queue: str, priority: int) -> N
             app.drop_connection()  # the next send connects afresh
             raise BrokerUnavailable(
                 f"cannot send {message.headers['id']} to queue {queue} on {redacted(app.settings.broker)}: {exc}",
-                hint="check VODFLEET_BROKER_URL and that the broker is up; a job already stored is sent again "
-                     "by a worker's watchdog (VODFLEET_LOST_MESSAGE_AFTER)") from exc
+                hint="check VODFLEET_BROKER_URL and that the broker is up, then submit the same job again (a job "
+                     "stored but not started has its message sent again); a worker's watchdog also sends it after "
+                     "VODFLEET_LOST_MESSAGE_AFTER") from exc
