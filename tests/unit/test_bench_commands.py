@@ -18,7 +18,9 @@ from packaging.utils import canonicalize_name
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench"
 README = (BENCH / "README.md").read_text()
-LOCAL = {"pipelines", "workers", *(p.stem for p in BENCH.glob("*.py"))}
+# and the tests' helpers some benches borrow to start real servers (fleetkit's Redis, fleet.seaweed_server's S3)
+LOCAL = {"pipelines", "workers", *(p.stem for p in BENCH.glob("*.py")),
+         *(p.stem for p in (REPO / "tests").glob("*.py")), "fleet"}
 
 
 def shell_lines() -> list[str]:
