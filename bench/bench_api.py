@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from figures import write_json
+
 try:
     import httpx
 except ImportError:  # a runtime-only venv
@@ -209,12 +211,7 @@ def main() -> int:
                 api.terminate()
                 api.wait(20)
             server.stop()
-    if args.json:
-        text = json.dumps(results, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+    write_json(results, args.json)
     return 0
 
 

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from figures import write_json
+from processes import stop_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 JOB_ID = re.compile(r"job-[0-9a-f]{8,}")
@@ -106,13 +108,7 @@ def main() -> None:
                     break
                 time.sleep(2)
         finally:
-            for proc in workers:
-                os.killpg(proc.pid, signal.SIGTERM)
-            for proc in workers:
-                try:
-                    proc.wait(60)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+            stop_groups(workers)
     queued = [first_at(r, "queued") for r in records.values()]
     published = [first_at(r, "published") for r in records.values()]
     per_job = [p - q for q, p in zip(queued, published, strict=True) if p is not None and q is not None]
@@ -133,12 +129,7 @@ def main() -> None:
               f"{figures['per_job_median_s']:.1f} s, max {figures['per_job_max_s']:.1f} s; failed {failed}")
     else:
         print(f"burst: nothing published; failed {failed}")
-    if args.json:
-        text = json.dumps(figures, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+    write_json(figures, args.json)
 
 
 if __name__ == "__main__":

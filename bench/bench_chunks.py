@@ -14,7 +14,6 @@ Not a test: nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from bench_ladder import CACHE, Sample, ensure_episode, machine, measure  # noqa: E402
+from figures import write_json  # noqa: E402
 
 from pipelines.chunk import ChunkPolicy  # noqa: E402
 from pipelines.options import PlanOptions  # noqa: E402
@@ -156,12 +156,7 @@ def main() -> None:
                "samples": {k: v.__dict__ for k, v in samples.items()}, "ratios": ratios, "timings": timings,
                "quality_chunked_vs_whole": quality,
                "quality_against_source": against, "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        if args.json:
-            text = json.dumps(doc, indent=2)
-            if args.json == "-":
-                print(text)
-            else:
-                Path(args.json).write_text(text + "\n", encoding="utf-8")
+        write_json(doc, args.json)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,8 +35,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))  # the tests' launchers of real servers
 
 from bench_ladder import ensure_episode  # noqa: E402
+from figures import write_json  # noqa: E402
 from fleet.seaweed_server import BUCKET, SeaweedServer  # noqa: E402
 from fleetkit import RedisServer  # noqa: E402
+from processes import stop_groups  # noqa: E402
 
 GOAL = 0.85  # issue 14: speedup >= 0.85·N
 DONE = {"published", "failed", "cancelled"}
@@ -75,16 +76,6 @@ def start_workers(cores: list[list[int]], env: dict[str, str], logs: Path) -> li
     return workers
 
 
-def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
-    for proc in workers:
-        os.killpg(proc.pid, signal.SIGTERM)
-    for proc in workers:
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
 def run_one(name: str, chunks: str, cores: list[list[int]], master: Path, env: dict[str, str], args: argparse.Namespace,
             logs: Path) -> dict[str, Any]:
     workers = start_workers(cores, env, logs / name.replace(" ", "-"))
@@ -101,7 +92,7 @@ def run_one(name: str, chunks: str, cores: list[list[int]], master: Path, env: d
             time.sleep(1)
             record = status(job, env)
     finally:
-        stop_workers(workers)
+        stop_groups(workers)
     queued, published = first_at(record, "queued"), first_at(record, "published")
     wall = published - queued if published is not None and queued is not None else None
     parts = len(record["chunks"]["parts"]) - 1 if record.get("chunks") else 1  # (less the audio part)
@@ -165,13 +156,8 @@ def main() -> None:
         row["efficiency"] = speedup / row["workers"] if speedup else None
         print(f"{row['name']:<12}{row['workers']:>8}{row['wall_s'] or float('nan'):>9.1f}"
               f"{speedup or float('nan'):>9.2f}{row['efficiency'] or float('nan'):>7.2f}")
-    if args.json:
-        text = json.dumps({"episode": str(master), "cores_per_worker": per, "usable_cores": len(usable),
-                           "results": results}, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+    write_json({"episode": str(master), "cores_per_worker": per, "usable_cores": len(usable),
+                           "results": results}, args.json)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import resource
 import shlex
@@ -37,6 +36,8 @@ except ModuleNotFoundError:  # a dev package (the RSS columns): the runtime inst
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from figures import write_json  # noqa: E402
 
 from pipelines import ffmpeg as vf  # noqa: E402
 from pipelines.encoder import encoder_identity  # noqa: E402
@@ -276,11 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         doc = {"machine": info, "median": med, "ratios": rat, "vodfleet_timings": bench.timings,
                "qc_failures": bench.qc_failures,
                "runs": {k: [asdict(s) for s in v] for k, v in samples.items()}}
-        text = json.dumps(doc, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+        write_json(doc, args.json)
     return 0
 
 

@@ -19,7 +19,6 @@ encode the downmix / 5.1 encode, qc the probes and meters). Not a test: nothing 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import subprocess
@@ -30,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from bench_ladder import CACHE, Sample, ensure_episode, machine, measure  # noqa: E402
+from figures import write_json  # noqa: E402
 
 from pipelines.options import PlanOptions  # noqa: E402
 from pipelines.storyboard import StoryboardOptions  # noqa: E402
@@ -108,12 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         phase_text = "  ".join(f"{k} {v:.2f}" for k, v in phases[line].items())
         print(f"{line:<14}{med[line]['wall']:>9.2f}{med[line]['cpu']:>9.2f}{ratio[line]['wall']:>9.3f}"
               f"{ratio[line]['cpu']:>9.3f}   {phase_text}")
-    if args.json:
-        text = json.dumps({"machine": info, "median": med, "phases": phases, "ratio": ratio}, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+    write_json({"machine": info, "median": med, "phases": phases, "ratio": ratio}, args.json)
     return 0
 
 

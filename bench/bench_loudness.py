@@ -14,7 +14,6 @@ timings (probe_plan holds pass 1, encode the loudnorm, qc the meter). Not a test
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import sys
@@ -24,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from bench_ladder import CACHE, Sample, ensure_episode, machine, measure  # noqa: E402
+from figures import write_json  # noqa: E402
 
 from pipelines.options import PlanOptions  # noqa: E402
 from pipelines.tools import Tools  # noqa: E402
@@ -75,12 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         phase_text = "  ".join(f"{k} {v:.2f}" for k, v in phases[line].items())
         print(f"{line:<10}{med[line]['wall']:>9.2f}{med[line]['cpu']:>9.2f}   {phase_text}")
     print(f"ratio ebu-r128/off: wall {ratio['wall']:.3f}  cpu {ratio['cpu']:.3f}")
-    if args.json:
-        text = json.dumps({"machine": info, "median": med, "phases": phases, "ratio": ratio}, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+    write_json({"machine": info, "median": med, "phases": phases, "ratio": ratio}, args.json)
     return 0
 
 

@@ -19,7 +19,6 @@ asserted; the issue's targets are printed beside the figures.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shutil
@@ -30,6 +29,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from figures import write_json  # noqa: E402
 
 from pipelines.options import PlanOptions  # noqa: E402
 from pipelines.pertitle.rungs import PerTitleOptions  # noqa: E402
@@ -177,12 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in verdicts(results):
         print(line)
     print(f"load at end {os.getloadavg()[0]:.1f}")
-    if args.json:
-        text = json.dumps(results, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+    write_json(results, args.json)
     return 0
 
 

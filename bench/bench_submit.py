@@ -20,7 +20,6 @@ Not a test: nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shutil
@@ -31,6 +30,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from figures import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,13 +114,8 @@ def main() -> None:
     ratio = {"wall": own.wall / base.wall, "cpu": own.cpu / base.cpu if base.cpu else float("nan")}
     print(f"submit's own time / python -c pass: {ratio['wall']:.1f}x wall, {ratio['cpu']:.1f}x cpu; "
           f"own time over the floor: {own.wall - base.wall:.3f} s wall, {own.cpu - base.cpu:.3f} s cpu")
-    if args.json:
-        text = json.dumps({"checkout": str(checkout), "runs": args.runs, "load": os.getloadavg()[0],
-                           "lines": [line.__dict__ for line in lines], "ratio": ratio}, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+    write_json({"checkout": str(checkout), "runs": args.runs, "load": os.getloadavg()[0],
+                           "lines": [line.__dict__ for line in lines], "ratio": ratio}, args.json)
 
 
 if __name__ == "__main__":
